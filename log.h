@@ -1,0 +1,20 @@
+/*
+ * log.h - where pop3-handler's messages go: syslog (facility mail) in
+ * production, standard error for tests.  Nothing else writes to fd 2.
+ */
+#ifndef POP3_LOG_H
+#define POP3_LOG_H
+
+#include <syslog.h>
+
+/* Sends log messages to syslog, facility mail, with the process id (the default). */
+void log_to_syslog(void);
+
+/* Sends log messages to standard error, one line each (for tests and debugging). */
+void log_to_stderr(void);
+
+/* Logs one message at the given syslog priority; the text must hold no secret. */
+void log_msg(int priority, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * params.h - every limit of pop3-handler in one place, each with the reason
+ * for its value.
+ */
+#ifndef POP3_PARAMS_H
+#define POP3_PARAMS_H
+
+/* RFC 1939 and profile C0001: a single-line response is at most 512 octets,
+ * CRLF included. */
+#define RESPONSE_MAX 512
+
+/* Profile E0006/E0007: the command length limit is settable from 40 to 1024
+ * octets (CRLF included); RFC 2449 needs at least 255, Exchange 2010 uses 512. */
+#define COMMAND_LENGTH_MIN 40
+#define COMMAND_LENGTH_MAX 1024
+#define COMMAND_LENGTH_DEFAULT 512
+
+/* Dovecot closes a session after 20 bad commands: a client that has sent that
+ * many is broken or probing, and answering it further only costs us. */
+#define BAD_COMMANDS_MAX 20
+
+/* Longest user name accepted: longer than any real login, short enough to
+ * log and to keep in a fixed buffer. */
+#define USER_NAME_MAX 64
+
+/* Input is read in blocks of this size: large enough to take a whole
+ * pipelined batch of commands in one read(). */
+#define INPUT_BUFFER_SIZE 4096
+
+/* Output is gathered up to this size before write(): message bodies go out
+ * in few large writes instead of one system call per line. */
+#define OUTPUT_BUFFER_SIZE 65536
+
+/* Message files are read in blocks of this size while streamed. */
+#define MESSAGE_READ_BLOCK 65536
+
+/* The most messages one snapshot takes: records are compact (well under
+ * 100 octets each), so this bounds a session's memory to a few hundred MiB
+ * however large a hostile Maildir grows.  Further messages wait for a later
+ * session and are logged. */
+#define MESSAGES_MAX 4000000
+
+/* A line of the configuration or passwd file longer than this is refused:
+ * no legitimate line comes near it, and the bound keeps a hostile file from
+ * growing our memory. */
+#define CONFIG_LINE_MAX 4096
+
+/* Profile V0002: the inactivity timers default to 60 s before and 1800 s
+ * after login.  The upper bound keeps the timers meaningful (one day). */
+#define TIMEOUT_MAX 86400
+
+/* Bounds for max_auth_failures and auth_fail_delay: more than 100 tries or a
+ * delay of more than a minute per failure is a configuration mistake. */
+#define AUTH_FAILURES_MAX 100
+#define AUTH_FAIL_DELAY_MAX 60
+
+/* After the inactivity timer fires, SIGALRM repeats at this interval so that
+ * a signal landing just before a blocking call cannot be missed. */
+#define TIMER_REPEAT_SECONDS 1
+
+#endif

@@ -1,0 +1,252 @@
+/*
+ * parse.c - line framing, command splitting and strict number parsing.
+ */
+#include "parse.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+void line_reader_init(struct line_reader *r, int fd, size_t max_line)
+{
+	r->fd = fd;
+	r->max_line = max_line;
+	r->start = 0;
+	r->end = 0;
+	r->discarding = false;
+}
+
+/* Moves the unread bytes to the front so that read() has the most room. */
+static void line_compact(struct line_reader *r)
+{
+	size_t avail = r->end - r->start;
+
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, avail);
+		r->start = 0;
+		r->end = avail;
+	}
+}
+
+enum line_status line_take(struct line_reader *r, struct line *out)
+{
+	for (;;) {
+		char *p = r->buf + r->start;
+		size_t avail = r->end - r->start;
+		char *lf = memchr(p, '\n', avail);
+
+		if (r->discarding) {
+			if (lf == NULL) {
+				r->start = r->end = 0;
+				return LINE_NEED_MORE;
+			}
+			r->start += (size_t)(lf - p) + 1;
+			r->discarding = false;
+			continue;
+		}
+		if (lf == NULL) {
+			/* max_line octets without an LF cannot become a line of
+			 * at most max_line octets with its CRLF. */
+			if (avail >= r->max_line) {
+				r->discarding = true;
+				r->start = r->end = 0;
+				return LINE_TOO_LONG;
+			}
+			line_compact(r);
+			return LINE_NEED_MORE;
+		}
+		size_t len = (size_t)(lf - p);
+		r->start += len + 1;
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		/* Counted as if it ended in CRLF, so a bare LF gains nothing. */
+		if (len + 2 > r->max_line)
+			return LINE_TOO_LONG;
+		p[len] = '\0';
+		out->text = p;
+		out->len = len;
+		return LINE_OK;
+	}
+}
+
+ssize_t line_fill(struct line_reader *r)
+{
+	ssize_t n;
+
+	line_compact(r);
+	n = read(r->fd, r->buf + r->end, sizeof r->buf - r->end);
+	if (n > 0)
+		r->end += (size_t)n;
+	return n;
+}
+
+size_t line_feed(struct line_reader *r, const char *data, size_t len)
+{
+	size_t room;
+
+	line_compact(r);
+	room = sizeof r->buf - r->end;
+	if (len > room)
+		len = room;
+	memcpy(r->buf + r->end, data, len);
+	r->end += len;
+	return len;
+}
+
+static bool is_separator(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool is_ascii_letter(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* Copies a keyword of 1..4 ASCII letters upper-cased; anything else leaves "". */
+static void keyword_copy(char dst[5], const char *src, size_t len)
+{
+	dst[0] = '\0';
+	if (len == 0 || len > 4)
+		return;
+	for (size_t i = 0; i < len; i++)
+		if (!is_ascii_letter(src[i]))
+			return;
+	for (size_t i = 0; i < len; i++)
+		dst[i] = (char)(src[i] & ~0x20);
+	dst[len] = '\0';
+}
+
+static size_t skip_separators(const char *s, size_t i, size_t len)
+{
+	while (i < len && is_separator(s[i]))
+		i++;
+	return i;
+}
+
+static size_t skip_word(const char *s, size_t i, size_t len)
+{
+	while (i < len && !is_separator(s[i]))
+		i++;
+	return i;
+}
+
+enum parse_status command_parse(const char *line, size_t len, struct command *out)
+{
+	size_t i, word;
+
+	memset(out, 0, sizeof *out);
+	if (memchr(line, '\0', len) != NULL || memchr(line, '\r', len) != NULL)
+		return PARSE_BAD_BYTE;
+	i = skip_separators(line, 0, len);
+	if (i == len)
+		return PARSE_EMPTY;
+	word = i;
+	i = skip_word(line, i, len);
+	keyword_copy(out->keyword, line + word, i - word);
+	i = skip_separators(line, i, len);
+	out->rest = line + i;
+	out->rest_len = len - i;
+	while (i < len) {
+		word = i;
+		i = skip_word(line, i, len);
+		if (out->argc < COMMAND_ARGS_MAX) {
+			out->argv[out->argc].text = line + word;
+			out->argv[out->argc].len = i - word;
+		}
+		if (out->argc <= COMMAND_ARGS_MAX)
+			out->argc++;
+		i = skip_separators(line, i, len);
+	}
+	return PARSE_OK;
+}
+
+static bool all_digits(const char *text, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (text[i] < '0' || text[i] > '9')
+			return false;
+	return true;
+}
+
+/* Reads decimal digits only into *out; false when empty, not all digits, or above max. */
+static bool parse_decimal(const char *text, size_t len, uint64_t max, uint64_t *out)
+{
+	uint64_t value = 0;
+
+	if (!all_digits(text, len))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		uint64_t digit = (uint64_t)(text[i] - '0');
+
+		if (value > (max - digit) / 10)
+			return false;
+		value = value * 10 + digit;
+	}
+	*out = value;
+	return true;
+}
+
+bool parse_message_number(const char *text, size_t len, size_t max, size_t *out)
+{
+	uint64_t value;
+
+	if (!parse_decimal(text, len, max, &value) || value < 1)
+		return false;
+	*out = (size_t)value;
+	return true;
+}
+
+bool parse_line_count(const char *text, size_t len, uint64_t *out)
+{
+	if (!all_digits(text, len))
+		return false;
+	/* fetchmail asks for TOP n 99999999: any count beyond the
+	 * message means the whole message, however many digits. */
+	if (!parse_decimal(text, len, UINT64_MAX, out))
+		*out = UINT64_MAX;
+	return true;
+}
+
+bool parse_uint_setting(const char *text, unsigned min, unsigned max, unsigned *out)
+{
+	uint64_t value;
+
+	if (!parse_decimal(text, strlen(text), max, &value) || value < min)
+		return false;
+	*out = (unsigned)value;
+	return true;
+}
+
+enum file_line_status file_line_read(FILE *f, char *buf, size_t size)
+{
+	size_t len;
+	int c;
+
+	if (fgets(buf, (int)size, f) == NULL)
+		return ferror(f) ? FILE_LINE_ERROR : FILE_LINE_EOF;
+	len = strlen(buf);
+	if (len > 0 && buf[len - 1] == '\n') {
+		buf[len - 1] = '\0';
+		return FILE_LINE_OK;
+	}
+	if (feof(f))
+		return FILE_LINE_OK;	/* last line without a newline */
+	while ((c = getc(f)) != EOF && c != '\n')
+		;
+	return ferror(f) ? FILE_LINE_ERROR : FILE_LINE_TOO_LONG;
+}
+
+char *trim_blanks(char *s)
+{
+	size_t len;
+
+	while (is_separator(*s))
+		s++;
+	len = strlen(s);
+	while (len > 0 && is_separator(s[len - 1]))
+		s[--len] = '\0';
+	return s;
+}

@@ -1,0 +1,929 @@
+/*
+ * pop3-handler.c - a POP3 server for one session on stdin/stdout, started
+ * per connection by inetd, xinetd, a systemd socket or stunnel.  This file
+ * holds main(), the configuration and the session loop; parse.c, io.c,
+ * maildir.c and auth.c do the rest.
+ */
+
+#include "pop3-handler.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "io.h"
+#include "log.h"
+#include "maildir.h"
+#include "params.h"
+#include "parse.h"
+
+/* ---------------------------------------------------------------------
+ * Configuration
+ */
+
+enum setting_kind {
+	SET_PATH,		/* an absolute path */
+	SET_TEMPLATE,		/* the Maildir template */
+	SET_NUMBER,		/* a decimal number in [min, max] */
+	SET_CHOICE,		/* one word of a list, stored as its index */
+};
+
+struct setting {
+	const char *key;
+	enum setting_kind kind;
+	size_t offset;
+	unsigned min, max;
+	const char *const *choices;
+};
+
+static const char *const yes_no[] = { "no", "yes", NULL };
+static const char *const plaintext_choices[] = { "no", "yes", "secure", NULL };
+static const char *const log_choices[] = { "syslog", "stderr", NULL };
+
+#define AT(field) offsetof(struct config, field)
+
+static const struct setting settings[] = {
+	{ "passwd_file", SET_PATH, AT(passwd_file), 0, 0, NULL },
+	{ "maildir", SET_TEMPLATE, AT(maildir), 0, 0, NULL },
+	{ "max_command_length", SET_NUMBER, AT(max_command_length), COMMAND_LENGTH_MIN, COMMAND_LENGTH_MAX, NULL },
+	{ "timeout_unauth", SET_NUMBER, AT(timeout_unauth), 1, TIMEOUT_MAX, NULL },
+	{ "timeout_auth", SET_NUMBER, AT(timeout_auth), 1, TIMEOUT_MAX, NULL },
+	{ "max_auth_failures", SET_NUMBER, AT(max_auth_failures), 1, AUTH_FAILURES_MAX, NULL },
+	{ "auth_fail_delay", SET_NUMBER, AT(auth_fail_delay), 0, AUTH_FAIL_DELAY_MAX, NULL },
+	{ "exact_size", SET_CHOICE, AT(exact_size), 0, 0, yes_no },
+	{ "plaintext_auth", SET_CHOICE, AT(plaintext_auth), 0, 0, plaintext_choices },
+	{ "tls", SET_CHOICE, AT(tls), 0, 0, yes_no },
+	{ "log", SET_CHOICE, AT(log), 0, 0, log_choices },
+};
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	strcpy(cfg->passwd_file, "/etc/pop3-handler/passwd");
+	strcpy(cfg->maildir, "%h/Maildir");
+	cfg->max_command_length = COMMAND_LENGTH_DEFAULT;
+	cfg->timeout_unauth = 60;
+	cfg->timeout_auth = 1800;
+	cfg->max_auth_failures = 3;
+	cfg->auth_fail_delay = 2;
+	cfg->exact_size = 1;
+	cfg->plaintext_auth = PLAINTEXT_SECURE;
+	cfg->tls = 0;
+	cfg->log = LOG_TARGET_SYSLOG;
+}
+
+/* Checks that a Maildir template uses only %u, %h and %%, and yields an absolute path. */
+static bool template_ok(const char *t)
+{
+	if (t[0] != '/' && strncmp(t, "%h", 2) != 0)
+		return false;
+	for (const char *p = strchr(t, '%'); p != NULL; p = strchr(p + 2, '%'))
+		if (p[1] != 'u' && p[1] != 'h' && p[1] != '%')
+			return false;
+	return true;
+}
+
+/* Stores a string setting; false when it is empty, too long or of the wrong form. */
+static bool set_string(const struct setting *s, char *dst, const char *value, char *err, size_t errlen)
+{
+	if (strlen(value) >= PATH_MAX) {
+		snprintf(err, errlen, "%s: value too long", s->key);
+		return false;
+	}
+	if (s->kind == SET_PATH && value[0] != '/') {
+		snprintf(err, errlen, "%s: must be an absolute path", s->key);
+		return false;
+	}
+	if (s->kind == SET_TEMPLATE && !template_ok(value)) {
+		snprintf(err, errlen, "%s: must start with / or %%h and use only %%u, %%h and %%%%", s->key);
+		return false;
+	}
+	strcpy(dst, value);
+	return true;
+}
+
+/* Stores the index of value in the setting's word list; false when it is not one of them. */
+static bool set_choice(const struct setting *s, unsigned *dst, const char *value, char *err, size_t errlen)
+{
+	for (unsigned i = 0; s->choices[i] != NULL; i++) {
+		if (strcmp(value, s->choices[i]) == 0) {
+			*dst = i;
+			return true;
+		}
+	}
+	snprintf(err, errlen, "%s: expected %s%s%s%s%s", s->key, s->choices[0],
+		 s->choices[2] ? ", " : " or ", s->choices[1],
+		 s->choices[2] ? " or " : "", s->choices[2] ? s->choices[2] : "");
+	return false;
+}
+
+bool config_set(struct config *cfg, const char *key, const char *value, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof settings / sizeof *settings; i++) {
+		const struct setting *s = &settings[i];
+		char *field = (char *)cfg + s->offset;
+
+		if (strcmp(key, s->key) != 0)
+			continue;
+		switch (s->kind) {
+		case SET_PATH:
+		case SET_TEMPLATE:
+			return set_string(s, field, value, err, errlen);
+		case SET_CHOICE:
+			return set_choice(s, (unsigned *)(void *)field, value, err, errlen);
+		case SET_NUMBER:
+			if (parse_uint_setting(value, s->min, s->max, (unsigned *)(void *)field))
+				return true;
+			snprintf(err, errlen, "%s: expected a number from %u to %u", s->key, s->min, s->max);
+			return false;
+		}
+	}
+	snprintf(err, errlen, "unknown key '%.64s'", key);
+	return false;
+}
+
+bool config_assign(struct config *cfg, const char *assignment, char *err, size_t errlen)
+{
+	char copy[CONFIG_LINE_MAX];
+	char *eq;
+
+	if (strlen(assignment) >= sizeof copy) {
+		snprintf(err, errlen, "line too long");
+		return false;
+	}
+	strcpy(copy, assignment);
+	eq = strchr(copy, '=');
+	if (eq == NULL) {
+		snprintf(err, errlen, "expected key = value");
+		return false;
+	}
+	*eq = '\0';
+	return config_set(cfg, trim_blanks(copy), trim_blanks(eq + 1), err, errlen);
+}
+
+bool config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	char line[CONFIG_LINE_MAX], why[RESPONSE_MAX];
+	enum file_line_status st;
+	unsigned lineno = 0;
+	bool ok = true;
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return false;
+	}
+	while (ok && (st = file_line_read(f, line, sizeof line)) != FILE_LINE_EOF) {
+		char *start = trim_blanks(line);
+
+		lineno++;
+		if (st == FILE_LINE_ERROR) {
+			snprintf(why, sizeof why, "%s", strerror(errno));
+			ok = false;
+		} else if (st == FILE_LINE_TOO_LONG) {
+			snprintf(why, sizeof why, "line too long");
+			ok = false;
+		} else if (*start != '\0' && *start != '#') {
+			ok = config_assign(cfg, start, why, sizeof why);
+		}
+		if (!ok)
+			snprintf(err, errlen, "%s line %u: %s", path, lineno, why);
+	}
+	fclose(f);
+	return ok;
+}
+
+bool maildir_expand(const char *template, const char *user, const char *home, char *out, size_t size)
+{
+	size_t len = 0;
+
+	for (const char *p = template; *p != '\0'; p++) {
+		const char *piece = p;
+		size_t n = 1;
+
+		if (*p == '%') {
+			p++;
+			piece = *p == 'u' ? user : *p == 'h' ? home : p;
+			n = *p == '%' ? 1 : strlen(piece);
+			if (*p != 'u' && *p != 'h' && *p != '%')
+				return false;
+		}
+		if (len + n >= size)
+			return false;
+		memcpy(out + len, piece, n);
+		len += n;
+	}
+	out[len] = '\0';
+	return out[0] == '/';
+}
+
+/* ---------------------------------------------------------------------
+ * The session
+ */
+
+enum state { STATE_AUTHORIZATION, STATE_TRANSACTION, STATE_END };
+
+struct session {
+	const struct config *cfg;
+	enum state state;
+	bool plaintext_ok;		/* USER/PASS allowed on this connection */
+	bool user_given;		/* USER was accepted and PASS may follow */
+	char user[USER_NAME_MAX + 1];	/* "" when the name given is not one we accept */
+	unsigned auth_failures;
+	unsigned bad_commands;
+	struct maildir md;
+	size_t live_count;		/* messages not marked deleted */
+	uint64_t live_octets;
+	size_t retrieved;		/* RETR and TOP answered */
+	uint64_t retrieved_octets;
+	int message_fd;			/* the message RETR or TOP is about to send */
+	bool top;
+	uint64_t top_lines;
+	struct line_reader in;
+	struct output out;
+};
+
+/* What a command asks of its arguments; checked before its handler runs. */
+enum arg_rule {
+	ARGS_NONE,
+	ARGS_ONE,			/* one word */
+	ARGS_REST,			/* the rest of the line, spaces included (PASS) */
+	ARGS_ANY,			/* whatever: the handler refuses it */
+	ARGS_OPTIONAL_MESSAGE,		/* LIST, UIDL */
+	ARGS_MESSAGE,			/* RETR, DELE */
+	ARGS_MESSAGE_COUNT,		/* TOP msg n */
+};
+
+/* A parsed command with its message number (0-based) and line count resolved. */
+struct request {
+	const struct command *cmd;
+	bool has_message;
+	size_t message;
+	uint64_t count;
+};
+
+/* The reply a handler chooses; the session loop writes it. */
+struct reply {
+	bool ok;
+	bool bad;			/* a protocol error: counts towards BAD_COMMANDS_MAX */
+	bool close;			/* end the session after this reply */
+	const char *code;		/* RFC 2449/3206 response code, or NULL */
+	char text[RESPONSE_MAX];
+	bool (*body)(struct session *);	/* multi-line body writer, or NULL */
+};
+
+typedef void handler(struct session *, const struct request *, struct reply *);
+
+struct command_def {
+	const char *keyword;
+	enum arg_rule args;
+	bool secret;			/* the line holds a password: wipe it after use */
+	handler *run;
+};
+
+static void reply_vset(struct reply *r, bool ok, const char *code, const char *format, va_list ap)
+{
+	r->ok = ok;
+	r->code = code;
+	vsnprintf(r->text, sizeof r->text, format, ap);
+}
+
+static void __attribute__((format(printf, 2, 3))) reply_ok(struct reply *r, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	reply_vset(r, true, NULL, format, ap);
+	va_end(ap);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+reply_err(struct reply *r, const char *code, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	reply_vset(r, false, code, format, ap);
+	va_end(ap);
+}
+
+/* A negative reply to a malformed or misplaced command. */
+static void __attribute__((format(printf, 2, 3))) reply_bad(struct reply *r, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	reply_vset(r, false, NULL, format, ap);
+	va_end(ap);
+	r->bad = true;
+}
+
+static uint64_t message_size(const struct session *s, size_t i)
+{
+	return s->cfg->exact_size ? s->md.msgs[i].exact_size : s->md.msgs[i].stored_size;
+}
+
+/* Sleeps whole seconds, resuming after signals. */
+static void sleep_seconds(unsigned seconds)
+{
+	struct timespec t = { (time_t)seconds, 0 };
+
+	while (nanosleep(&t, &t) != 0 && errno == EINTR)
+		;
+}
+
+/* --- AUTHORIZATION state --- */
+
+static void cmd_user(struct session *s, const struct request *q, struct reply *r)
+{
+	const char *name = q->cmd->argv[0].text;
+	size_t len = q->cmd->argv[0].len;
+
+	if (!s->plaintext_ok) {
+		reply_err(r, "AUTH", "Plaintext authentication is not allowed without TLS");
+		return;
+	}
+	/* Profile V0008/V0009: always +OK, whether or not the user exists.
+	 * A name we would never accept is remembered as "" and fails at PASS. */
+	s->user[0] = '\0';
+	if (auth_user_name_ok(name, len)) {
+		memcpy(s->user, name, len);
+		s->user[len] = '\0';
+	}
+	s->user_given = true;
+	reply_ok(r, "Send your password");
+}
+
+/* Counts a failed login, sleeps the failure delay, and closes the session after too many. */
+static void login_failed(struct session *s, bool known, struct reply *r)
+{
+	if (known)
+		log_msg(LOG_NOTICE, "failed login for user %s", s->user);
+	else
+		log_msg(LOG_NOTICE, "failed login: unknown user");
+	sleep_seconds(s->cfg->auth_fail_delay);
+	if (++s->auth_failures >= s->cfg->max_auth_failures) {
+		reply_err(r, "AUTH", "Authentication failed; too many failures, closing connection");
+		r->close = true;
+		return;
+	}
+	reply_err(r, "AUTH", "Authentication failed");
+}
+
+/* Takes the snapshot of the logged-in user's Maildir and enters TRANSACTION. */
+static void enter_transaction(struct session *s, const struct account *a, struct reply *r)
+{
+	char path[PATH_MAX];
+
+	if (!maildir_expand(s->cfg->maildir, a->name, a->home, path, sizeof path)) {
+		log_msg(LOG_ERR, "user %s: the maildir template does not give an absolute path", a->name);
+		reply_err(r, "SYS/PERM", "Mailbox unavailable");
+		r->close = true;
+		return;
+	}
+	if (!maildir_snapshot(&s->md, path, s->cfg->exact_size)) {
+		reply_err(r, "SYS/TEMP", "Cannot open the mailbox");
+		r->close = true;
+		return;
+	}
+	s->live_count = s->md.count;
+	for (size_t i = 0; i < s->md.count; i++)
+		s->live_octets += message_size(s, i);
+	s->state = STATE_TRANSACTION;
+	io_timer_start(s->cfg->timeout_auth);
+	log_msg(LOG_INFO, "login user=%s messages=%zu octets=%llu", a->name, s->live_count,
+		(unsigned long long)s->live_octets);
+	reply_ok(r, "Logged in, %zu messages (%llu octets)", s->live_count,
+		 (unsigned long long)s->live_octets);
+}
+
+/* Verifies a user name and password; on success changes to the user and opens the mailbox. */
+static void try_login(struct session *s, const char *password, struct reply *r)
+{
+	struct account a;
+	enum lookup_result found = LOOKUP_UNKNOWN;
+
+	if (s->user[0] != '\0')
+		found = auth_lookup(s->cfg->passwd_file, s->user, &a);
+	if (found == LOOKUP_FAILED) {
+		reply_err(r, "SYS/TEMP", "Authentication is temporarily unavailable");
+		return;
+	}
+	if (found != LOOKUP_FOUND || !auth_password_ok(a.hash, password)) {
+		login_failed(s, found == LOOKUP_FOUND, r);
+	} else {
+		switch (auth_switch_user(&a)) {
+		case SWITCH_OK:
+			enter_transaction(s, &a, r);
+			break;
+		case SWITCH_REFUSED:
+			log_msg(LOG_ERR, "user %s: uid %u may not be served by this process", a.name, (unsigned)a.uid);
+			reply_err(r, "SYS/PERM", "This account cannot log in here");
+			break;
+		case SWITCH_FAILED:
+			reply_err(r, "SYS/PERM", "Cannot change to the user");
+			r->close = true;
+			break;
+		}
+	}
+	if (found == LOOKUP_FOUND)
+		account_clear(&a);
+}
+
+static void cmd_pass(struct session *s, const struct request *q, struct reply *r)
+{
+	if (!s->plaintext_ok) {
+		reply_err(r, "AUTH", "Plaintext authentication is not allowed without TLS");
+		return;
+	}
+	if (!s->user_given) {
+		reply_bad(r, "Send USER first");
+		return;
+	}
+	if (q->cmd->rest_len == 0) {
+		reply_bad(r, "Missing password");
+		return;
+	}
+	/* Profile V0011: the password is the rest of the line, spaces and
+	 * all.  The line is NUL-terminated where the password ends. */
+	s->user_given = false;
+	try_login(s, q->cmd->rest, r);
+}
+
+static void cmd_apop(struct session *s, const struct request *q, struct reply *r)
+{
+	(void)s, (void)q;
+	reply_err(r, NULL, "APOP is not supported");
+}
+
+static void cmd_auth(struct session *s, const struct request *q, struct reply *r)
+{
+	(void)s, (void)q;
+	reply_err(r, NULL, "No SASL mechanism is supported");
+}
+
+static bool body_capabilities(struct session *s)
+{
+	static const char *const common[] = {
+		"TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING",
+		"IMPLEMENTATION pop3-handler",
+	};
+
+	for (size_t i = 0; i < sizeof common / sizeof *common; i++)
+		output_line(&s->out, "%s", common[i]);
+	if (s->state == STATE_AUTHORIZATION && s->plaintext_ok)
+		output_line(&s->out, "USER");
+	return true;
+}
+
+static void cmd_capa(struct session *s, const struct request *q, struct reply *r)
+{
+	(void)s, (void)q;
+	reply_ok(r, "Capability list follows");
+	r->body = body_capabilities;
+}
+
+static void cmd_quit_authorization(struct session *s, const struct request *q, struct reply *r)
+{
+	(void)s, (void)q;
+	reply_ok(r, "Bye");
+	r->close = true;
+}
+
+/* --- TRANSACTION state --- */
+
+static void cmd_stat(struct session *s, const struct request *q, struct reply *r)
+{
+	(void)q;
+	reply_ok(r, "%zu %llu", s->live_count, (unsigned long long)s->live_octets);
+}
+
+static bool body_list(struct session *s)
+{
+	for (size_t i = 0; i < s->md.count; i++)
+		if (!s->md.msgs[i].deleted)
+			output_line(&s->out, "%zu %llu", i + 1, (unsigned long long)message_size(s, i));
+	return true;
+}
+
+static void cmd_list(struct session *s, const struct request *q, struct reply *r)
+{
+	if (q->has_message) {
+		reply_ok(r, "%zu %llu", q->message + 1, (unsigned long long)message_size(s, q->message));
+		return;
+	}
+	reply_ok(r, "%zu messages (%llu octets)", s->live_count, (unsigned long long)s->live_octets);
+	r->body = body_list;
+}
+
+static bool body_uidl(struct session *s)
+{
+	char uid[80];
+
+	for (size_t i = 0; i < s->md.count; i++) {
+		if (!s->md.msgs[i].deleted) {
+			maildir_uid(&s->md, i, uid, sizeof uid);
+			output_line(&s->out, "%zu %s", i + 1, uid);
+		}
+	}
+	return true;
+}
+
+static void cmd_uidl(struct session *s, const struct request *q, struct reply *r)
+{
+	char uid[80];
+
+	if (q->has_message) {
+		maildir_uid(&s->md, q->message, uid, sizeof uid);
+		reply_ok(r, "%zu %s", q->message + 1, uid);
+		return;
+	}
+	reply_ok(r, "Unique-id listing follows");
+	r->body = body_uidl;
+}
+
+/* Streams the message opened by RETR or TOP; false when it could not be read to its end. */
+static bool body_message(struct session *s)
+{
+	uint64_t before = s->out.sent + s->out.len;
+	bool ok = maildir_send_message(s->message_fd, s->top, s->top_lines, &s->out);
+
+	if (close(s->message_fd) != 0)
+		log_msg(LOG_WARNING, "close message: %s", strerror(errno));
+	s->message_fd = -1;
+	s->retrieved++;
+	s->retrieved_octets += s->out.sent + s->out.len - before;
+	return ok;
+}
+
+/* Opens the requested message for RETR or TOP and sets the reply. */
+static void send_message(struct session *s, const struct request *q, bool top, struct reply *r)
+{
+	switch (maildir_open_message(&s->md, q->message, &s->message_fd)) {
+	case OPEN_OK:
+		s->top = top;
+		s->top_lines = q->count;
+		reply_ok(r, "%llu octets", (unsigned long long)message_size(s, q->message));
+		r->body = body_message;
+		break;
+	case OPEN_GONE:
+		reply_err(r, NULL, "Message %zu was removed from the mailbox by another program", q->message + 1);
+		break;
+	case OPEN_FAILED:
+		reply_err(r, "SYS/TEMP", "Cannot read message %zu", q->message + 1);
+		break;
+	}
+}
+
+static void cmd_retr(struct session *s, const struct request *q, struct reply *r)
+{
+	send_message(s, q, false, r);
+}
+
+static void cmd_top(struct session *s, const struct request *q, struct reply *r)
+{
+	send_message(s, q, true, r);
+}
+
+static void cmd_dele(struct session *s, const struct request *q, struct reply *r)
+{
+	s->md.msgs[q->message].deleted = true;
+	s->live_count--;
+	s->live_octets -= message_size(s, q->message);
+	reply_ok(r, "Message %zu deleted", q->message + 1);
+}
+
+static void cmd_noop(struct session *s, const struct request *q, struct reply *r)
+{
+	(void)s, (void)q;
+	reply_ok(r, "%s", "");
+}
+
+static void cmd_rset(struct session *s, const struct request *q, struct reply *r)
+{
+	(void)q;
+	s->live_count = 0;
+	s->live_octets = 0;
+	for (size_t i = 0; i < s->md.count; i++) {
+		s->md.msgs[i].deleted = false;
+		s->live_count++;
+		s->live_octets += message_size(s, i);
+	}
+	reply_ok(r, "%zu messages (%llu octets)", s->live_count, (unsigned long long)s->live_octets);
+}
+
+static void cmd_quit_transaction(struct session *s, const struct request *q, struct reply *r)
+{
+	size_t marked = s->md.count - s->live_count;
+	size_t failed;
+
+	(void)q;
+	failed = maildir_update(&s->md);
+	log_msg(LOG_INFO, "logout user=%s retrieved=%zu octets=%llu deleted=%zu failed=%zu",
+		s->user, s->retrieved, (unsigned long long)s->retrieved_octets, marked - failed, failed);
+	if (failed > 0)
+		reply_err(r, "SYS/TEMP", "Some deleted messages were not removed (%zu of %zu)", failed, marked);
+	else
+		reply_ok(r, "Bye, %zu messages deleted", marked);
+	r->close = true;
+}
+
+static const struct command_def authorization_commands[] = {
+	{ "USER", ARGS_ONE, false, cmd_user },
+	{ "PASS", ARGS_REST, true, cmd_pass },
+	{ "APOP", ARGS_ANY, true, cmd_apop },
+	{ "AUTH", ARGS_ANY, true, cmd_auth },
+	{ "CAPA", ARGS_NONE, false, cmd_capa },
+	{ "QUIT", ARGS_NONE, false, cmd_quit_authorization },
+	{ NULL, ARGS_NONE, false, NULL },
+};
+
+static const struct command_def transaction_commands[] = {
+	{ "STAT", ARGS_NONE, false, cmd_stat },
+	{ "LIST", ARGS_OPTIONAL_MESSAGE, false, cmd_list },
+	{ "RETR", ARGS_MESSAGE, false, cmd_retr },
+	{ "DELE", ARGS_MESSAGE, false, cmd_dele },
+	{ "NOOP", ARGS_NONE, false, cmd_noop },
+	{ "RSET", ARGS_NONE, false, cmd_rset },
+	{ "QUIT", ARGS_NONE, false, cmd_quit_transaction },
+	{ "TOP", ARGS_MESSAGE_COUNT, false, cmd_top },
+	{ "UIDL", ARGS_OPTIONAL_MESSAGE, false, cmd_uidl },
+	{ "CAPA", ARGS_NONE, false, cmd_capa },
+	{ NULL, ARGS_NONE, false, NULL },
+};
+
+static const struct command_def *find_command(const struct command_def *table, const char *keyword)
+{
+	for (; table->keyword != NULL; table++)
+		if (strcmp(table->keyword, keyword) == 0)
+			return table;
+	return NULL;
+}
+
+/* Resolves a message number argument: false with the reply set when it names no live message. */
+static bool resolve_message(const struct session *s, const struct command *c, struct request *q, struct reply *r)
+{
+	uint64_t digits_only;
+
+	if (!parse_message_number(c->argv[0].text, c->argv[0].len, s->md.count, &q->message)) {
+		/* Digits out of range name no message; anything else is a syntax error. */
+		if (parse_line_count(c->argv[0].text, c->argv[0].len, &digits_only))
+			reply_err(r, NULL, "No such message");
+		else
+			reply_bad(r, "Invalid message number");
+		return false;
+	}
+	q->message--;
+	q->has_message = true;
+	if (s->md.msgs[q->message].deleted) {
+		reply_err(r, NULL, "Message %zu is deleted", q->message + 1);
+		return false;
+	}
+	return true;
+}
+
+/* Checks a command's arguments against its rule and resolves them into q; false with the reply set when they do not fit. */
+static bool check_arguments(const struct session *s, const struct command_def *def,
+			    const struct command *c, struct request *q, struct reply *r)
+{
+	static const unsigned min_args[] = { 0, 1, 0, 0, 0, 1, 2 };
+	static const unsigned max_args[] = { 0, 1, COMMAND_ARGS_MAX + 1, COMMAND_ARGS_MAX + 1, 1, 1, 2 };
+
+	if (c->argc < min_args[def->args] || c->argc > max_args[def->args]) {
+		reply_bad(r, "Wrong number of arguments for %s", def->keyword);
+		return false;
+	}
+	if ((def->args == ARGS_MESSAGE || def->args == ARGS_MESSAGE_COUNT ||
+	     (def->args == ARGS_OPTIONAL_MESSAGE && c->argc == 1)) && !resolve_message(s, c, q, r))
+		return false;
+	if (def->args == ARGS_MESSAGE_COUNT &&
+	    !parse_line_count(c->argv[1].text, c->argv[1].len, &q->count)) {
+		reply_bad(r, "Invalid line count");
+		return false;
+	}
+	return true;
+}
+
+/* Turns one command line into a reply. */
+static void dispatch(struct session *s, struct line *line, struct reply *r)
+{
+	const struct command_def *table = s->state == STATE_AUTHORIZATION ? authorization_commands
+									   : transaction_commands;
+	const struct command_def *other = s->state == STATE_AUTHORIZATION ? transaction_commands
+									   : authorization_commands;
+	const struct command_def *def;
+	struct command c;
+	struct request q = { &c, false, 0, 0 };
+
+	switch (command_parse(line->text, line->len, &c)) {
+	case PARSE_EMPTY:
+		reply_bad(r, "Empty command");
+		return;
+	case PARSE_BAD_BYTE:
+		reply_bad(r, "Invalid octet (NUL or CR) in command");
+		return;
+	case PARSE_OK:
+		break;
+	}
+	def = find_command(table, c.keyword);
+	if (def == NULL) {
+		if (c.keyword[0] != '\0' && find_command(other, c.keyword) != NULL)
+			reply_bad(r, "Command not valid in this state");
+		else
+			reply_bad(r, "Unknown command");
+	} else if (check_arguments(s, def, &c, &q, r)) {
+		def->run(s, &q, r);
+	}
+	if (def != NULL && def->secret)
+		explicit_bzero(line->text, line->len);
+}
+
+/* Writes a reply and its body; counts bad commands and ends the session when it must. */
+static void send_reply(struct session *s, struct reply *r)
+{
+	if (r->bad && ++s->bad_commands >= BAD_COMMANDS_MAX) {
+		reply_err(r, NULL, "Too many bad commands, closing connection");
+		r->body = NULL;
+		r->close = true;
+	}
+	output_response(&s->out, r->ok, r->code, r->text);
+	if (r->body != NULL) {
+		if (!r->body(s)) {
+			/* The body could not be finished: a "." now would pass
+			 * a truncated message off as whole.  Hang up instead. */
+			s->state = STATE_END;
+			return;
+		}
+		output_put(&s->out, ".\r\n", 3);
+	}
+	if (r->close)
+		s->state = STATE_END;
+}
+
+/* Waits for more input; false when the session must end (end of input, error, or autologout). */
+static bool wait_for_input(struct session *s)
+{
+	for (;;) {
+		ssize_t n;
+
+		/* Pipelining: replies go out when the client has nothing more
+		 * queued, not after every line. */
+		if (!output_flush(&s->out))
+			return false;
+		n = line_fill(&s->in);
+		if (n > 0)
+			return true;
+		if (n < 0 && errno == EINTR) {
+			if (!io_timed_out())
+				continue;
+			log_msg(LOG_INFO, "autologout after %u s idle",
+				s->state == STATE_TRANSACTION ? s->cfg->timeout_auth : s->cfg->timeout_unauth);
+			output_response(&s->out, false, NULL, "Autologout: idle for too long, closing connection");
+			output_flush(&s->out);
+			return false;
+		}
+		if (n < 0)
+			log_msg(LOG_INFO, "reading from the client: %s", strerror(errno));
+		return false;
+	}
+}
+
+static void session_loop(struct session *s)
+{
+	while (s->state != STATE_END && s->out.state == OUTPUT_OK) {
+		struct reply r = { 0 };
+		struct line line;
+
+		switch (line_take(&s->in, &line)) {
+		case LINE_NEED_MORE:
+			if (!wait_for_input(s))
+				return;
+			continue;
+		case LINE_TOO_LONG:
+			reply_bad(&r, "Command line too long");
+			break;
+		case LINE_OK:
+			dispatch(s, &line, &r);
+			break;
+		}
+		io_timer_restart();	/* profile V0002: any command resets the timer */
+		send_reply(s, &r);
+	}
+	output_flush(&s->out);
+}
+
+int session_run(const struct config *cfg, int in_fd, int out_fd)
+{
+	static struct session s;
+
+	memset(&s, 0, sizeof s);
+	s.cfg = cfg;
+	s.state = STATE_AUTHORIZATION;
+	s.message_fd = -1;
+	s.md.dirfd = -1;
+	s.plaintext_ok = cfg->plaintext_auth == PLAINTEXT_YES ||
+			 (cfg->plaintext_auth == PLAINTEXT_SECURE && (cfg->tls || auth_client_is_local(in_fd)));
+	line_reader_init(&s.in, in_fd, cfg->max_command_length);
+	output_init(&s.out, out_fd);
+	io_signals_init();
+	io_timer_start(cfg->timeout_unauth);
+	output_response(&s.out, true, NULL, "POP3 server ready");
+	session_loop(&s);
+	if (s.state == STATE_TRANSACTION)
+		log_msg(LOG_INFO, "user=%s disconnected without QUIT: nothing removed", s.user);
+	if (s.out.state != OUTPUT_OK)
+		log_msg(LOG_INFO, "client %s", s.out.state == OUTPUT_TIMED_OUT ? "stopped reading: autologout" : "went away");
+	maildir_close(&s.md);
+	explicit_bzero(&s.in, sizeof s.in);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Start-up
+ */
+
+static void usage(void)
+{
+	printf("usage: pop3-handler [-c FILE] [-o key=value]...\n"
+	       "       pop3-handler -V | -h\n"
+	       "Serves one POP3 session on standard input and output.\n"
+	       "  -c FILE       configuration file (default %s)\n"
+	       "  -o key=value  override one configuration key (may repeat)\n"
+	       "  -V            print the version\n"
+	       "  -h            print this help\n", DEFAULT_CONFIG_FILE);
+}
+
+/* Reports a start-up error: to the log, and to the client as the only line it gets. */
+static int startup_error(const struct config *cfg, const char *why)
+{
+	char text[RESPONSE_MAX];
+
+	if (cfg->log == LOG_TARGET_STDERR)
+		log_to_stderr();
+	log_msg(LOG_ERR, "configuration error: %s", why);
+	snprintf(text, sizeof text, "Server configuration error: %s", why);
+	for (char *p = text; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+			*p = '?';
+	printf("-ERR [SYS/PERM] %.490s\r\n", text);
+	return 1;
+}
+
+/* Reads the command line and the configuration; returns -1 to go on with a session, else the exit status. */
+static int configure(int argc, char **argv, struct config *cfg)
+{
+	const char *file = DEFAULT_CONFIG_FILE;
+	char err[RESPONSE_MAX];
+	int opt;
+
+	config_defaults(cfg);
+	while ((opt = getopt(argc, argv, ":c:o:Vh")) != -1) {
+		switch (opt) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'o':
+			break;	/* applied after the file, below */
+		case 'V':
+			printf("pop3-handler %s\n", POP3_HANDLER_VERSION);
+			return 0;
+		case 'h':
+			usage();
+			return 0;
+		default:
+			snprintf(err, sizeof err, "bad option -%c; see pop3-handler -h", optopt);
+			return startup_error(cfg, err);
+		}
+	}
+	if (optind < argc)
+		return startup_error(cfg, "unexpected argument; see pop3-handler -h");
+	if (!config_load(cfg, file, err, sizeof err))
+		return startup_error(cfg, err);
+	optind = 1;
+	while ((opt = getopt(argc, argv, ":c:o:Vh")) != -1)
+		if (opt == 'o' && !config_assign(cfg, optarg, err, sizeof err))
+			return startup_error(cfg, err);
+	if (cfg->log == LOG_TARGET_STDERR)
+		log_to_stderr();
+	else
+		log_to_syslog();
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	int status;
+
+	umask(077);
+	status = configure(argc, argv, &cfg);
+	if (status >= 0)
+		return status;
+	return session_run(&cfg, STDIN_FILENO, STDOUT_FILENO);
+}
