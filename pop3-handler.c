@@ -324,6 +324,12 @@ static void __attribute__((format(printf, 2, 3))) reply_bad(struct reply *r, con
 	r->bad = true;
 }
 
+/* "s" unless n is 1, for replies that count things. */
+static const char *plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 static uint64_t message_size(const struct session *s, size_t i)
 {
 	return s->cfg->exact_size ? s->md.msgs[i].exact_size : s->md.msgs[i].stored_size;
@@ -399,8 +405,8 @@ static void enter_transaction(struct session *s, const struct account *a, struct
 	io_timer_start(s->cfg->timeout_auth);
 	log_msg(LOG_INFO, "login user=%s messages=%zu octets=%llu", a->name, s->live_count,
 		(unsigned long long)s->live_octets);
-	reply_ok(r, "Logged in, %zu messages (%llu octets)", s->live_count,
-		 (unsigned long long)s->live_octets);
+	reply_ok(r, "Logged in, %zu message%s (%llu octets)", s->live_count,
+		 plural(s->live_count), (unsigned long long)s->live_octets);
 }
 
 /* Verifies a user name and password; on success changes to the user and opens the mailbox. */
@@ -518,7 +524,8 @@ static void cmd_list(struct session *s, const struct request *q, struct reply *r
 		reply_ok(r, "%zu %llu", q->message + 1, (unsigned long long)message_size(s, q->message));
 		return;
 	}
-	reply_ok(r, "%zu messages (%llu octets)", s->live_count, (unsigned long long)s->live_octets);
+	reply_ok(r, "%zu message%s (%llu octets)", s->live_count, plural(s->live_count),
+		 (unsigned long long)s->live_octets);
 	r->body = body_list;
 }
 
@@ -615,7 +622,8 @@ static void cmd_rset(struct session *s, const struct request *q, struct reply *r
 		s->live_count++;
 		s->live_octets += message_size(s, i);
 	}
-	reply_ok(r, "%zu messages (%llu octets)", s->live_count, (unsigned long long)s->live_octets);
+	reply_ok(r, "%zu message%s (%llu octets)", s->live_count, plural(s->live_count),
+		 (unsigned long long)s->live_octets);
 }
 
 static void cmd_quit_transaction(struct session *s, const struct request *q, struct reply *r)
@@ -630,7 +638,7 @@ static void cmd_quit_transaction(struct session *s, const struct request *q, str
 	if (failed > 0)
 		reply_err(r, "SYS/TEMP", "Some deleted messages were not removed (%zu of %zu)", failed, marked);
 	else
-		reply_ok(r, "Bye, %zu messages deleted", marked);
+		reply_ok(r, "Bye, %zu message%s deleted", marked, plural(marked));
 	r->close = true;
 }
 

@@ -1,0 +1,130 @@
+# Shared set-up for the bats session tests.
+#
+# Each test gets a world in $T: a passwd file, a configuration ($T/conf)
+# and users whose Maildirs live in $T/home/NAME/Maildir.  As root, users get
+# uid/gid $TEST_UID (the handler must switch to them: uid 0 is refused);
+# otherwise the caller's own ids, as a non-root handler serves only those.
+
+HANDLER="$BATS_TEST_DIRNAME/../pop3-handler"
+
+setup_world() {
+	T=$(mktemp -d /tmp/pop3-test.XXXXXX)
+	chmod 755 "$T"
+	mkdir -p "$T/home"
+	chmod 755 "$T/home"
+	if [ "$(id -u)" -eq 0 ]; then
+		TEST_UID=4242
+		TEST_GID=4242
+	else
+		TEST_UID=$(id -u)
+		TEST_GID=$(id -g)
+	fi
+	: >"$T/passwd"
+	chmod 600 "$T/passwd"
+	cat >"$T/conf" <<CONF
+# written by tests/helpers.bash
+passwd_file = $T/passwd
+maildir = %h/Maildir
+log = stderr
+auth_fail_delay = 0
+CONF
+}
+
+teardown_world() {
+	[ -n "${T:-}" ] && rm -rf "$T"
+}
+
+setup() { setup_world; }
+teardown() { teardown_world; }
+
+# hash_password PASSWORD: a sha512crypt hash of it.
+hash_password() {
+	openssl passwd -6 -salt "$(openssl rand -hex 8)" "$1"
+}
+
+# add_user NAME PASSWORD [UID [GID]]: an entry in the passwd file and an empty Maildir.
+add_user() {
+	local name=$1 uid=${3:-$TEST_UID} gid=${4:-$TEST_GID}
+	local home="$T/home/$name"
+	printf '%s:%s:%s:%s:Test user:%s:/bin/sh\n' "$name" "$(hash_password "$2")" "$uid" "$gid" "$home" >>"$T/passwd"
+	mkdir -p "$home/Maildir/cur" "$home/Maildir/new" "$home/Maildir/tmp"
+	chown -R "$uid:$gid" "$home"
+}
+
+# deliver USER FILENAME CONTENT [new|cur]: a message file, written with printf %b.
+deliver() {
+	local f="$T/home/$1/Maildir/${4:-new}/$2"
+	printf '%b' "$3" >"$f"
+	chown "$TEST_UID:$TEST_GID" "$f" 2>/dev/null || true
+}
+
+# conf KEY VALUE: appends a setting to the configuration.
+conf() {
+	printf '%s = %s\n' "$1" "$2" >>"$T/conf"
+}
+
+# session [-o key=value]... -- LINE...: runs one session with the lines sent
+# CRLF-terminated in one write.  Sets $status, $output and $lines with the
+# CRs removed; the raw reply bytes are in $T/raw, the log in $T/log.
+session() {
+	local opts=()
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do opts+=("$1"); shift; done
+	[ "${1:-}" = "--" ] && shift
+	local input=""
+	local l
+	for l in "$@"; do input+="$l"$'\r\n'; done
+	raw_session "${opts[@]}" -- "$input"
+}
+
+# raw_session [-o key=value]... -- BYTES: as session, with the input sent as is (printf %b).
+raw_session() {
+	local opts=()
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do opts+=("$1"); shift; done
+	[ "${1:-}" = "--" ] && shift
+	printf '%b' "${1:-}" >"$T/in"
+	status=0
+	"$HANDLER" -c "$T/conf" "${opts[@]}" <"$T/in" >"$T/raw" 2>"$T/log" || status=$?
+	output=$(tr -d '\r' <"$T/raw")
+	mapfile -t lines <<<"$output"
+}
+
+
+# expect_line INDEX TEXT: fails with a clear message unless ${lines[INDEX]} is TEXT.
+expect_line() {
+	if [ "${lines[$1]}" != "$2" ]; then
+		echo "line $1: expected '$2'"
+		echo "got: '${lines[$1]}'"
+		echo "--- whole output ---"
+		echo "$output"
+		echo "--- log ---"
+		cat "$T/log"
+		return 1
+	fi
+}
+
+# expect_match INDEX GLOB: as expect_line with a shell pattern.
+expect_match() {
+	# shellcheck disable=SC2053
+	if [[ "${lines[$1]}" != $2 ]]; then
+		echo "line $1: expected to match '$2'"
+		echo "got: '${lines[$1]}'"
+		echo "--- whole output ---"
+		echo "$output"
+		echo "--- log ---"
+		cat "$T/log"
+		return 1
+	fi
+}
+
+# expect_raw_crlf: every line of the raw output ends in CRLF.
+expect_raw_crlf() {
+	if [ -s "$T/raw" ] && [ "$(tail -c 2 "$T/raw" | od -An -tx1 | tr -d ' \n')" != "0d0a" ]; then
+		echo "output does not end in CRLF"
+		return 1
+	fi
+	if grep -q $'[^\r]$' "$T/raw" 2>/dev/null || grep -qx '' "$T/raw"; then
+		echo "a line of the raw output lacks its CR"
+		od -c "$T/raw" | head -40
+		return 1
+	fi
+}
