@@ -68,8 +68,8 @@ static void output_crlf_line(struct output *o, const char *text, int len)
 {
 	if (len < 0)
 		len = 0;	/* vsnprintf failed: send an empty line, never garbage */
-	if ((size_t)len > RESPONSE_MAX - 3)
-		len = RESPONSE_MAX - 3;
+	if ((size_t)len > RESPONSE_MAX - 2)
+		len = RESPONSE_MAX - 2;
 	output_put(o, text, (size_t)len);
 	output_put(o, "\r\n", 2);
 }

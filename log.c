@@ -34,6 +34,8 @@ static const char *priority_name(int priority)
 		return "error";
 	case LOG_WARNING:
 		return "warning";
+	case LOG_NOTICE:
+		return "notice";
 	case LOG_DEBUG:
 		return "debug";
 	default:

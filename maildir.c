@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "params.h"
+#include "util.h"
 
 /* Subdirectories holding messages.  new/ is read before cur/, so a message
  * that another program moves from new/ to cur/ during the scan is seen in
@@ -77,27 +78,6 @@ static uint64_t leading_number(const char *name)
 	return value;
 }
 
-/* Grows an array of count elements of size octets to hold one more; false when memory or the size runs out. */
-static bool grow(void **array, size_t *capacity, size_t needed, size_t size)
-{
-	size_t n = *capacity ? *capacity : 64;
-	void *p;
-
-	if (needed <= *capacity)
-		return true;
-	while (n < needed) {
-		if (n > SIZE_MAX / 2 / size)
-			return false;
-		n *= 2;
-	}
-	p = realloc(*array, n * size);
-	if (p == NULL)
-		return false;
-	*array = p;
-	*capacity = n;
-	return true;
-}
-
 /* Stores "dir/name" in the name pool and returns its offset, or SIZE_MAX when out of memory. */
 static size_t pool_add(struct maildir *md, const char *dir, const char *name)
 {
@@ -105,7 +85,7 @@ static size_t pool_add(struct maildir *md, const char *dir, const char *name)
 	size_t need = dlen + 1 + nlen + 1;
 	size_t off = md->names_len;
 
-	if (!grow((void **)&md->names, &md->names_capacity, off + need, 1))
+	if (!array_grow((void **)&md->names, &md->names_capacity, off + need, 1))
 		return SIZE_MAX;
 	memcpy(md->names + off, dir, dlen);
 	md->names[off + dlen] = '/';
@@ -194,7 +174,7 @@ static bool scan_dir(struct maildir *md, const char *dir, bool exact)
 		m.delivered = leading_number(de->d_name);
 		m.name = pool_add(md, dir, de->d_name);
 		if (m.name == SIZE_MAX ||
-		    !grow((void **)&md->msgs, &md->capacity, md->count + 1, sizeof *md->msgs)) {
+		    !array_grow((void **)&md->msgs, &md->capacity, md->count + 1, sizeof *md->msgs)) {
 			log_msg(LOG_ERR, "out of memory reading the Maildir");
 			closedir(d);
 			return false;

@@ -45,6 +45,21 @@
  * growing our memory. */
 #define CONFIG_LINE_MAX 4096
 
+/* The UID list is at most this large: about 250 octets for each of
+ * MESSAGES_MAX entries.  A larger file is not ours and is treated as corrupt. */
+#define UIDLIST_SIZE_MAX (1024UL * 1024 * 1024)
+
+/* How long a session waits for the UID list lock.  Its holder keeps it
+ * for the few milliseconds of an update, and the kernel drops it when the
+ * holder dies, so waiting longer means something is badly wrong. */
+#define UIDLIST_LOCK_WAIT_MS 10000
+#define UIDLIST_LOCK_RETRY_MS 20
+
+/* A Maildir directory that changes while it is read is read again, up to
+ * this many times; after that the snapshot is used but the UID list keeps
+ * the entries it did not see (a concurrent rename may have hidden them). */
+#define SCAN_ATTEMPTS 3
+
 /* Profile V0002: the inactivity timers default to 60 s before and 1800 s
  * after login.  The upper bound keeps the timers meaningful (one day). */
 #define TIMEOUT_MAX 86400

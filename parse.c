@@ -171,8 +171,7 @@ static bool all_digits(const char *text, size_t len)
 	return true;
 }
 
-/* Reads decimal digits only into *out; false when empty, not all digits, or above max. */
-static bool parse_decimal(const char *text, size_t len, uint64_t max, uint64_t *out)
+bool parse_u64(const char *text, size_t len, uint64_t max, uint64_t *out)
 {
 	uint64_t value = 0;
 
@@ -181,7 +180,9 @@ static bool parse_decimal(const char *text, size_t len, uint64_t max, uint64_t *
 	for (size_t i = 0; i < len; i++) {
 		uint64_t digit = (uint64_t)(text[i] - '0');
 
-		if (value > (max - digit) / 10)
+		/* value * 10 + digit <= max, without overflow (nor the
+		 * wrap-around of max - digit when digit > max). */
+		if (digit > max || value > (max - digit) / 10)
 			return false;
 		value = value * 10 + digit;
 	}
@@ -193,7 +194,7 @@ bool parse_message_number(const char *text, size_t len, size_t max, size_t *out)
 {
 	uint64_t value;
 
-	if (!parse_decimal(text, len, max, &value) || value < 1)
+	if (!parse_u64(text, len, max, &value) || value < 1)
 		return false;
 	*out = (size_t)value;
 	return true;
@@ -205,7 +206,7 @@ bool parse_line_count(const char *text, size_t len, uint64_t *out)
 		return false;
 	/* fetchmail asks for TOP n 99999999: any count beyond the
 	 * message means the whole message, however many digits. */
-	if (!parse_decimal(text, len, UINT64_MAX, out))
+	if (!parse_u64(text, len, UINT64_MAX, out))
 		*out = UINT64_MAX;
 	return true;
 }
@@ -214,7 +215,7 @@ bool parse_uint_setting(const char *text, unsigned min, unsigned max, unsigned *
 {
 	uint64_t value;
 
-	if (!parse_decimal(text, strlen(text), max, &value) || value < min)
+	if (!parse_u64(text, strlen(text), max, &value) || value < min)
 		return false;
 	*out = (unsigned)value;
 	return true;
@@ -234,6 +235,11 @@ enum file_line_status file_line_read(FILE *f, char *buf, size_t size)
 	}
 	if (feof(f))
 		return FILE_LINE_OK;	/* last line without a newline */
+	/* The buffer is full: the line fits if its newline (or the end of
+	 * the file) comes next. */
+	c = getc(f);
+	if (c == '\n' || c == EOF)
+		return ferror(f) ? FILE_LINE_ERROR : FILE_LINE_OK;
 	while ((c = getc(f)) != EOF && c != '\n')
 		;
 	return ferror(f) ? FILE_LINE_ERROR : FILE_LINE_TOO_LONG;

@@ -69,6 +69,9 @@ enum parse_status {
 /* Splits a line into keyword and arguments separated by runs of SP or HTAB; the line itself is not changed. */
 enum parse_status command_parse(const char *line, size_t len, struct command *out);
 
+/* Parses decimal digits only (no sign, no blanks) into *out; false when empty, not all digits, or above max. */
+bool parse_u64(const char *text, size_t len, uint64_t max, uint64_t *out);
+
 /* Parses a message number: decimal digits only, value 1..max; false for anything else. */
 bool parse_message_number(const char *text, size_t len, size_t max, size_t *out);
 

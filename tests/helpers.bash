@@ -31,11 +31,25 @@ CONF
 }
 
 teardown_world() {
-	[ -n "${T:-}" ] && rm -rf "$T"
+	if [ -n "${T:-}" ]; then
+		rm -rf "$T"
+	fi
 }
 
 setup() { setup_world; }
-teardown() { teardown_world; }
+
+# Stops a FIFO session left running by a failed test, makes everything
+# removable again, and removes the world.
+teardown() {
+	if [ -n "${LIVE_PID:-}" ]; then
+		kill "$LIVE_PID" 2>/dev/null || true
+		wait "$LIVE_PID" 2>/dev/null || true
+	fi
+	if [ -n "${T:-}" ]; then
+		chmod -R u+w "$T" 2>/dev/null || true
+	fi
+	teardown_world
+}
 
 # hash_password PASSWORD: a sha512crypt hash of it.
 hash_password() {
@@ -128,3 +142,73 @@ expect_raw_crlf() {
 		return 1
 	fi
 }
+
+# --- a session driven step by step over FIFOs ---
+
+# live_start [-o key=value]...: starts the handler reading $T/to and writing
+# $T/from; live_send writes command lines, live_expect reads replies.
+live_start() {
+	mkfifo "$T/to" "$T/from"
+	"$HANDLER" -c "$T/conf" "$@" <"$T/to" >"$T/from" 2>"$T/log" 3>&- &
+	LIVE_PID=$!
+	exec {LIVE_IN}>"$T/to" {LIVE_OUT}<"$T/from"
+}
+
+# live_send LINE...: sends each LINE with CRLF.
+live_send() {
+	printf '%s\r\n' "$@" >&"$LIVE_IN"
+}
+
+# live_expect TEXT...: reads one reply line per TEXT (within 5 s each); each must be TEXT followed by CRLF.
+live_expect() {
+	local want got
+	for want in "$@"; do
+		if ! IFS= read -r -t 5 -u "$LIVE_OUT" got; then
+			echo "expected '$want', got nothing (timeout or end of output); partial: '$got'"
+			cat "$T/log"
+			return 1
+		fi
+		if [ "$got" != "$want"$'\r' ]; then
+			echo "expected '$want'"
+			echo "got      '${got%$'\r'}'"
+			cat "$T/log"
+			return 1
+		fi
+	done
+}
+
+# live_eof: the handler closes its output within 5 s without saying more (our input still open).
+live_eof() {
+	local extra
+	if IFS= read -r -t 5 -u "$LIVE_OUT" extra || [ -n "$extra" ]; then
+		echo "unexpected output: '$extra'"
+		return 1
+	fi
+}
+
+# live_end: closes our input, expects end of output, waits for the handler; sets $status.
+live_end() {
+	exec {LIVE_IN}>&-
+	live_eof
+	exec {LIVE_OUT}<&-
+	status=0
+	wait "$LIVE_PID" || status=$?
+	LIVE_PID=
+}
+
+# expect_lines FIRST TEXT...: lines FIRST, FIRST+1, ... are the TEXTs, and nothing follows them.
+expect_lines() {
+	local i=$1
+	shift
+	local l
+	for l in "$@"; do
+		expect_line "$i" "$l"
+		i=$((i + 1))
+	done
+	if [ "${#lines[@]}" -ne "$i" ]; then
+		echo "expected $i lines of output, got ${#lines[@]}"
+		echo "$output"
+		return 1
+	fi
+}
+

@@ -1,0 +1,550 @@
+/*
+ * test-parse.c - table-driven tests of parse.c: line framing, command
+ * splitting, strict number parsing and configuration-file lines.
+ *
+ * Results are rendered as short text ("[USER bob]<too long>", "ok 7",
+ * "rejected") so that each table row states its whole expectation in one
+ * literal and a failure shows the difference at a glance.
+ */
+#include "parse.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "unit.h"
+
+/* Feeding patterns: whole, byte by byte, and odd sizes; 4093 is just under
+ * INPUT_BUFFER_SIZE, so feeds straddle the reader's buffer end. */
+static const size_t chunk_sizes[] = { UNIT_WHOLE, 1, 2, 7, 4093, INPUT_BUFFER_SIZE + 5 };
+
+/* ---- line_reader: line_feed + line_take ---- */
+
+/* Takes every line now complete, noting each as "[text]" or "<too long>";
+ * returns whether anything was taken.  A reader that keeps answering
+ * without consuming would loop forever, so the takes are bounded. */
+static bool take_buffered_lines(struct line_reader *r, struct unit_buf *seen)
+{
+	struct line line;
+	enum line_status st;
+	bool took = false;
+
+	for (unsigned guard = 0; (st = line_take(r, &line)) != LINE_NEED_MORE; guard++) {
+		if (guard > INPUT_BUFFER_SIZE) {
+			unit_buf_adds(seen, "<no progress>");
+			break;
+		}
+		took = true;
+		if (st == LINE_TOO_LONG) {
+			unit_buf_adds(seen, "<too long>");
+			continue;
+		}
+		unit_buf_adds(seen, "[");
+		unit_buf_add(seen, line.text, line.len);
+		unit_buf_adds(seen, "]");
+		if (line.text[line.len] != '\0')
+			unit_buf_adds(seen, "<not NUL-terminated>");
+	}
+	return took;
+}
+
+/* Feeds input as a server's reads would deliver it, at most chunk octets
+ * at a time, taking lines after each feed; feeds bigger than the free
+ * buffer space are completed after the taking made room. */
+static void read_lines(size_t max_line, const char *input, size_t len, size_t chunk,
+		       struct unit_buf *seen)
+{
+	static struct line_reader reader;
+	size_t off = 0;
+
+	line_reader_init(&reader, -1, max_line);
+	unit_buf_clear(seen);
+	while (off < len) {
+		size_t piece = len - off < chunk ? len - off : chunk;
+		size_t fed = line_feed(&reader, input + off, piece);
+
+		off += fed;
+		if (!take_buffered_lines(&reader, seen) && fed == 0) {
+			unit_buf_adds(seen, "<buffer stuck full>");
+			return;
+		}
+	}
+}
+
+/* Runs one input through every feeding pattern against one expectation. */
+static void check_reader(const char *what, size_t max_line, const char *input, size_t len,
+			 const char *expected)
+{
+	struct unit_buf seen = { 0 };
+	char label[64];
+
+	for (size_t i = 0; i < sizeof chunk_sizes / sizeof *chunk_sizes; i++) {
+		if (!unit_chunk_worth_running(chunk_sizes[i], len))
+			continue;
+		read_lines(max_line, input, len, chunk_sizes[i], &seen);
+		unit_expect_str(seen.data, expected, "line_take: %s (max_line %zu, %s)", what,
+				max_line, unit_chunk_label(label, sizeof label, chunk_sizes[i]));
+	}
+	unit_buf_free(&seen);
+}
+
+struct reader_case {
+	const char *what;
+	size_t max_line;
+	const char *input;
+	const char *expected;	/* "" when no line may come out yet */
+};
+
+/* max_line 10 keeps the length-limit rows literal: 8 octets of text plus
+ * CRLF is the longest line. */
+static const struct reader_case reader_cases[] = {
+	{ "CRLF lines", 512, "USER bob\r\nPASS secret\r\n", "[USER bob][PASS secret]" },
+	{ "bare LF lines", 512, "USER bob\nQUIT\n", "[USER bob][QUIT]" },
+	{ "a CR not before LF stays in the line", 512, "AB\rC\r\n", "[AB\rC]" },
+	{ "CR CR LF keeps the first CR", 512, "NOOP\r\r\n", "[NOOP\r]" },
+	{ "empty lines, CRLF and LF", 512, "\r\n\n", "[][]" },
+	{ "pipelined lines with mixed endings", 512, "STAT\r\nLIST\nRETR 1\r\nQUIT\r\n",
+	  "[STAT][LIST][RETR 1][QUIT]" },
+	{ "no LF yet: need more", 512, "USER bob", "" },
+	{ "CR without its LF yet: need more", 512, "NOOP\r", "" },
+	{ "a line, then one still unfinished", 512, "NOOP\r\nUSER b", "[NOOP]" },
+	{ "limit: 10 octets with CRLF accepted", 10, "12345678\r\nNEXT\r\n", "[12345678][NEXT]" },
+	{ "limit: 11 octets with CRLF too long", 10, "123456789\r\nNEXT\r\n", "<too long>[NEXT]" },
+	{ "limit: 9 octets with bare LF accepted", 10, "12345678\nNEXT\n", "[12345678][NEXT]" },
+	{ "limit: 10 octets with bare LF too long", 10, "123456789\nNEXT\n", "<too long>[NEXT]" },
+	{ "limit: CR CR LF counts the kept CR", 10, "12345678\r\r\nNEXT\n", "<too long>[NEXT]" },
+	{ "two over-long lines, each reported once", 10,
+	  "1234567890123\nabcdefghijkl\r\nOK\r\n", "<too long><too long>[OK]" },
+	{ "over-long line without its LF yet", 10, "123456789012345", "<too long>" },
+	/* max_line octets without LF can only end longer: no need to wait. */
+	{ "max_line octets without LF: too long at once", 10, "1234567890", "<too long>" },
+	{ "max_line - 1 octets ending in CR: still waits", 10, "12345678\r", "" },
+	{ "over-long line then an empty line", 10, "123456789012345\r\n\r\n", "<too long>[]" },
+};
+
+/* Length-limit rows too long to write out: content octets of 'x', then the
+ * ending, then "NEXT\r\n", which must always come through. */
+struct limit_case {
+	size_t max_line;
+	size_t content;
+	const char *ending;
+	bool accepted;
+};
+
+static const struct limit_case limit_cases[] = {
+	{ COMMAND_LENGTH_MIN, COMMAND_LENGTH_MIN - 2, "\r\n", true },
+	{ COMMAND_LENGTH_MIN, COMMAND_LENGTH_MIN - 1, "\r\n", false },
+	{ COMMAND_LENGTH_MIN, COMMAND_LENGTH_MIN - 2, "\n", true },
+	{ COMMAND_LENGTH_MIN, COMMAND_LENGTH_MIN - 1, "\n", false },
+	{ COMMAND_LENGTH_MIN, 100000, "\n", false },
+	{ COMMAND_LENGTH_DEFAULT, 0, "\r\n", true },
+	{ COMMAND_LENGTH_DEFAULT, COMMAND_LENGTH_DEFAULT - 2, "\r\n", true },
+	{ COMMAND_LENGTH_DEFAULT, COMMAND_LENGTH_DEFAULT - 1, "\r\n", false },
+	{ COMMAND_LENGTH_DEFAULT, COMMAND_LENGTH_DEFAULT - 2, "\n", true },
+	{ COMMAND_LENGTH_DEFAULT, COMMAND_LENGTH_DEFAULT - 1, "\n", false },
+	{ COMMAND_LENGTH_DEFAULT, COMMAND_LENGTH_DEFAULT, "\n", false },
+	{ COMMAND_LENGTH_DEFAULT, 3 * INPUT_BUFFER_SIZE + 100, "\r\n", false },
+	{ COMMAND_LENGTH_MAX, COMMAND_LENGTH_MAX - 2, "\r\n", true },
+	{ COMMAND_LENGTH_MAX, COMMAND_LENGTH_MAX - 1, "\r\n", false },
+	{ COMMAND_LENGTH_MAX, COMMAND_LENGTH_MAX - 2, "\n", true },
+	{ COMMAND_LENGTH_MAX, COMMAND_LENGTH_MAX - 1, "\n", false },
+	{ COMMAND_LENGTH_MAX, 3 * INPUT_BUFFER_SIZE + 100, "\r\n", false },
+};
+
+static void check_limit_case(const struct limit_case *c)
+{
+	struct unit_buf input = { 0 }, expected = { 0 };
+	char what[96];
+
+	for (size_t i = 0; i < c->content; i++)
+		unit_buf_add(&input, "x", 1);
+	unit_buf_adds(&expected, c->accepted ? "[" : "<too long>");
+	if (c->accepted)
+		unit_buf_add(&expected, input.data, input.len);
+	unit_buf_adds(&expected, c->accepted ? "][NEXT]" : "[NEXT]");
+	unit_buf_adds(&input, c->ending);
+	unit_buf_adds(&input, "NEXT\r\n");
+	snprintf(what, sizeof what, "%zu octets + %s, %zu in all", c->content,
+		 strcmp(c->ending, "\n") == 0 ? "LF" : "CRLF", c->content + strlen(c->ending));
+	check_reader(what, c->max_line, input.data, input.len, expected.data);
+	unit_buf_free(&input);
+	unit_buf_free(&expected);
+}
+
+static void test_line_reader(void)
+{
+	for (size_t i = 0; i < sizeof reader_cases / sizeof *reader_cases; i++) {
+		const struct reader_case *c = &reader_cases[i];
+
+		check_reader(c->what, c->max_line, c->input, strlen(c->input), c->expected);
+	}
+	for (size_t i = 0; i < sizeof limit_cases / sizeof *limit_cases; i++)
+		check_limit_case(&limit_cases[i]);
+}
+
+/* ---- command_parse ---- */
+
+static bool points_into(const char *line, size_t len, const char *p, size_t n)
+{
+	return p >= line && p <= line + len && n <= (size_t)(line + len - p);
+}
+
+/* Renders a word of the parsed command, or flags a pointer that escaped
+ * the line (the command must refer to the line, not to a copy). */
+static void render_word(struct unit_buf *b, const char *line, size_t len, const char *p, size_t n)
+{
+	if (p == NULL || !points_into(line, len, p, n)) {
+		unit_buf_adds(b, "<outside the line>");
+		return;
+	}
+	unit_buf_adds(b, "[");
+	unit_buf_add(b, p, n);
+	unit_buf_adds(b, "]");
+}
+
+/* "key=USER argc=1 args=[bob] rest=[bob]", or just the failure status. */
+static void render_command(struct unit_buf *b, enum parse_status st, const struct command *c,
+			   const char *line, size_t len)
+{
+	unit_buf_clear(b);
+	if (st != PARSE_OK) {
+		unit_buf_adds(b, st == PARSE_EMPTY ? "EMPTY" : st == PARSE_BAD_BYTE ? "BAD_BYTE" : "?");
+		return;
+	}
+	unit_buf_addf(b, "key=%s argc=%u args=", c->keyword, c->argc);
+	for (unsigned i = 0; i < c->argc && i < COMMAND_ARGS_MAX; i++)
+		render_word(b, line, len, c->argv[i].text, c->argv[i].len);
+	unit_buf_adds(b, " rest=");
+	render_word(b, line, len, c->rest, c->rest_len);
+}
+
+struct command_case {
+	const char *line;
+	size_t len;
+	const char *expected;
+};
+
+static const struct command_case command_cases[] = {
+	{ BYTES("USER bob"), "key=USER argc=1 args=[bob] rest=[bob]" },
+	{ BYTES("user bob"), "key=USER argc=1 args=[bob] rest=[bob]" },
+	{ BYTES("uSeR Bob"), "key=USER argc=1 args=[Bob] rest=[Bob]" },
+	{ BYTES("STAT"), "key=STAT argc=0 args= rest=[]" },
+	{ BYTES("q"), "key=Q argc=0 args= rest=[]" },
+	{ BYTES("LIST  1"), "key=LIST argc=1 args=[1] rest=[1]" },
+	{ BYTES("LIST\t1"), "key=LIST argc=1 args=[1] rest=[1]" },
+	{ BYTES("LIST \t \t1"), "key=LIST argc=1 args=[1] rest=[1]" },
+	{ BYTES("  NOOP"), "key=NOOP argc=0 args= rest=[]" },
+	{ BYTES("\tNOOP"), "key=NOOP argc=0 args= rest=[]" },
+	{ BYTES("NOOP  "), "key=NOOP argc=0 args= rest=[]" },
+	{ BYTES("NOOP\t"), "key=NOOP argc=0 args= rest=[]" },
+	{ BYTES(" TOP\t1  10 "), "key=TOP argc=2 args=[1][10] rest=[1  10 ]" },
+	{ BYTES("TOP 1 10 x"), "key=TOP argc=3 args=[1][10] rest=[1 10 x]" },
+	{ BYTES("TOP 1 10 x y z"), "key=TOP argc=3 args=[1][10] rest=[1 10 x y z]" },
+	{ BYTES("USERS bob"), "key= argc=1 args=[bob] rest=[bob]" },
+	{ BYTES("US3R bob"), "key= argc=1 args=[bob] rest=[bob]" },
+	{ BYTES("US-R"), "key= argc=0 args= rest=[]" },
+	{ BYTES("@ x"), "key= argc=1 args=[x] rest=[x]" },
+	{ BYTES("[{`~"), "key= argc=0 args= rest=[]" },
+	{ BYTES("\xc3\x9cSER bob"), "key= argc=1 args=[bob] rest=[bob]" },
+	{ BYTES("PASS my secret  pw  "), "key=PASS argc=3 args=[my][secret] rest=[my secret  pw  ]" },
+	{ BYTES("PASS \t spaced out"), "key=PASS argc=2 args=[spaced][out] rest=[spaced out]" },
+	{ BYTES("PASS x "), "key=PASS argc=1 args=[x] rest=[x ]" },
+	{ "USER bob tail", 8, "key=USER argc=1 args=[bob] rest=[bob]" },
+	{ BYTES(""), "EMPTY" },
+	{ BYTES("   "), "EMPTY" },
+	{ BYTES("\t \t"), "EMPTY" },
+	{ BYTES("US\0ER bob"), "BAD_BYTE" },
+	{ BYTES("USER bob\0"), "BAD_BYTE" },
+	{ BYTES("\0"), "BAD_BYTE" },
+	{ BYTES("USER\rbob"), "BAD_BYTE" },
+	{ BYTES("NOOP\r"), "BAD_BYTE" },
+	{ BYTES(" \r "), "BAD_BYTE" },
+};
+
+static void test_command_parse(void)
+{
+	struct unit_buf got = { 0 };
+	char shown[128];
+
+	for (size_t i = 0; i < sizeof command_cases / sizeof *command_cases; i++) {
+		const struct command_case *c = &command_cases[i];
+		struct command cmd;
+		enum parse_status st = command_parse(c->line, c->len, &cmd);
+
+		render_command(&got, st, &cmd, c->line, c->len);
+		unit_escape(shown, sizeof shown, c->line, c->len);
+		unit_expect_str(got.data, c->expected, "command_parse \"%s\"", shown);
+	}
+	unit_buf_free(&got);
+}
+
+/* ---- number parsing ---- */
+
+/* Numbers render as "ok VALUE" or "rejected": a wrong value and a wrong
+ * verdict both show in one comparison. */
+static void render_number(char *buf, size_t size, bool ok, uint64_t value)
+{
+	if (ok)
+		snprintf(buf, size, "ok %" PRIu64, value);
+	else
+		snprintf(buf, size, "rejected");
+}
+
+struct message_number_case {
+	const char *text;
+	size_t len;
+	size_t max;
+	const char *expected;
+};
+
+static const struct message_number_case message_number_cases[] = {
+	{ BYTES("1"), 10, "ok 1" },
+	{ BYTES("10"), 10, "ok 10" },
+	{ BYTES("11"), 10, "rejected" },
+	{ BYTES("007"), 10, "ok 7" },
+	{ BYTES("0"), 10, "rejected" },
+	{ BYTES("00"), 10, "rejected" },
+	{ BYTES("+1"), 10, "rejected" },
+	{ BYTES("-1"), 10, "rejected" },
+	{ BYTES(" 1"), 10, "rejected" },
+	{ BYTES("1 "), 10, "rejected" },
+	{ BYTES("0x10"), 100, "rejected" },
+	{ BYTES("1a"), 100, "rejected" },
+	{ BYTES("1\0"), 100, "rejected" },
+	{ BYTES(""), 10, "rejected" },
+	{ BYTES("123456789012345678901234567890"), SIZE_MAX, "rejected" },
+	{ BYTES("4000000"), MESSAGES_MAX, "ok 4000000" },
+	{ BYTES("4000001"), MESSAGES_MAX, "rejected" },
+	{ BYTES("18446744073709551615"), SIZE_MAX, "ok 18446744073709551615" },
+	{ BYTES("18446744073709551616"), SIZE_MAX, "rejected" },
+	{ "12", 1, 10, "ok 1" },
+	/* Maildrops of fewer than 9 messages: max + 1 and beyond. */
+	{ BYTES("1"), 0, "rejected" },
+	{ BYTES("1"), 1, "ok 1" },
+	{ BYTES("2"), 1, "rejected" },
+	{ BYTES("5"), 5, "ok 5" },
+	{ BYTES("6"), 5, "rejected" },
+	{ BYTES("9"), 8, "rejected" },
+	{ BYTES("17"), 5, "rejected" },
+};
+
+static void test_message_number(void)
+{
+	char got[64], shown[128];
+
+	for (size_t i = 0; i < sizeof message_number_cases / sizeof *message_number_cases; i++) {
+		const struct message_number_case *c = &message_number_cases[i];
+		size_t value = 0;
+		bool ok = parse_message_number(c->text, c->len, c->max, &value);
+
+		render_number(got, sizeof got, ok, value);
+		unit_escape(shown, sizeof shown, c->text, c->len);
+		unit_expect_str(got, c->expected, "parse_message_number \"%s\" (max %zu)", shown, c->max);
+	}
+}
+
+struct line_count_case {
+	const char *text;
+	size_t len;
+	const char *expected;
+};
+
+static const struct line_count_case line_count_cases[] = {
+	{ BYTES("0"), "ok 0" },
+	{ BYTES("10"), "ok 10" },
+	{ BYTES("99999999"), "ok 99999999" },
+	{ BYTES("000000000000000000000000000005"), "ok 5" },
+	{ BYTES("18446744073709551615"), "ok 18446744073709551615" },
+	{ BYTES("18446744073709551616"), "ok 18446744073709551615" },
+	{ BYTES("999999999999999999999999999999"), "ok 18446744073709551615" },
+	{ BYTES("-1"), "rejected" },
+	{ BYTES("+1"), "rejected" },
+	{ BYTES("1x"), "rejected" },
+	{ BYTES(" 1"), "rejected" },
+	{ BYTES(""), "rejected" },
+	{ BYTES("99999999999999999999x"), "rejected" },
+};
+
+static void test_line_count(void)
+{
+	char got[64];
+
+	for (size_t i = 0; i < sizeof line_count_cases / sizeof *line_count_cases; i++) {
+		const struct line_count_case *c = &line_count_cases[i];
+		uint64_t value = 0;
+		bool ok = parse_line_count(c->text, c->len, &value);
+
+		render_number(got, sizeof got, ok, value);
+		unit_expect_str(got, c->expected, "parse_line_count \"%s\"", c->text);
+	}
+}
+
+struct setting_case {
+	const char *text;
+	unsigned min, max;
+	const char *expected;
+};
+
+static const struct setting_case setting_cases[] = {
+	{ "60", 1, TIMEOUT_MAX, "ok 60" },
+	{ "86400", 1, TIMEOUT_MAX, "ok 86400" },
+	{ "86401", 1, TIMEOUT_MAX, "rejected" },
+	{ "0", 1, TIMEOUT_MAX, "rejected" },
+	{ "0", 0, AUTH_FAIL_DELAY_MAX, "ok 0" },
+	{ "000", 0, AUTH_FAIL_DELAY_MAX, "ok 0" },
+	{ "39", COMMAND_LENGTH_MIN, COMMAND_LENGTH_MAX, "rejected" },
+	{ "40", COMMAND_LENGTH_MIN, COMMAND_LENGTH_MAX, "ok 40" },
+	{ "1024", COMMAND_LENGTH_MIN, COMMAND_LENGTH_MAX, "ok 1024" },
+	{ "1025", COMMAND_LENGTH_MIN, COMMAND_LENGTH_MAX, "rejected" },
+	{ "4294967294", 0, UINT32_MAX - 1, "ok 4294967294" },
+	{ "4294967295", 0, UINT32_MAX - 1, "rejected" },
+	{ "4294967295", 0, UINT_MAX, "ok 4294967295" },
+	{ "4294967296", 0, UINT_MAX, "rejected" },
+	{ "99999999999999999999999", 0, UINT_MAX, "rejected" },
+	{ "", 0, 100, "rejected" },
+	{ "1a", 0, 100, "rejected" },
+	{ " 5", 0, 100, "rejected" },
+	{ "5 ", 0, 100, "rejected" },
+	{ "-5", 0, 100, "rejected" },
+	{ "+5", 0, 100, "rejected" },
+	{ "0x5", 0, 100, "rejected" },
+	{ "6", 0, 5, "rejected" },
+};
+
+static void test_uint_setting(void)
+{
+	char got[64];
+
+	for (size_t i = 0; i < sizeof setting_cases / sizeof *setting_cases; i++) {
+		const struct setting_case *c = &setting_cases[i];
+		unsigned value = 0;
+		bool ok = parse_uint_setting(c->text, c->min, c->max, &value);
+
+		render_number(got, sizeof got, ok, value);
+		unit_expect_str(got, c->expected, "parse_uint_setting \"%s\" in [%u, %u]", c->text,
+				c->min, c->max);
+	}
+}
+
+/* ---- file_line_read ---- */
+
+struct file_case {
+	const char *what;
+	const char *content;
+	size_t size;		/* of the caller's buffer */
+	const char *expected;
+};
+
+/* A buffer of 8 octets holds 7 octets of text and the NUL. */
+static const struct file_case file_cases[] = {
+	{ "lines", "a\nbb\n", 8, "[a][bb]<eof>" },
+	{ "last line without newline", "a\nlast", 8, "[a][last]<eof>" },
+	{ "empty file", "", 8, "<eof>" },
+	{ "empty lines", "\n\n", 8, "[][]<eof>" },
+	{ "a CR stays (only the newline goes)", "a\r\n", 8, "[a\r]<eof>" },
+	{ "over-long line skipped whole", "much too long a line\nnext\n", 8, "<too long>[next]<eof>" },
+	{ "two over-long lines", "much too long\nalso too long\nok\n", 8,
+	  "<too long><too long>[ok]<eof>" },
+	{ "over-long last line without newline", "a\nmuch too long", 8, "[a]<too long><eof>" },
+	{ "6 octets and newline fit", "123456\nnext\n", 8, "[123456][next]<eof>" },
+	{ "7 octets and newline fit with the NUL", "1234567\nnext\n", 8, "[1234567][next]<eof>" },
+	{ "8 octets and newline do not fit", "12345678\nnext\n", 8, "<too long>[next]<eof>" },
+	{ "7 octets at the end without newline fit", "1234567", 8, "[1234567]<eof>" },
+};
+
+/* A stdio stream holding content, as the configuration file would be. */
+static FILE *file_with(const char *content)
+{
+	FILE *f = tmpfile();
+
+	if (f == NULL)
+		unit_bail("tmpfile failed");
+	if (fputs(content, f) == EOF || fseek(f, 0, SEEK_SET) != 0)
+		unit_bail("cannot write the temporary file");
+	return f;
+}
+
+static void read_file_lines(FILE *f, size_t size, struct unit_buf *seen)
+{
+	static const char *const names[] = {
+		[FILE_LINE_TOO_LONG] = "<too long>",
+		[FILE_LINE_EOF] = "<eof>",
+		[FILE_LINE_ERROR] = "<error>",
+	};
+	char buf[CONFIG_LINE_MAX];
+	enum file_line_status st;
+
+	unit_buf_clear(seen);
+	for (unsigned guard = 0; guard < 64; guard++) {
+		st = file_line_read(f, buf, size);
+		if (st == FILE_LINE_OK)
+			unit_buf_addf(seen, "[%s]", buf);
+		else
+			unit_buf_adds(seen, names[st]);
+		if (st == FILE_LINE_EOF || st == FILE_LINE_ERROR)
+			return;
+	}
+	unit_buf_adds(seen, "<no end>");
+}
+
+static void test_file_line_read(void)
+{
+	struct unit_buf seen = { 0 };
+
+	for (size_t i = 0; i < sizeof file_cases / sizeof *file_cases; i++) {
+		const struct file_case *c = &file_cases[i];
+		FILE *f = file_with(c->content);
+
+		read_file_lines(f, c->size, &seen);
+		fclose(f);
+		unit_expect_str(seen.data, c->expected, "file_line_read: %s (buffer %zu)", c->what,
+				c->size);
+	}
+	unit_buf_free(&seen);
+}
+
+/* ---- trim_blanks ---- */
+
+struct trim_case {
+	const char *input;
+	const char *expected;
+};
+
+static const struct trim_case trim_cases[] = {
+	{ "key", "key" },
+	{ "  key = value  ", "key = value" },
+	{ "\t key\t", "key" },
+	{ "a \t b", "a \t b" },
+	{ "", "" },
+	{ " \t \t", "" },
+	{ "value\n", "value\n" },
+};
+
+static void test_trim_blanks(void)
+{
+	for (size_t i = 0; i < sizeof trim_cases / sizeof *trim_cases; i++) {
+		const struct trim_case *c = &trim_cases[i];
+		char buf[64], shown[128];
+		char *start;
+
+		snprintf(buf, sizeof buf, "%s", c->input);
+		start = trim_blanks(buf);
+		unit_escape(shown, sizeof shown, c->input, strlen(c->input));
+		/* In place: the result must lie inside the caller's buffer. */
+		unit_expect_str(start >= buf && start < buf + sizeof buf ? start : "<outside the buffer>",
+				c->expected, "trim_blanks \"%s\"", shown);
+	}
+}
+
+int main(void)
+{
+	test_line_reader();
+	test_command_parse();
+	test_message_number();
+	test_line_count();
+	test_uint_setting();
+	test_file_line_read();
+	test_trim_blanks();
+	return unit_done();
+}

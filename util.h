@@ -1,0 +1,22 @@
+/*
+ * util.h - small helpers shared by the modules.
+ */
+#ifndef POP3_UTIL_H
+#define POP3_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Makes room in a malloc'd array for needed elements of size octets, doubling its capacity; false when memory or size_t runs out. */
+bool array_grow(void **array, size_t *capacity, size_t needed, size_t size);
+
+#define FNV1A64_INIT 14695981039346656037ULL
+
+/* Folds len octets into a 64-bit FNV-1a hash (start from FNV1A64_INIT). */
+uint64_t fnv1a64(uint64_t hash, const void *data, size_t len);
+
+/* Writes all of buf to fd, resuming after signals and short writes; false with errno on failure. */
+bool write_all(int fd, const void *buf, size_t len);
+
+#endif
