@@ -12,9 +12,9 @@ override ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS)
 override ALL_CPPFLAGS = -D_GNU_SOURCE -I. $(CPPFLAGS)
 override ALL_LDLIBS = $(LDLIBS) -lcrypt
 
-LIB_OBJS = parse.o io.o maildir.o auth.o log.o util.o
+LIB_OBJS = parse.o io.o maildir.o uidlist.o auth.o log.o util.o
 OBJS = pop3-handler.o $(LIB_OBJS)
-UNIT_TESTS = tests/unit/test-parse tests/unit/test-io
+UNIT_TESTS = tests/unit/test-parse tests/unit/test-io tests/unit/test-uidlist
 
 .PHONY: all check unit-tests demo deps clean install uninstall
 

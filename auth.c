@@ -8,6 +8,11 @@
 #include <crypt.h>
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
+#include <shadow.h>
+#include <stdlib.h>
+#include <termios.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -88,14 +93,69 @@ static enum lookup_result parse_entry(char *line, const char *path, unsigned lin
 	return LOOKUP_FOUND;
 }
 
+/* Copies a host account; an account whose hash is in /etc/shadow gets it from there, and one that is expired gets a locked hash. */
+static enum lookup_result system_entry(const struct passwd *pw, struct account *out)
+{
+	const char *hash = pw->pw_passwd;
+	struct spwd *sp = NULL;
+
+	if (strlen(pw->pw_name) > USER_NAME_MAX || strlen(pw->pw_dir) >= sizeof out->home ||
+	    pw->pw_dir[0] != '/') {
+		log_msg(LOG_WARNING, "system account %.64s: unusable name or home", pw->pw_name);
+		return LOOKUP_UNKNOWN;
+	}
+	if (strcmp(hash, "x") == 0) {
+		errno = 0;
+		sp = getspnam(pw->pw_name);
+		if (sp == NULL && errno != 0 && errno != ENOENT) {
+			log_msg(LOG_ERR, "cannot read the shadow entry of %s: %s", pw->pw_name, strerror(errno));
+			return LOOKUP_FAILED;
+		}
+		hash = sp != NULL ? sp->sp_pwdp : "*";
+	}
+	/* sp_expire counts days since 1970; -1 means never. */
+	if (sp != NULL && sp->sp_expire >= 0 && time(NULL) / 86400 >= sp->sp_expire)
+		hash = "!expired";
+	if (strlen(hash) >= sizeof out->hash)
+		hash = "*";
+	strcpy(out->name, pw->pw_name);
+	strcpy(out->hash, hash);
+	strcpy(out->home, pw->pw_dir);
+	out->uid = pw->pw_uid;
+	out->gid = pw->pw_gid;
+	if (sp != NULL)
+		explicit_bzero(sp->sp_pwdp, strlen(sp->sp_pwdp));
+	return LOOKUP_FOUND;
+}
+
+/* Finds user among the host's accounts. */
+static enum lookup_result system_lookup(const char *user, struct account *out)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(user);
+	if (pw == NULL) {
+		if (errno != 0 && errno != ENOENT && errno != ESRCH) {
+			log_msg(LOG_ERR, "cannot look up user %s: %s", user, strerror(errno));
+			return LOOKUP_FAILED;
+		}
+		return LOOKUP_UNKNOWN;
+	}
+	return system_entry(pw, out);
+}
+
 enum lookup_result auth_lookup(const char *path, const char *user, struct account *out)
 {
 	enum lookup_result result = LOOKUP_UNKNOWN;
 	enum file_line_status st;
 	char line[CONFIG_LINE_MAX];
 	unsigned lineno = 0;
-	FILE *f = fopen(path, "re");
+	FILE *f;
 
+	if (strcmp(path, AUTH_SYSTEM_DATABASE) == 0)
+		return system_lookup(user, out);
+	f = fopen(path, "re");
 	if (f == NULL) {
 		log_msg(LOG_ERR, "cannot open user database %s: %s", path, strerror(errno));
 		return LOOKUP_FAILED;
@@ -135,22 +195,86 @@ static bool same_string(const char *computed, const char *stored)
 	return diff == 0;
 }
 
-bool auth_password_ok(const char *hash, const char *password)
+/* A setting (method and salt) of libxcrypt's default method, made once: unknown users and locked accounts are checked against it, so they cost what a real user costs. */
+static const char *dummy_setting(void)
+{
+	static char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+
+	if (setting[0] == '\0' && crypt_gensalt_rn(NULL, 0, NULL, 0, setting, sizeof setting) == NULL)
+		strcpy(setting, "*");
+	return setting;
+}
+
+bool auth_password_ok(const struct account *a, const char *password)
 {
 	/* Some 32 KiB: static rather than on the stack. */
 	static struct crypt_data data;
+	bool usable = a != NULL && a->hash[0] != '\0' && a->hash[0] != '!' && a->hash[0] != '*';
+	const char *hash = usable ? a->hash : dummy_setting();
 	const char *out;
 	bool ok;
 
-	if (hash[0] == '\0' || hash[0] == '!' || hash[0] == '*')
-		return false;
 	memset(&data, 0, sizeof data);
 	out = crypt_rn(password, hash, &data, (int)sizeof data);
 	/* crypt_rn fails with NULL, or with a string starting '*' for a
 	 * setting it does not know. */
-	ok = out != NULL && out[0] != '*' && same_string(out, hash);
+	ok = usable && out != NULL && out[0] != '*' && same_string(out, hash);
 	explicit_bzero(&data, sizeof data);
 	return ok;
+}
+
+/* Reads one line of at most size - 1 octets from stdin into buf without its newline, echo off on a terminal; false at end of input or when too long. */
+static bool read_secret(const char *prompt, char *buf, size_t size)
+{
+	struct termios saved, quiet;
+	bool tty = tcgetattr(STDIN_FILENO, &saved) == 0;
+	bool ok;
+	size_t len;
+
+	if (tty) {
+		fputs(prompt, stderr);
+		quiet = saved;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	ok = fgets(buf, (int)size, stdin) != NULL;
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+		fputc('\n', stderr);
+	}
+	len = ok ? strlen(buf) : 0;
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	else if (ok && !feof(stdin))
+		ok = false;	/* longer than the buffer */
+	return ok;
+}
+
+int auth_hash_tool(void)
+{
+	static struct crypt_data data;
+	char password[COMMAND_LENGTH_MAX], again[COMMAND_LENGTH_MAX];
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	const char *hash = NULL;
+	bool tty = isatty(STDIN_FILENO);
+	int status = 1;
+
+	if (!read_secret("Password: ", password, sizeof password)) {
+		fprintf(stderr, "pop3-handler: no password read (at most %d octets, one line)\n",
+			COMMAND_LENGTH_MAX - 1);
+	} else if (tty && (!read_secret("Again: ", again, sizeof again) || strcmp(password, again) != 0)) {
+		fprintf(stderr, "pop3-handler: the passwords differ\n");
+	} else if (crypt_gensalt_rn(NULL, 0, NULL, 0, setting, sizeof setting) == NULL ||
+		   (hash = crypt_rn(password, setting, &data, (int)sizeof data)) == NULL || hash[0] == '*') {
+		fprintf(stderr, "pop3-handler: libxcrypt could not hash: %s\n", strerror(errno));
+	} else {
+		printf("%s\n", hash);
+		status = 0;
+	}
+	explicit_bzero(password, sizeof password);
+	explicit_bzero(again, sizeof again);
+	explicit_bzero(&data, sizeof data);
+	return status;
 }
 
 void account_clear(struct account *a)
@@ -178,29 +302,56 @@ enum switch_result auth_switch_user(const struct account *a)
 	return SWITCH_OK;
 }
 
-bool auth_client_is_local(int fd)
+/* Copies an address the launcher put in the environment, if it is one (it goes into logs). */
+static bool address_from_env(const char *name, char *buf, size_t size)
 {
+	const char *v = getenv(name);
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (v == NULL || strlen(v) >= size ||
+	    (inet_pton(AF_INET, v, &a4) != 1 && inet_pton(AF_INET6, v, &a6) != 1))
+		return false;
+	strcpy(buf, v);
+	return true;
+}
+
+void auth_client_address(int fd, char *buf, size_t size)
+{
+	/* systemd (Accept=yes), stunnel and xinetd, ucspi-tcp.  Under
+	 * stunnel fd 0 is a socket pair to stunnel itself: the environment
+	 * must win over getpeername(). */
+	static const char *const vars[] = { "REMOTE_ADDR", "REMOTE_HOST", "TCPREMOTEIP" };
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
-		return errno == ENOTSOCK;	/* a pipe or a file: no network peer */
-	switch (ss.ss_family) {
-	case AF_UNIX:
+	for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+		if (address_from_env(vars[i], buf, size))
+			return;
+	snprintf(buf, size, "local");	/* a pipe, a file, a Unix socket */
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) {
+		if (errno != ENOTSOCK)
+			snprintf(buf, size, "unknown");
+		return;
+	}
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&ss)->sin_addr, buf, (socklen_t)size);
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)size);
+	else if (ss.ss_family != AF_UNIX)
+		snprintf(buf, size, "unknown");
+}
+
+bool auth_address_is_local(const char *address)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (strcmp(address, "local") == 0)
 		return true;
-	case AF_INET: {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-
-		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-	}
-	case AF_INET6: {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
-		const uint8_t *b = in6->sin6_addr.s6_addr;
-
-		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
-		       (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && b[12] == 127);
-	}
-	default:
-		return false;
-	}
+	if (inet_pton(AF_INET, address, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, address, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return false;
 }

@@ -29,11 +29,17 @@ enum lookup_result {
 /* Tells whether a user name is one we accept: 1..USER_NAME_MAX octets, no '/', ':', control characters, space or DEL, no leading '.'. */
 bool auth_user_name_ok(const char *name, size_t len);
 
-/* Finds user in the passwd-format file at path (name:hash:uid:gid:gecos:home:shell); malformed lines are logged and skipped. */
+/* The user database that is the host's own accounts (getpwnam, getspnam). */
+#define AUTH_SYSTEM_DATABASE "system"
+
+/* Finds user in the passwd-format file at path (name:hash:uid:gid:gecos:home:shell; malformed lines are logged and skipped), or in the host's accounts when path is AUTH_SYSTEM_DATABASE (locked or expired accounts get a hash that never matches). */
 enum lookup_result auth_lookup(const char *path, const char *user, struct account *out);
 
-/* Checks password against a crypt(3) hash in constant time; locked (empty, '!' or '*') hashes never match. */
-bool auth_password_ok(const char *hash, const char *password);
+/* Checks password against the account's crypt(3) hash in constant time; with no account (unknown user) or a locked hash (empty, '!' or '*') it spends the same as a real check against a hash of libxcrypt's default method, and fails. */
+bool auth_password_ok(const struct account *a, const char *password);
+
+/* Reads a password from standard input (twice and without echo on a terminal) and prints its hash with libxcrypt's default method; returns the exit status. */
+int auth_hash_tool(void);
 
 /* Wipes the secrets an account holds. */
 void account_clear(struct account *a);
@@ -47,7 +53,13 @@ enum switch_result {
 /* Becomes the account's uid and gid (root: groups cleared, setgid, setuid, checked); not root: allows only the process's own uid. */
 enum switch_result auth_switch_user(const struct account *a);
 
-/* Tells whether the client is on this host: no network peer on fd (a pipe), a Unix socket, or a loopback address. */
-bool auth_client_is_local(int fd);
+/* Longest client address text: an IPv6 address, or "local". */
+#define CLIENT_ADDRESS_MAX 46
+
+/* Writes the client's address as the launcher gives it (REMOTE_ADDR, REMOTE_HOST, TCPREMOTEIP, in that order) or else as getpeername(fd) finds it; "local" when there is no network peer (a pipe, a Unix socket). */
+void auth_client_address(int fd, char *buf, size_t size);
+
+/* Tells whether an address from auth_client_address is this host: "local", or a loopback address. */
+bool auth_address_is_local(const char *address);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * maildir.h - the snapshot of a Maildir taken at login, message streaming,
- * and the UPDATE that removes what the client deleted.  Every file access
- * goes through the Maildir's directory fd; message files are never
- * followed through symbolic links.
+ * the Seen flag, retention, and the UPDATE that removes what the client
+ * deleted.  Every file access goes through the Maildir's directory fd;
+ * message files are never followed through symbolic links.  UIDs and sizes
+ * come from the UID list (uidlist.h).
  */
 #ifndef POP3_MAILDIR_H
 #define POP3_MAILDIR_H
@@ -10,15 +11,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "io.h"
 
 struct message {
+	uint64_t uid;		/* decimal unique-id from the UID list */
 	uint64_t exact_size;	/* size with CRLF line ends */
 	uint64_t stored_size;	/* size of the file */
 	uint64_t delivered;	/* leading timestamp of the file name */
+	int64_t retrieved_at;	/* when first retrieved, from the UID list; 0: never recorded */
 	size_t name;		/* offset in the name pool of "cur/NAME" or "new/NAME" */
 	bool deleted;		/* marked by DELE in this session */
+	bool retrieved;		/* sent whole by RETR in this session */
+	bool known;		/* has a UID list entry (snapshot-internal) */
 };
 
 struct maildir {
@@ -29,17 +35,14 @@ struct maildir {
 	size_t names_len, names_capacity;
 };
 
-/* Opens the Maildir at path and takes the snapshot of cur/ and new/ in delivery order, reading each file for its CRLF size when exact; a Maildir that does not exist is empty.  Returns false (and logs why) on any other failure. */
-bool maildir_snapshot(struct maildir *md, const char *path, bool exact);
+/* Opens the Maildir at path and takes the snapshot: cur/ and new/ in delivery order with UIDs and sizes from the UID list (updated under its lock for new messages), then moves new/ messages to cur/.  A Maildir that does not exist is empty.  False (logged) on any other failure. */
+bool maildir_snapshot(struct maildir *md, const char *path);
 
 /* Frees the snapshot and closes the Maildir. */
 void maildir_close(struct maildir *md);
 
 /* The path of message i relative to the Maildir root ("cur/..." or "new/..."). */
 const char *maildir_path(const struct maildir *md, size_t i);
-
-/* The unique-id of message i: its base name (the file name before ':'), copied into buf. */
-void maildir_uid(const struct maildir *md, size_t i, char *buf, size_t size);
 
 enum open_result {
 	OPEN_OK,
@@ -55,5 +58,11 @@ bool maildir_send_message(int fd, bool limited, uint64_t body_lines, struct outp
 
 /* Removes every message marked deleted; returns how many could not be removed (each logged). */
 size_t maildir_update(struct maildir *md);
+
+/* Marks for removal, without counting them as the client's, the messages retention expires: retrieved at least days ago, or (unread) whose file is at least days old; returns how many. */
+size_t maildir_expire(struct maildir *md, unsigned days, bool unread, time_t now);
+
+/* Ends the session's changes to flags: messages retrieved and not deleted get the Seen flag, and when record_retrieval their retrieval time goes into the UID list. */
+void maildir_finish(struct maildir *md, bool record_retrieval, time_t now);
 
 #endif

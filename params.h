@@ -69,6 +69,9 @@
 #define AUTH_FAILURES_MAX 100
 #define AUTH_FAIL_DELAY_MAX 60
 
+/* expire_days is at most a century: longer is "never", which says so. */
+#define EXPIRE_DAYS_MAX 36500
+
 /* After the inactivity timer fires, SIGALRM repeats at this interval so that
  * a signal landing just before a blocking call cannot be missed. */
 #define TIMER_REPEAT_SECONDS 1

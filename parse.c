@@ -221,6 +221,75 @@ bool parse_uint_setting(const char *text, unsigned min, unsigned max, unsigned *
 	return true;
 }
 
+/* The value of a base64 digit, or -1. */
+static int base64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+bool base64_decode(const char *in, size_t len, unsigned char *out, size_t size, size_t *out_len)
+{
+	size_t n = 0;
+
+	if (len % 4 != 0)
+		return false;
+	for (size_t i = 0; i < len; i += 4) {
+		bool last = i + 4 == len;
+		size_t pad = last ? (in[i + 3] == '=') + (in[i + 2] == '=' && in[i + 3] == '=') : 0;
+		uint32_t group = 0;
+
+		for (size_t k = 0; k < 4 - pad; k++) {
+			int v = base64_value((unsigned char)in[i + k]);
+
+			if (v < 0)
+				return false;
+			group = group << 6 | (uint32_t)v;
+		}
+		group <<= 6 * pad;
+		/* Padding must stand for zero bits (canonical encoding). */
+		if ((pad == 1 && (group & 0xff) != 0) || (pad == 2 && (group & 0xffff) != 0))
+			return false;
+		if (n + 3 - pad > size)
+			return false;
+		out[n++] = (unsigned char)(group >> 16);
+		if (pad < 2)
+			out[n++] = (unsigned char)(group >> 8);
+		if (pad < 1)
+			out[n++] = (unsigned char)group;
+	}
+	*out_len = n;
+	return true;
+}
+
+enum sasl_plain_status sasl_plain_parse(char *buf, size_t len, struct sasl_plain *out)
+{
+	char *first = memchr(buf, '\0', len);
+	char *second = first ? memchr(first + 1, '\0', len - (size_t)(first + 1 - buf)) : NULL;
+
+	buf[len] = '\0';
+	if (second == NULL || memchr(second + 1, '\0', len - (size_t)(second + 1 - buf)) != NULL)
+		return PLAIN_MALFORMED;
+	out->authzid = buf;
+	out->authcid = first + 1;
+	out->authcid_len = (size_t)(second - (first + 1));
+	out->password = second + 1;
+	if (out->authcid_len == 0 || out->authcid_len > USER_NAME_MAX)
+		return PLAIN_BAD_AUTHCID;
+	if (buf[0] != '\0' && strcmp(out->authzid, out->authcid) != 0)
+		return PLAIN_BAD_AUTHZID;
+	return PLAIN_OK;
+}
+
 enum file_line_status file_line_read(FILE *f, char *buf, size_t size)
 {
 	size_t len;

@@ -81,6 +81,27 @@ bool parse_line_count(const char *text, size_t len, uint64_t *out);
 /* Parses an unsigned decimal setting in [min, max]: digits only, no sign, no overflow. */
 bool parse_uint_setting(const char *text, unsigned min, unsigned max, unsigned *out);
 
+/* Decodes strict base64 (RFC 4648: standard alphabet, '=' padding to a multiple of 4, no blanks) into out; false when malformed or longer than size. */
+bool base64_decode(const char *in, size_t len, unsigned char *out, size_t size, size_t *out_len);
+
+/* The parts of a SASL PLAIN message (RFC 4616): authzid NUL authcid NUL password, each NUL-terminated in place. */
+struct sasl_plain {
+	const char *authzid;	/* "" when absent */
+	const char *authcid;
+	const char *password;
+	size_t authcid_len;
+};
+
+enum sasl_plain_status {
+	PLAIN_OK,
+	PLAIN_MALFORMED,	/* not exactly two NULs */
+	PLAIN_BAD_AUTHCID,	/* empty or longer than USER_NAME_MAX */
+	PLAIN_BAD_AUTHZID,	/* neither empty nor the authentication id */
+};
+
+/* Splits a decoded PLAIN message held in buf (len octets, buf[len] writable) into its parts. */
+enum sasl_plain_status sasl_plain_parse(char *buf, size_t len, struct sasl_plain *out);
+
 enum file_line_status {
 	FILE_LINE_OK,
 	FILE_LINE_TOO_LONG,	/* the line was longer than the buffer; it was skipped */

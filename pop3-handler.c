@@ -45,11 +45,15 @@ struct setting {
 static const char *const yes_no[] = { "no", "yes", NULL };
 static const char *const plaintext_choices[] = { "no", "yes", "secure", NULL };
 static const char *const log_choices[] = { "syslog", "stderr", NULL };
+/* passwd_file may name the host's accounts instead of a file. */
+static const char *const system_word[] = { AUTH_SYSTEM_DATABASE, NULL };
+/* A number setting may also take this word, stored as EXPIRE_NEVER. */
+static const char *const never_word[] = { "never", NULL };
 
 #define AT(field) offsetof(struct config, field)
 
 static const struct setting settings[] = {
-	{ "passwd_file", SET_PATH, AT(passwd_file), 0, 0, NULL },
+	{ "passwd_file", SET_PATH, AT(passwd_file), 0, 0, system_word },
 	{ "maildir", SET_TEMPLATE, AT(maildir), 0, 0, NULL },
 	{ "max_command_length", SET_NUMBER, AT(max_command_length), COMMAND_LENGTH_MIN, COMMAND_LENGTH_MAX, NULL },
 	{ "timeout_unauth", SET_NUMBER, AT(timeout_unauth), 1, TIMEOUT_MAX, NULL },
@@ -60,6 +64,8 @@ static const struct setting settings[] = {
 	{ "plaintext_auth", SET_CHOICE, AT(plaintext_auth), 0, 0, plaintext_choices },
 	{ "tls", SET_CHOICE, AT(tls), 0, 0, yes_no },
 	{ "log", SET_CHOICE, AT(log), 0, 0, log_choices },
+	{ "expire_days", SET_NUMBER, AT(expire_days), 0, EXPIRE_DAYS_MAX, never_word },
+	{ "expire_days_unread", SET_CHOICE, AT(expire_days_unread), 0, 0, yes_no },
 };
 
 void config_defaults(struct config *cfg)
@@ -76,6 +82,8 @@ void config_defaults(struct config *cfg)
 	cfg->plaintext_auth = PLAINTEXT_SECURE;
 	cfg->tls = 0;
 	cfg->log = LOG_TARGET_SYSLOG;
+	cfg->expire_days = EXPIRE_NEVER;
+	cfg->expire_days_unread = 0;
 }
 
 /* Checks that a Maildir template uses only %u, %h and %%, and yields an absolute path. */
@@ -96,8 +104,9 @@ static bool set_string(const struct setting *s, char *dst, const char *value, ch
 		snprintf(err, errlen, "%s: value too long", s->key);
 		return false;
 	}
-	if (s->kind == SET_PATH && value[0] != '/') {
-		snprintf(err, errlen, "%s: must be an absolute path", s->key);
+	if (s->kind == SET_PATH && value[0] != '/' && (s->choices == NULL || strcmp(value, s->choices[0]) != 0)) {
+		snprintf(err, errlen, "%s: must be an absolute path%s%s", s->key,
+			 s->choices ? " or " : "", s->choices ? s->choices[0] : "");
 		return false;
 	}
 	if (s->kind == SET_TEMPLATE && !template_ok(value)) {
@@ -138,9 +147,14 @@ bool config_set(struct config *cfg, const char *key, const char *value, char *er
 		case SET_CHOICE:
 			return set_choice(s, (unsigned *)(void *)field, value, err, errlen);
 		case SET_NUMBER:
+			if (s->choices != NULL && strcmp(value, s->choices[0]) == 0) {
+				*(unsigned *)(void *)field = EXPIRE_NEVER;
+				return true;
+			}
 			if (parse_uint_setting(value, s->min, s->max, (unsigned *)(void *)field))
 				return true;
-			snprintf(err, errlen, "%s: expected a number from %u to %u", s->key, s->min, s->max);
+			snprintf(err, errlen, "%s: expected a number from %u to %u%s%s", s->key, s->min, s->max,
+				 s->choices ? " or " : "", s->choices ? s->choices[0] : "");
 			return false;
 		}
 	}
@@ -232,7 +246,10 @@ enum state { STATE_AUTHORIZATION, STATE_TRANSACTION, STATE_END };
 struct session {
 	const struct config *cfg;
 	enum state state;
+	bool logged_in;			/* the snapshot was taken */
+	bool mailbox_done;		/* QUIT finished the mailbox (UPDATE, flags) */
 	bool plaintext_ok;		/* USER/PASS allowed on this connection */
+	char client[CLIENT_ADDRESS_MAX];	/* the client's address, or "local" */
 	bool user_given;		/* USER was accepted and PASS may follow */
 	char user[USER_NAME_MAX + 1];	/* "" when the name given is not one we accept */
 	unsigned auth_failures;
@@ -243,6 +260,7 @@ struct session {
 	size_t retrieved;		/* RETR and TOP answered */
 	uint64_t retrieved_octets;
 	int message_fd;			/* the message RETR or TOP is about to send */
+	size_t message;			/* its number, 0-based */
 	bool top;
 	uint64_t top_lines;
 	struct line_reader in;
@@ -393,7 +411,7 @@ static void enter_transaction(struct session *s, const struct account *a, struct
 		r->close = true;
 		return;
 	}
-	if (!maildir_snapshot(&s->md, path, s->cfg->exact_size)) {
+	if (!maildir_snapshot(&s->md, path)) {
 		reply_err(r, "SYS/TEMP", "Cannot open the mailbox");
 		r->close = true;
 		return;
@@ -402,6 +420,7 @@ static void enter_transaction(struct session *s, const struct account *a, struct
 	for (size_t i = 0; i < s->md.count; i++)
 		s->live_octets += message_size(s, i);
 	s->state = STATE_TRANSACTION;
+	s->logged_in = true;
 	io_timer_start(s->cfg->timeout_auth);
 	log_msg(LOG_INFO, "login user=%s messages=%zu octets=%llu", a->name, s->live_count,
 		(unsigned long long)s->live_octets);
@@ -421,7 +440,7 @@ static void try_login(struct session *s, const char *password, struct reply *r)
 		reply_err(r, "SYS/TEMP", "Authentication is temporarily unavailable");
 		return;
 	}
-	if (found != LOOKUP_FOUND || !auth_password_ok(a.hash, password)) {
+	if (!auth_password_ok(found == LOOKUP_FOUND ? &a : NULL, password)) {
 		login_failed(s, found == LOOKUP_FOUND, r);
 	} else {
 		switch (auth_switch_user(&a)) {
@@ -483,6 +502,10 @@ static bool body_capabilities(struct session *s)
 
 	for (size_t i = 0; i < sizeof common / sizeof *common; i++)
 		output_line(&s->out, "%s", common[i]);
+	if (s->cfg->expire_days == EXPIRE_NEVER)
+		output_line(&s->out, "EXPIRE NEVER");
+	else
+		output_line(&s->out, "EXPIRE %u", s->cfg->expire_days);
 	if (s->state == STATE_AUTHORIZATION && s->plaintext_ok)
 		output_line(&s->out, "USER");
 	return true;
@@ -531,24 +554,16 @@ static void cmd_list(struct session *s, const struct request *q, struct reply *r
 
 static bool body_uidl(struct session *s)
 {
-	char uid[80];
-
-	for (size_t i = 0; i < s->md.count; i++) {
-		if (!s->md.msgs[i].deleted) {
-			maildir_uid(&s->md, i, uid, sizeof uid);
-			output_line(&s->out, "%zu %s", i + 1, uid);
-		}
-	}
+	for (size_t i = 0; i < s->md.count; i++)
+		if (!s->md.msgs[i].deleted)
+			output_line(&s->out, "%zu %llu", i + 1, (unsigned long long)s->md.msgs[i].uid);
 	return true;
 }
 
 static void cmd_uidl(struct session *s, const struct request *q, struct reply *r)
 {
-	char uid[80];
-
 	if (q->has_message) {
-		maildir_uid(&s->md, q->message, uid, sizeof uid);
-		reply_ok(r, "%zu %s", q->message + 1, uid);
+		reply_ok(r, "%zu %llu", q->message + 1, (unsigned long long)s->md.msgs[q->message].uid);
 		return;
 	}
 	reply_ok(r, "Unique-id listing follows");
@@ -561,6 +576,10 @@ static bool body_message(struct session *s)
 	uint64_t before = s->out.sent + s->out.len;
 	bool ok = maildir_send_message(s->message_fd, s->top, s->top_lines, &s->out);
 
+	/* RETR (not TOP) makes a message seen: the Seen flag follows at the
+	 * end of the session. */
+	if (ok && !s->top && s->out.state == OUTPUT_OK)
+		s->md.msgs[s->message].retrieved = true;
 	if (close(s->message_fd) != 0)
 		log_msg(LOG_WARNING, "close message: %s", strerror(errno));
 	s->message_fd = -1;
@@ -574,6 +593,7 @@ static void send_message(struct session *s, const struct request *q, bool top, s
 {
 	switch (maildir_open_message(&s->md, q->message, &s->message_fd)) {
 	case OPEN_OK:
+		s->message = q->message;
 		s->top = top;
 		s->top_lines = q->count;
 		reply_ok(r, "%llu octets", (unsigned long long)message_size(s, q->message));
@@ -626,17 +646,33 @@ static void cmd_rset(struct session *s, const struct request *q, struct reply *r
 		 (unsigned long long)s->live_octets);
 }
 
+static bool expire_enabled(const struct session *s)
+{
+	return s->cfg->expire_days != EXPIRE_NEVER;
+}
+
+/* Ends the session's Maildir changes other than removals: the Seen flags and, with retention, the retrieval times. */
+static void finish_mailbox(struct session *s)
+{
+	maildir_finish(&s->md, expire_enabled(s), time(NULL));
+}
+
 static void cmd_quit_transaction(struct session *s, const struct request *q, struct reply *r)
 {
 	size_t marked = s->md.count - s->live_count;
-	size_t failed;
+	size_t expired = 0, failed;
 
 	(void)q;
+	if (expire_enabled(s))
+		expired = maildir_expire(&s->md, s->cfg->expire_days, s->cfg->expire_days_unread, time(NULL));
 	failed = maildir_update(&s->md);
-	log_msg(LOG_INFO, "logout user=%s retrieved=%zu octets=%llu deleted=%zu failed=%zu",
-		s->user, s->retrieved, (unsigned long long)s->retrieved_octets, marked - failed, failed);
+	finish_mailbox(s);
+	s->mailbox_done = true;
+	log_msg(LOG_INFO, "logout user=%s retrieved=%zu octets=%llu deleted=%zu expired=%zu failed=%zu",
+		s->user, s->retrieved, (unsigned long long)s->retrieved_octets, marked, expired, failed);
 	if (failed > 0)
-		reply_err(r, "SYS/TEMP", "Some deleted messages were not removed (%zu of %zu)", failed, marked);
+		reply_err(r, "SYS/TEMP", "Some deleted messages were not removed (%zu of %zu)", failed,
+			  marked + expired);
 	else
 		reply_ok(r, "Bye, %zu message%s deleted", marked, plural(marked));
 	r->close = true;
@@ -835,16 +871,21 @@ int session_run(const struct config *cfg, int in_fd, int out_fd)
 	s.state = STATE_AUTHORIZATION;
 	s.message_fd = -1;
 	s.md.dirfd = -1;
+	auth_client_address(in_fd, s.client, sizeof s.client);
 	s.plaintext_ok = cfg->plaintext_auth == PLAINTEXT_YES ||
-			 (cfg->plaintext_auth == PLAINTEXT_SECURE && (cfg->tls || auth_client_is_local(in_fd)));
+			 (cfg->plaintext_auth == PLAINTEXT_SECURE && (cfg->tls || auth_address_is_local(s.client)));
 	line_reader_init(&s.in, in_fd, cfg->max_command_length);
 	output_init(&s.out, out_fd);
 	io_signals_init();
 	io_timer_start(cfg->timeout_unauth);
 	output_response(&s.out, true, NULL, "POP3 server ready");
 	session_loop(&s);
-	if (s.state == STATE_TRANSACTION)
-		log_msg(LOG_INFO, "user=%s disconnected without QUIT: nothing removed", s.user);
+	if (s.logged_in && !s.mailbox_done) {
+		/* Client gone, autologout, too many bad commands: no UPDATE,
+		 * but what was retrieved is seen. */
+		log_msg(LOG_INFO, "user=%s session ended without QUIT: nothing removed", s.user);
+		finish_mailbox(&s);
+	}
 	if (s.out.state != OUTPUT_OK)
 		log_msg(LOG_INFO, "client %s", s.out.state == OUTPUT_TIMED_OUT ? "stopped reading: autologout" : "went away");
 	maildir_close(&s.md);
@@ -859,10 +900,12 @@ int session_run(const struct config *cfg, int in_fd, int out_fd)
 static void usage(void)
 {
 	printf("usage: pop3-handler [-c FILE] [-o key=value]...\n"
-	       "       pop3-handler -V | -h\n"
+	       "       pop3-handler -H | -V | -h\n"
 	       "Serves one POP3 session on standard input and output.\n"
 	       "  -c FILE       configuration file (default %s)\n"
 	       "  -o key=value  override one configuration key (may repeat)\n"
+	       "  -H            read a password on standard input, print its hash\n"
+	       "                for the passwd file (libxcrypt's default method)\n"
 	       "  -V            print the version\n"
 	       "  -h            print this help\n", DEFAULT_CONFIG_FILE);
 }
@@ -891,8 +934,10 @@ static int configure(int argc, char **argv, struct config *cfg)
 	int opt;
 
 	config_defaults(cfg);
-	while ((opt = getopt(argc, argv, ":c:o:Vh")) != -1) {
+	while ((opt = getopt(argc, argv, ":c:o:HVh")) != -1) {
 		switch (opt) {
+		case 'H':
+			return auth_hash_tool();
 		case 'c':
 			file = optarg;
 			break;
@@ -914,7 +959,7 @@ static int configure(int argc, char **argv, struct config *cfg)
 	if (!config_load(cfg, file, err, sizeof err))
 		return startup_error(cfg, err);
 	optind = 1;
-	while ((opt = getopt(argc, argv, ":c:o:Vh")) != -1)
+	while ((opt = getopt(argc, argv, ":c:o:HVh")) != -1)
 		if (opt == 'o' && !config_assign(cfg, optarg, err, sizeof err))
 			return startup_error(cfg, err);
 	if (cfg->log == LOG_TARGET_STDERR)

@@ -25,7 +25,11 @@ struct config {
 	unsigned plaintext_auth;	/* enum plaintext_policy */
 	unsigned tls;			/* yes/no */
 	unsigned log;			/* enum log_target */
+	unsigned expire_days;		/* retention in days, or EXPIRE_NEVER */
+	unsigned expire_days_unread;	/* yes/no: expire unread messages by age too */
 };
+
+#define EXPIRE_NEVER UINT_MAX
 
 /* Fills cfg with the built-in defaults. */
 void config_defaults(struct config *cfg);

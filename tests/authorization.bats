@@ -405,9 +405,9 @@ now_ns() { date +%s%N; }
 @test "CAPA before login lists USER and the other capabilities" {
 	session -- "CAPA" "QUIT"
 	expect_line 1 "+OK Capability list follows"
-	expect_capa 1 USER TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler"
-	expect_line 10 "+OK Bye"
-	expect_count 11
+	expect_capa 1 USER TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler" "EXPIRE NEVER"
+	expect_line 11 "+OK Bye"
+	expect_count 12
 	expect_raw_crlf
 }
 
@@ -416,9 +416,9 @@ now_ns() { date +%s%N; }
 	session -- "USER alice" "PASS secret" "CAPA" "QUIT"
 	expect_line 2 "+OK Logged in, 0 messages (0 octets)"
 	expect_line 3 "+OK Capability list follows"
-	expect_capa 3 TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler"
-	expect_line 11 "+OK Bye, 0 messages deleted"
-	expect_count 12
+	expect_capa 3 TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler" "EXPIRE NEVER"
+	expect_line 12 "+OK Bye, 0 messages deleted"
+	expect_count 13
 }
 
 @test "TRANSACTION commands before login answer -ERR and change nothing" {
@@ -433,7 +433,9 @@ now_ns() { date +%s%N; }
 	expect_line 12 "+OK 1 22"
 	expect_line 13 "+OK Bye, 0 messages deleted"
 	expect_count 14
-	[ -f "$T/home/alice/Maildir/new/1700000000.M1P1.host" ]
+	# untouched: the login that followed only moved it from new/ to cur/
+	[ -f "$T/home/alice/Maildir/cur/1700000000.M1P1.host:2," ]
+	[ -z "$(ls "$T/home/alice/Maildir/new")" ]
 }
 
 @test "QUIT before login answers +OK, ends the session and removes nothing" {
@@ -452,12 +454,12 @@ now_ns() { date +%s%N; }
 	add_user alice secret
 	session -o plaintext_auth=no -- "CAPA" "USER alice" "USER nobody" "PASS secret" "STAT" "QUIT"
 	expect_line 1 "+OK Capability list follows"
-	expect_capa 1 TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler"
-	expect_line 9 "$NO_PLAINTEXT"
+	expect_capa 1 TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler" "EXPIRE NEVER"
 	expect_line 10 "$NO_PLAINTEXT"
 	expect_line 11 "$NO_PLAINTEXT"
-	expect_line 12 "$NOT_NOW"
-	expect_line 13 "+OK Bye"
+	expect_line 12 "$NO_PLAINTEXT"
+	expect_line 13 "$NOT_NOW"
+	expect_line 14 "+OK Bye"
 }
 
 @test "plaintext_auth=no refuses even with tls=yes" {
@@ -471,9 +473,9 @@ now_ns() { date +%s%N; }
 @test "plaintext_auth=secure over pipes (local): login works, CAPA lists USER" {
 	add_user alice secret
 	session -o plaintext_auth=secure -- "CAPA" "USER alice" "PASS secret" "QUIT"
-	expect_capa 1 USER TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler"
-	expect_line 10 "+OK Send your password"
-	expect_line 11 "+OK Logged in, 0 messages (0 octets)"
+	expect_capa 1 USER TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler" "EXPIRE NEVER"
+	expect_line 11 "+OK Send your password"
+	expect_line 12 "+OK Logged in, 0 messages (0 octets)"
 }
 
 @test "plaintext_auth=secure with tls=yes: login works" {
@@ -550,10 +552,10 @@ non_loopback_ipv6() {
 	[ -n "$addr" ] || skip "this host has no non-loopback IPv4 address"
 	add_user alice secret
 	tcp_session "$addr" -o plaintext_auth=secure -- "CAPA" "USER alice" "PASS secret" "QUIT"
-	expect_capa 1 TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler"
-	expect_line 9 "$NO_PLAINTEXT"
+	expect_capa 1 TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler" "EXPIRE NEVER"
 	expect_line 10 "$NO_PLAINTEXT"
-	expect_line 11 "+OK Bye"
+	expect_line 11 "$NO_PLAINTEXT"
+	expect_line 12 "+OK Bye"
 	tcp_session "$addr" -o plaintext_auth=secure -o tls=yes -- "USER alice" "PASS secret" "QUIT"
 	expect_line 1 "+OK Send your password"
 	expect_line 2 "+OK Logged in, 0 messages (0 octets)"

@@ -38,18 +38,20 @@ teardown_world() {
 
 setup() { setup_world; }
 
-# Stops a FIFO session left running by a failed test, makes everything
-# removable again, and removes the world.
-teardown() {
+# cleanup_world: stops a FIFO session left running by a failed test, makes
+# everything removable again, and removes the world.
+cleanup_world() {
 	if [ -n "${LIVE_PID:-}" ]; then
 		kill "$LIVE_PID" 2>/dev/null || true
 		wait "$LIVE_PID" 2>/dev/null || true
 	fi
 	if [ -n "${T:-}" ]; then
-		chmod -R u+w "$T" 2>/dev/null || true
+		chmod -R u+rwX "$T" 2>/dev/null || true
 	fi
 	teardown_world
 }
+
+teardown() { cleanup_world; }
 
 # hash_password PASSWORD: a sha512crypt hash of it.
 hash_password() {
@@ -212,3 +214,31 @@ expect_lines() {
 	fi
 }
 
+
+# --- the UID list (Maildir store) ---
+
+# list_uid USER BASE: the UID that USER's UID list (pop3-handler-uidlist in
+# the Maildir root) records for the message base name BASE; fails when the
+# list has no such entry.
+list_uid() {
+	awk -v b="$2" 'NR > 1 && $1 != "END" && $5 == b { print $1; found = 1 } END { exit !found }' \
+		"$T/home/$1/Maildir/pop3-handler-uidlist"
+}
+
+# expect_increasing N...: every N is a decimal UID (digits, no leading zero)
+# and each is larger than the one before it.
+expect_increasing() {
+	local prev="" n
+	for n in "$@"; do
+		if ! [[ $n =~ ^[1-9][0-9]{0,19}$ ]]; then
+			echo "not a decimal UID: '$n' (in: $*)"
+			return 1
+		fi
+		# without leading zeros, the shorter number is the smaller
+		if [ -n "$prev" ] && ! { [ ${#prev} -lt ${#n} ] || { [ ${#prev} -eq ${#n} ] && [[ $prev < $n ]]; }; }; then
+			echo "UIDs do not increase: $prev then $n (in: $*)"
+			return 1
+		fi
+		prev=$n
+	done
+}

@@ -31,9 +31,22 @@ files_left() {
 	printf 'Subject: tmp\n\n\n' >"$(MD)/tmp/1700000000.tmp.host"
 	printf 'Subject: root\n\n\n' >"$(MD)/1700000000.root.host"
 	session -- "${LOGIN[@]}" "STAT" "UIDL" "RETR 2" "QUIT"
+	local u1 u2 u3
+	u1=$(list_uid alice 1700000001.new.host)
+	u2=$(list_uid alice 1700000002.cur.host)
+	u3=$(list_uid alice 1700000003.seen.host)
+	expect_increasing "$u1" "$u2" "$u3"
 	expect_lines 2 "+OK Logged in, 3 messages (58 octets)" "+OK 3 58" \
-		"+OK Unique-id listing follows" "1 1700000001.new.host" "2 1700000002.cur.host" "3 1700000003.seen.host" "." \
+		"+OK Unique-id listing follows" "1 $u1" "2 $u2" "3 $u3" "." \
 		"+OK 19 octets" "Subject: b" "" "cur" "." "+OK Bye, 0 messages deleted"
+	# the UID list names these three only
+	[ "$(awk 'NR > 1 && $1 != "END" { print $5 }' "$(MD)/pop3-handler-uidlist")" = \
+		"$(printf '%s\n' 1700000001.new.host 1700000002.cur.host 1700000003.seen.host)" ]
+	# the new/ message went to cur/ with an empty info; the others are untouched
+	[ "$(files_left)" = "$(printf '%s\n' "cur/.1700000000.hidden2.host:2,S" "cur/1700000001.new.host:2," \
+		"cur/1700000002.cur.host:2,S" "cur/1700000003.seen.host:2,RS" "new/.1700000000.hidden.host" \
+		"tmp/1700000000.tmp.host")" ]
+	[ -f "$(MD)/1700000000.root.host" ]
 }
 
 @test "order is by the leading timestamp, then the name (9.x before 10.x)" {
@@ -46,8 +59,15 @@ files_left() {
 	deliver alice 99.b.host:2,S 'Subject: 99b\n\n\n' cur
 	deliver alice 99.a.host 'Subject: 99a\n\n\n'
 	session -- "${LOGIN[@]}" "UIDL" "TOP 1 0" "QUIT"
-	expect_lines 3 "+OK Unique-id listing follows" "1 9.z.host" "2 10.a.host" "3 99.a.host" "4 99.b.host" \
-		"5 100.a.host" "6 1700000000.A.host" "7 1700000000.B.host" "." \
+	# UIDs are given in that order too
+	local names=(9.z.host 10.a.host 99.a.host 99.b.host 100.a.host 1700000000.A.host 1700000000.B.host)
+	local uids=() want=() i
+	for i in "${!names[@]}"; do
+		uids+=("$(list_uid alice "${names[$i]}")")
+		want+=("$((i + 1)) ${uids[$i]}")
+	done
+	expect_increasing "${uids[@]}"
+	expect_lines 3 "+OK Unique-id listing follows" "${want[@]}" "." \
 		"+OK 17 octets" "Subject: 9z" "" "." "+OK Bye, 0 messages deleted"
 }
 
@@ -70,7 +90,7 @@ files_left() {
 	mapfile -t lines <<<"$output"
 	[ "$status" -eq 0 ]
 	expect_lines 2 "+OK Logged in, 1 message (23 octets)" "+OK 1 23" \
-		"+OK Unique-id listing follows" "1 1700000002.real.host" "." \
+		"+OK Unique-id listing follows" "1 $(list_uid alice 1700000002.real.host)" "." \
 		"+OK 23 octets" "Subject: real" "" "real" "." "+OK Bye, 0 messages deleted"
 }
 
@@ -81,7 +101,7 @@ files_left() {
 	live_start
 	live_send "${LOGIN[@]}"
 	live_expect "+OK POP3 server ready" "+OK Send your password" "+OK Logged in, 2 messages (38 octets)"
-	rm "$(MD)/new/1700000001.one.host"
+	rm "$(MD)/cur/1700000001.one.host:2,"
 	live_send "RETR 1" "TOP 1 0" "NOOP" "LIST 1" "RETR 2" "DELE 1" "QUIT"
 	live_expect "-ERR Message 1 was removed from the mailbox by another program" \
 		"-ERR Message 1 was removed from the mailbox by another program" \
@@ -100,8 +120,11 @@ files_left() {
 	live_send "${LOGIN[@]}"
 	live_expect "+OK POP3 server ready" "+OK Send your password" "+OK Logged in, 2 messages (38 octets)"
 	mv "$(MD)/cur/1700000001.one.host:2," "$(MD)/cur/1700000001.one.host:2,S"
+	local uid
+	uid=$(list_uid alice 1700000001.one.host)
+	expect_increasing "$uid"
 	live_send "RETR 1" "UIDL 1" "DELE 1" "QUIT"
-	live_expect "+OK 19 octets" "Subject: one" "" "1" "." "+OK 1 1700000001.one.host" \
+	live_expect "+OK 19 octets" "Subject: one" "" "1" "." "+OK 1 $uid" \
 		"+OK Message 1 deleted" "+OK Bye, 1 message deleted"
 	live_end
 	[ "$(files_left)" = "cur/1700000002.two.host:2," ]
@@ -111,9 +134,14 @@ files_left() {
 	add_user alice secret
 	deliver alice 1700000001.one.host 'Subject: one\n\n1\n'
 	deliver alice 1700000002.two.host 'Subject: two\n\n2\n'
+	# cur/ read-only at login: the login cannot move them itself (it logs
+	# that) and they stay in new/ for another program to move
+	chmod 555 "$(MD)/cur"
 	live_start
 	live_send "${LOGIN[@]}"
 	live_expect "+OK POP3 server ready" "+OK Send your password" "+OK Logged in, 2 messages (38 octets)"
+	chmod 755 "$(MD)/cur"
+	grep -q 'cannot move new/1700000002.two.host to cur/: Permission denied' "$T/log"
 	mv "$(MD)/new/1700000002.two.host" "$(MD)/cur/1700000002.two.host:2,"
 	live_send "TOP 2 0" "RETR 2" "DELE 2" "QUIT"
 	live_expect "+OK 19 octets" "Subject: two" "" "." "+OK 19 octets" "Subject: two" "" "2" "." \
@@ -126,10 +154,13 @@ files_left() {
 	add_user alice secret
 	deliver alice 1700000001.one.host 'Subject: one\n\n1\n'
 	deliver alice 1700000002.two.host:2, 'Subject: two\n\n2\n' cur
+	# cur/ read-only at login: message 1 stays in new/ for another program to move
+	chmod 555 "$(MD)/cur"
 	live_start
 	live_send "${LOGIN[@]}" "DELE 1" "DELE 2"
 	live_expect "+OK POP3 server ready" "+OK Send your password" "+OK Logged in, 2 messages (38 octets)" \
 		"+OK Message 1 deleted" "+OK Message 2 deleted"
+	chmod 755 "$(MD)/cur"
 	mv "$(MD)/new/1700000001.one.host" "$(MD)/cur/1700000001.one.host:2,S"
 	mv "$(MD)/cur/1700000002.two.host:2," "$(MD)/cur/1700000002.two.host:2,T"
 	live_send "QUIT"
@@ -160,11 +191,16 @@ files_left() {
 	for i in 1 2 3 4 5 6 7 8 9; do
 		deliver alice "170000000$i.m$i.host" "Subject: $i\n\n$i\n"
 		list+=("$i 17")
-		uidl+=("$i 170000000$i.m$i.host")
 	done
 	live_start
 	live_send "${LOGIN[@]}"
 	live_expect "+OK POP3 server ready" "+OK Send your password" "+OK Logged in, 9 messages (153 octets)"
+	local ids=()
+	for i in 1 2 3 4 5 6 7 8 9; do
+		ids+=("$(list_uid alice "170000000$i.m$i.host")")
+		uidl+=("$i ${ids[$((i - 1))]}")
+	done
+	expect_increasing "${ids[@]}"
 	deliver alice 1600000000.early.host 'Subject: late\n\nlate\n'
 	deliver alice 1700000099.late.host:2,S 'Subject: late\n\nlate\n' cur
 	live_send "STAT" "LIST" "UIDL" "RETR 10" "LIST 11" "DELE 10" "RETR 1" "DELE 1" "QUIT"
@@ -173,13 +209,20 @@ files_left() {
 		"-ERR No such message" "-ERR No such message" "-ERR No such message" \
 		"+OK 17 octets" "Subject: 1" "" "1" "." "+OK Message 1 deleted" "+OK Bye, 1 message deleted"
 	live_end
-	[ -e "$(MD)/new/1600000000.early.host" ]
-	[ -e "$(MD)/cur/1700000099.late.host:2,S" ]
-	[ ! -e "$(MD)/new/1700000001.m1.host" ]
-	# the next session sees them
-	session -- "${LOGIN[@]}" "STAT" "UIDL 1" "UIDL 10" "QUIT"
+	# the late ones untouched, message 1 removed, the others moved to cur/
+	local want=("cur/1700000002.m2.host:2," "cur/1700000003.m3.host:2," "cur/1700000004.m4.host:2,"
+		"cur/1700000005.m5.host:2," "cur/1700000006.m6.host:2," "cur/1700000007.m7.host:2,"
+		"cur/1700000008.m8.host:2," "cur/1700000009.m9.host:2," "cur/1700000099.late.host:2,S"
+		"new/1600000000.early.host")
+	[ "$(files_left)" = "$(printf '%s\n' "${want[@]}")" ]
+	# the next session sees them, with new UIDs larger than the others
+	session -- "${LOGIN[@]}" "STAT" "UIDL 1" "UIDL 9" "UIDL 10" "QUIT"
+	local early late
+	early=$(list_uid alice 1600000000.early.host)
+	late=$(list_uid alice 1700000099.late.host)
+	expect_increasing "${ids[@]}" "$early" "$late"
 	expect_lines 2 "+OK Logged in, 10 messages (182 octets)" "+OK 10 182" \
-		"+OK 1 1600000000.early.host" "+OK 10 1700000099.late.host" "+OK Bye, 0 messages deleted"
+		"+OK 1 $early" "+OK 9 ${ids[8]}" "+OK 10 $late" "+OK Bye, 0 messages deleted"
 }
 
 @test "a message of over 200 KB with mixed line ends is sent byte-exact with its exact size" {

@@ -17,6 +17,6 @@ load helpers
 	expect_line 8 "."
 	expect_line 9 "+OK Message 1 deleted"
 	expect_line 10 "+OK Bye, 1 message deleted"
-	[ -z "$(ls "$T/home/alice/Maildir/new")" ]
+	[ -z "$(find "$T/home/alice/Maildir/new" "$T/home/alice/Maildir/cur" -type f)" ]
 	expect_raw_crlf
 }

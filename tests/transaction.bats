@@ -47,6 +47,26 @@ crlf_size() {
 	perl -0777 -ne 'my $n = () = /(?<!\r)\n/g; print length($_) + $n' "$1"
 }
 
+# uids: sets U1ID U2ID U3ID to the UIDs the UID list gives the three
+# messages, checked to be decimal and increasing in delivery order.
+uids() {
+	U1ID=$(list_uid alice "$U1")
+	U2ID=$(list_uid alice "$U2")
+	U3ID=$(list_uid alice "$U3")
+	expect_increasing "$U1ID" "$U2ID" "$U3ID"
+}
+
+# msg_file BASE: the path of the one message file with that base name, in new/ or cur/.
+msg_file() {
+	local f=("$(MD)/new/$1" "$(MD)/new/$1":* "$(MD)/cur/$1" "$(MD)/cur/$1":*) found=() p
+	for p in "${f[@]}"; do [ -f "$p" ] && found+=("$p"); done
+	if [ "${#found[@]}" -ne 1 ]; then
+		echo "expected one file for $1, found ${#found[@]}: ${found[*]}" >&2
+		return 1
+	fi
+	printf '%s' "${found[0]}"
+}
+
 # files_left: the message files still in the Maildir, one per line, sorted.
 files_left() {
 	(cd "$(MD)" && find new cur -type f | LC_ALL=C sort)
@@ -58,9 +78,9 @@ files_left() {
 	[ "$status" -eq 0 ]
 	expect_lines 0 "+OK POP3 server ready" "+OK Send your password" \
 		"+OK Logged in, 3 messages (155 octets)" "+OK 3 155" "+OK Bye, 0 messages deleted"
-	[ "$(crlf_size "$(MD)/new/$U1")" -eq 26 ]
+	[ "$(crlf_size "$(MD)/cur/$U1:2,")" -eq 26 ]
 	[ "$(crlf_size "$(MD)/cur/$U2:2,S")" -eq 72 ]
-	[ "$(crlf_size "$(MD)/new/$U3")" -eq 57 ]
+	[ "$(crlf_size "$(MD)/cur/$U3:2,")" -eq 57 ]
 	expect_raw_crlf
 }
 
@@ -77,17 +97,19 @@ files_left() {
 	expect_lines 3 "+OK 1 26" "+OK 2 72" "+OK 3 57" "+OK Bye, 0 messages deleted"
 }
 
-@test "UIDL lists the base file names (the part before ':')" {
+@test "UIDL lists the decimal UIDs of the UID list, increasing in delivery order" {
 	three_messages
 	session -- "${LOGIN[@]}" "UIDL" "QUIT"
-	expect_lines 3 "+OK Unique-id listing follows" "1 $U1" "2 $U2" "3 $U3" "." "+OK Bye, 0 messages deleted"
+	uids
+	expect_lines 3 "+OK Unique-id listing follows" "1 $U1ID" "2 $U2ID" "3 $U3ID" "." "+OK Bye, 0 messages deleted"
 	expect_raw_crlf
 }
 
 @test "UIDL n gives one message's unique-id" {
 	three_messages
 	session -- "${LOGIN[@]}" "UIDL 2" "UIDL 1" "UIDL 3" "QUIT"
-	expect_lines 3 "+OK 2 $U2" "+OK 1 $U1" "+OK 3 $U3" "+OK Bye, 0 messages deleted"
+	uids
+	expect_lines 3 "+OK 2 $U2ID" "+OK 1 $U1ID" "+OK 3 $U3ID" "+OK Bye, 0 messages deleted"
 }
 
 @test "RETR sends CRLF lines, dot-stuffed, with a final CRLF added, then '.'" {
@@ -115,23 +137,27 @@ retr_body() {
 	deliver alice 1700000003.c.host 'ends in a bare CR\r'
 	deliver alice 1700000004.d.host 'CR CR LF\r\r\nLF LF\n\n.end'
 	deliver alice 1700000005.e.host '\n'
-	local i f size body stuffed added
+	local i f path size body stuffed added
 	i=0
 	for f in 1700000001.a.host 1700000002.b.host 1700000003.c.host 1700000004.d.host 1700000005.e.host; do
 		i=$((i + 1))
-		size=$(crlf_size "$(MD)/new/$f")
+		# in new/ before the first session, in cur/ after it
+		path=$(msg_file "$f")
+		size=$(crlf_size "$path")
+		added=0
+		if [ -s "$path" ] && [ "$(tail -c 1 "$path" | od -An -tx1 | tr -d ' ')" != "0a" ]; then
+			added=2
+		fi
 		session -- "${LOGIN[@]}" "LIST $i" "RETR $i" "QUIT"
 		expect_line 3 "+OK $i $size"
 		expect_line 4 "+OK $size octets"
 		retr_body >"$T/body"
 		body=$(stat -c %s "$T/body")
 		stuffed=$(perl -0777 -ne 'my $n = () = /^\./mg; print $n' "$T/body")
-		added=0
-		if [ -s "$(MD)/new/$f" ] && [ "$(tail -c 1 "$(MD)/new/$f" | od -An -tx1 | tr -d ' ')" != "0a" ]; then
-			added=2
-		fi
 		echo "message $i: body $body, stuffed $stuffed, added $added, announced $size"
 		[ $((body - stuffed - added)) -eq "$size" ]
+		# RETR made it seen
+		[ "$(msg_file "$f")" = "$(MD)/cur/$f:2,S" ]
 	done
 }
 
@@ -179,7 +205,7 @@ retr_body() {
 	session -- "${LOGIN[@]}" "DELE 2" "STAT" "LIST" "UIDL" "RSET" "QUIT"
 	expect_lines 3 "+OK Message 2 deleted" "+OK 2 83" \
 		"+OK 2 messages (83 octets)" "1 26" "3 57" "." \
-		"+OK Unique-id listing follows" "1 $U1" "3 $U3" "." \
+		"+OK Unique-id listing follows" "1 $(list_uid alice "$U1")" "3 $(list_uid alice "$U3")" "." \
 		"+OK 3 messages (155 octets)" "+OK Bye, 0 messages deleted"
 }
 
@@ -190,7 +216,8 @@ retr_body() {
 		"+OK 3 messages (155 octets)" "+OK 3 155" "+OK 1 26" \
 		"+OK 57 octets" "Subject: three" "X-Header: yes" "" "line 1" "line 2" "line 3" "." \
 		"+OK Bye, 0 messages deleted"
-	[ "$(files_left)" = "$(printf '%s\n' "cur/$U2:2,S" "new/$U1" "new/$U3")" ]
+	# message 3 was retrieved (RETR), so it is seen now
+	[ "$(files_left)" = "$(printf '%s\n' "cur/$U1:2," "cur/$U2:2,S" "cur/$U3:2,S")" ]
 }
 
 @test "NOOP answers +OK and changes nothing" {
@@ -211,7 +238,7 @@ retr_body() {
 	three_messages
 	session -- "${LOGIN[@]}" "DELE 2" "QUIT"
 	expect_lines 3 "+OK Message 2 deleted" "+OK Bye, 1 message deleted"
-	[ "$(files_left)" = "$(printf '%s\n' "new/$U1" "new/$U3")" ]
+	[ "$(files_left)" = "$(printf '%s\n' "cur/$U1:2," "cur/$U3:2,")" ]
 }
 
 @test "a session that ends without QUIT removes nothing" {
@@ -219,8 +246,8 @@ retr_body() {
 	session -- "${LOGIN[@]}" "DELE 1" "DELE 2" "DELE 3"
 	[ "$status" -eq 0 ]
 	expect_lines 3 "+OK Message 1 deleted" "+OK Message 2 deleted" "+OK Message 3 deleted"
-	[ "$(files_left)" = "$(printf '%s\n' "cur/$U2:2,S" "new/$U1" "new/$U3")" ]
-	grep -q 'disconnected without QUIT' "$T/log"
+	[ "$(files_left)" = "$(printf '%s\n' "cur/$U1:2," "cur/$U2:2,S" "cur/$U3:2,")" ]
+	grep -q 'user=alice session ended without QUIT: nothing removed' "$T/log"
 }
 
 @test "message number 0 and N+1 answer 'No such message'" {
@@ -229,7 +256,7 @@ retr_body() {
 	expect_lines 3 "-ERR No such message" "-ERR No such message" "-ERR No such message" \
 		"-ERR No such message" "-ERR No such message" "-ERR No such message" \
 		"-ERR No such message" "-ERR No such message" "+OK 3 155" "+OK Bye, 0 messages deleted"
-	[ "$(files_left)" = "$(printf '%s\n' "cur/$U2:2,S" "new/$U1" "new/$U3")" ]
+	[ "$(files_left)" = "$(printf '%s\n' "cur/$U1:2," "cur/$U2:2,S" "cur/$U3:2,")" ]
 }
 
 @test "N+1 with ten messages (two digits) answers 'No such message'" {
@@ -269,7 +296,8 @@ retr_body() {
 @test "several spaces or a tab before the message number are accepted" {
 	three_messages
 	session -- "${LOGIN[@]}" "LIST    2" 'LIST\t3' 'UIDL \t 1' 'TOP\t\t3 \t 0' "DELE     1" "QUIT"
-	expect_lines 3 "+OK 2 72" "+OK 3 57" "+OK 1 $U1" \
+	uids
+	expect_lines 3 "+OK 2 72" "+OK 3 57" "+OK 1 $U1ID" \
 		"+OK 57 octets" "Subject: three" "X-Header: yes" "" "." \
 		"+OK Message 1 deleted" "+OK Bye, 1 message deleted"
 }
@@ -281,11 +309,14 @@ retr_body() {
 		deliver alice "170000000$i.M$i.host" "Subject: $i\n\nmessage $i\n"
 	done
 	session -- "${LOGIN[@]}" "LIST 007" "UIDL 0007" "RETR 07" "DELE 007" "STAT" "QUIT"
-	expect_lines 3 "+OK 7 25" "+OK 7 1700000007.M7.host" \
+	local u6 u7
+	u6=$(list_uid alice 1700000006.M6.host)
+	u7=$(list_uid alice 1700000007.M7.host)
+	expect_increasing "$u6" "$u7"
+	expect_lines 3 "+OK 7 25" "+OK 7 $u7" \
 		"+OK 25 octets" "Subject: 7" "" "message 7" "." \
 		"+OK Message 7 deleted" "+OK 6 150" "+OK Bye, 1 message deleted"
-	[ ! -e "$(MD)/new/1700000007.M7.host" ]
-	[ -e "$(MD)/new/1700000006.M6.host" ]
+	[ "$(files_left)" = "$(for i in 1 2 3 4 5 6; do echo "cur/170000000$i.M$i.host:2,"; done)" ]
 }
 
 @test "wrong argument counts answer -ERR: RETR with none, STAT 1, TOP 1" {

@@ -1,0 +1,91 @@
+/*
+ * uidlist.h - the UID list of a Maildir: which decimal unique-id (profile
+ * C0007-C0009) and which sizes belong to each message, by base name.
+ *
+ * The list lives in the Maildir root as "pop3-handler-uidlist".  It is
+ * only ever replaced whole (temporary file, fsync, rename), under a short
+ * fcntl lock on "pop3-handler-uidlist.lock" that the kernel (or NFS lockd)
+ * releases when its holder dies.  Readers take no lock.
+ *
+ * UIDs are never reused.  The list records the next UID to issue, and so
+ * does the lock file (its high-water mark, written before each new list).
+ * A list that is missing or corrupt starts again at the higher of that mark
+ * and the clock floor: the current time in microseconds since 1970.  So a
+ * new mailbox starts near 1.8e15, and UIDs then grow by one per message.
+ * Losing the list alone loses no UID; losing the lock file too is safe as
+ * long as the mailbox issued fewer UIDs than microseconds have passed since
+ * its list was created, and the clock did not go back.
+ */
+#ifndef POP3_UIDLIST_H
+#define POP3_UIDLIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define UIDLIST_FILE "pop3-handler-uidlist"
+#define UIDLIST_TEMP "pop3-handler-uidlist.tmp"
+#define UIDLIST_LOCK "pop3-handler-uidlist.lock"
+
+struct uid_entry {
+	uint64_t uid;
+	uint64_t exact_size;	/* size with CRLF line ends */
+	uint64_t stored_size;	/* size of the file */
+	int64_t retrieved;	/* when first retrieved (kept for expire_days); 0: not recorded */
+	size_t name;		/* offset of the base name in the pool */
+	unsigned name_len;
+	bool seen;		/* the caller found the message in the Maildir */
+};
+
+struct uidlist {
+	uint64_t next_uid;	/* lowest UID never issued */
+	struct uid_entry *entries;
+	size_t count, capacity;
+	char *pool;
+	size_t pool_len, pool_capacity;
+	size_t *slots;		/* hash index: entry number + 1, 0 for free */
+	size_t slot_count;	/* a power of two, at least twice count */
+};
+
+enum uidlist_status {
+	UIDLIST_OK,
+	UIDLIST_MISSING,	/* no list yet: empty, next UID from the clock floor */
+	UIDLIST_CORRUPT,	/* logged; empty, next UID above everything it named and the clock floor */
+	UIDLIST_FAILED,		/* cannot be read (permissions, not a regular file, memory); logged */
+};
+
+/* The clock floor: the lowest UID a list created now may issue. */
+uint64_t uidlist_clock_floor(void);
+
+/* Reads the list from the Maildir at dirfd into l (which it initialises). */
+enum uidlist_status uidlist_read(int dirfd, struct uidlist *l);
+
+/* Parses a list held in memory, as uidlist_read does with the file's bytes. */
+enum uidlist_status uidlist_parse(const char *data, size_t len, struct uidlist *l);
+
+/* The entry for a base name, or NULL. */
+struct uid_entry *uidlist_find(const struct uidlist *l, const char *base, size_t len);
+
+/* Adds a base name with the next UID; NULL when memory or UIDs ran out.  Pointers to entries are valid until the next add or prune. */
+struct uid_entry *uidlist_add(struct uidlist *l, const char *base, size_t len);
+
+/* The base name of an entry (not NUL-terminated: see name_len). */
+const char *uidlist_name(const struct uidlist *l, const struct uid_entry *e);
+
+/* Drops the entries not marked seen (their messages are gone). */
+void uidlist_prune_unseen(struct uidlist *l);
+
+/* Replaces the list file atomically with l, after recording its next UID in the lock file held as lock_fd; false (logged) on failure. */
+bool uidlist_write(int dirfd, int lock_fd, const struct uidlist *l);
+
+/* Takes the list's lock, waiting a bounded time; returns the lock's fd, or -1 (logged). */
+int uidlist_lock(int dirfd);
+
+/* Releases the lock taken by uidlist_lock. */
+void uidlist_unlock(int lock_fd);
+
+/* Frees the list. */
+void uidlist_free(struct uidlist *l);
+
+#endif
