@@ -4,6 +4,12 @@
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/pop3-handler
+CONTRIB = contrib/pop3-handler.conf contrib/inetd.conf contrib/xinetd.d/pop3 \
+	contrib/systemd/pop3.socket contrib/systemd/pop3@.service \
+	contrib/systemd/stunnel-pop3s.service contrib/stunnel/pop3s.conf \
+	contrib/stunnel/pop3-starttls.conf
 CFLAGS ?= -O2 -g
 
 WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
@@ -14,9 +20,10 @@ override ALL_LDLIBS = $(LDLIBS) -lcrypt
 
 LIB_OBJS = parse.o io.o maildir.o uidlist.o auth.o log.o util.o
 OBJS = pop3-handler.o $(LIB_OBJS)
-UNIT_TESTS = tests/unit/test-parse tests/unit/test-io tests/unit/test-uidlist
+UNIT_TESTS = tests/unit/test-parse tests/unit/test-io tests/unit/test-uidlist tests/unit/test-sasl
 
-.PHONY: all check unit-tests demo deps clean install uninstall
+.PHONY: all check unit-tests demo deps clean install uninstall fuzz fuzz-smoke check-sanitize \
+	check-valgrind lint
 
 all: pop3-handler
 
@@ -32,11 +39,68 @@ tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS)
 unit-tests: $(UNIT_TESTS)
 
 # Installs what the build and the tests need (Debian), then builds and
-# runs every test; the last line is "N passed, N failed".
+# runs every test, a short fuzzing smoke included; the last line is
+# "N passed, N failed".
 check:
 	./tests/install-deps
-	$(MAKE) pop3-handler unit-tests
-	./tests/run $(UNIT_TESTS) -- tests/*.bats
+	$(MAKE) pop3-handler unit-tests fuzz-build
+	./tests/run $(UNIT_TESTS) $(FUZZ_SMOKE) -- tests/*.bats
+
+# The whole suite again with AddressSanitizer and UBSan (clang), built in
+# its own directory so the normal objects are left alone.
+SANITIZE_DIR = build-sanitize
+check-sanitize:
+	./tests/install-deps
+	rm -rf $(SANITIZE_DIR) && mkdir -p $(SANITIZE_DIR)/tests/unit
+	cp *.c *.h Makefile $(SANITIZE_DIR)/ && cp tests/unit/*.[ch] $(SANITIZE_DIR)/tests/unit/
+	$(MAKE) -C $(SANITIZE_DIR) CC=clang CFLAGS='-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all' \
+		LDFLAGS='-fsanitize=address,undefined' pop3-handler unit-tests
+	POP3_HANDLER=$(CURDIR)/$(SANITIZE_DIR)/pop3-handler ./tests/run $(addprefix $(SANITIZE_DIR)/,$(UNIT_TESTS)) -- tests/*.bats
+
+# The session tests with every handler run under valgrind.
+check-valgrind: pop3-handler unit-tests
+	./tests/install-deps
+	POP3_HANDLER_WRAPPER='valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite' \
+		./tests/run $(foreach t,$(UNIT_TESTS),'valgrind -q --error-exitcode=97 --leak-check=full $(t)') -- \
+		tests/session.bats tests/transaction.bats tests/authorization.bats tests/input.bats tests/maildir.bats
+
+# Static analysis: cppcheck and clang-tidy (checks in .clang-tidy).
+lint:
+	./tests/install-deps
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance --std=c11 \
+		--inline-suppr -D_GNU_SOURCE -I. $(OBJS:.o=.c)
+	clang-tidy --quiet $(OBJS:.o=.c) -- -D_GNU_SOURCE -I. -std=gnu11
+
+# libFuzzer targets (clang): one for parse.c, one for a whole session.
+# make fuzz runs each for FUZZ_SECONDS; make check runs a few seconds each.
+FUZZ_DIR = build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS = $(FUZZ_DIR)/fuzz-parse $(FUZZ_DIR)/fuzz-session
+FUZZ_SMOKE = tests/fuzz/smoke
+fuzz-build: $(FUZZ_TARGETS)
+.SECONDARY: $(addprefix $(FUZZ_DIR)/,$(OBJS))
+
+$(FUZZ_DIR)/%.o: %.c $(wildcard *.h)
+	@mkdir -p $(FUZZ_DIR)
+	clang $(ALL_CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror $(FUZZ_CFLAGS) -c -o $@ $<
+
+# main() is renamed so the session loop links into the fuzzer.
+$(FUZZ_DIR)/pop3-handler.o: pop3-handler.c $(wildcard *.h)
+	@mkdir -p $(FUZZ_DIR)
+	clang $(ALL_CPPFLAGS) -Dmain=pop3_handler_main -std=gnu11 -Wall -Wextra -Werror $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz-%: tests/fuzz/fuzz-%.c $(addprefix $(FUZZ_DIR)/,$(OBJS))
+	clang $(ALL_CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror -O1 -g -fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(addprefix $(FUZZ_DIR)/,$(OBJS)) -lcrypt
+
+fuzz: fuzz-build
+	./tests/install-deps
+	for t in parse session; do \
+		mkdir -p $(FUZZ_DIR)/corpus-$$t && chmod a+rwx $(FUZZ_DIR) $(FUZZ_DIR)/corpus-$$t && \
+		$(FUZZ_DIR)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/pop3.dict \
+			-artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus-$$t tests/fuzz/corpus-$$t || exit 1; \
+	done
 
 deps:
 	./tests/install-deps
@@ -46,13 +110,22 @@ demo:
 	$(MAKE) pop3-handler
 	./contrib/demo
 
+# The binary, both man pages, and the example configuration with the
+# launcher files in the documentation directory (never over /etc).
 install: pop3-handler
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)
 	install -m 755 pop3-handler $(DESTDIR)$(BINDIR)/pop3-handler
+	install -m 644 man/pop3-handler.8 $(DESTDIR)$(MANDIR)/man8/pop3-handler.8
+	install -m 644 man/pop3-handler.conf.5 $(DESTDIR)$(MANDIR)/man5/pop3-handler.conf.5
+	install -m 644 README $(DESTDIR)$(DOCDIR)/README
+	for f in $(CONTRIB:contrib/%=%); do install -D -m 644 contrib/$$f $(DESTDIR)$(DOCDIR)/$$f || exit 1; done
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/pop3-handler
+	rm -f $(DESTDIR)$(BINDIR)/pop3-handler $(DESTDIR)$(MANDIR)/man8/pop3-handler.8 \
+		$(DESTDIR)$(MANDIR)/man5/pop3-handler.conf.5
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,README $(CONTRIB:contrib/%=%))
+	-rmdir $(DESTDIR)$(DOCDIR)/xinetd.d $(DESTDIR)$(DOCDIR)/systemd $(DESTDIR)$(DOCDIR)/stunnel $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -f pop3-handler $(OBJS) $(UNIT_TESTS)
-	rm -rf demo
+	rm -rf demo $(FUZZ_DIR) $(SANITIZE_DIR)

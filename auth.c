@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "parse.h"
+#include "util.h"
 
 /* Fields of a passwd-format line: name:hash:uid:gid:gecos:home:shell. */
 enum { F_NAME, F_HASH, F_UID, F_GID, F_GECOS, F_HOME, F_SHELL, FIELDS };
@@ -84,10 +85,11 @@ static enum lookup_result parse_entry(char *line, const char *path, unsigned lin
 	}
 	if (strcmp(field[F_NAME], user) != 0)
 		return LOOKUP_UNKNOWN;
-	/* The fields fit: each is shorter than the line they came from. */
-	strcpy(out->name, field[F_NAME]);
-	strcpy(out->hash, field[F_HASH]);
-	strcpy(out->home, field[F_HOME]);
+	/* The fields fit (each is shorter than the line it came from), so
+	 * the copies cannot fail. */
+	str_copy(out->name, sizeof out->name, field[F_NAME]);
+	str_copy(out->hash, sizeof out->hash, field[F_HASH]);
+	str_copy(out->home, sizeof out->home, field[F_HOME]);
 	out->uid = (uid_t)uid;
 	out->gid = (gid_t)gid;
 	return LOOKUP_FOUND;
@@ -116,11 +118,10 @@ static enum lookup_result system_entry(const struct passwd *pw, struct account *
 	/* sp_expire counts days since 1970; -1 means never. */
 	if (sp != NULL && sp->sp_expire >= 0 && time(NULL) / 86400 >= sp->sp_expire)
 		hash = "!expired";
-	if (strlen(hash) >= sizeof out->hash)
-		hash = "*";
-	strcpy(out->name, pw->pw_name);
-	strcpy(out->hash, hash);
-	strcpy(out->home, pw->pw_dir);
+	str_copy(out->name, sizeof out->name, pw->pw_name);
+	str_copy(out->home, sizeof out->home, pw->pw_dir);
+	if (!str_copy(out->hash, sizeof out->hash, hash))
+		str_copy(out->hash, sizeof out->hash, "*");	/* too long to be a hash: locked */
 	out->uid = pw->pw_uid;
 	out->gid = pw->pw_gid;
 	if (sp != NULL)
@@ -155,9 +156,10 @@ enum lookup_result auth_lookup(const char *path, const char *user, struct accoun
 
 	if (strcmp(path, AUTH_SYSTEM_DATABASE) == 0)
 		return system_lookup(user, out);
-	f = fopen(path, "re");
+	f = fopen_regular(path);
 	if (f == NULL) {
-		log_msg(LOG_ERR, "cannot open user database %s: %s", path, strerror(errno));
+		log_msg(LOG_ERR, "cannot open user database %s: %s", path,
+			errno == EINVAL ? "not a regular file" : strerror(errno));
 		return LOOKUP_FAILED;
 	}
 	if (!database_safe(f, path)) {
@@ -171,8 +173,9 @@ enum lookup_result auth_lookup(const char *path, const char *user, struct accoun
 		if (st == FILE_LINE_ERROR) {
 			log_msg(LOG_ERR, "reading %s: %s", path, strerror(errno));
 			result = LOOKUP_FAILED;
-		} else if (st == FILE_LINE_TOO_LONG) {
-			log_msg(LOG_WARNING, "%s line %u: too long, skipped", path, lineno);
+		} else if (st == FILE_LINE_TOO_LONG || st == FILE_LINE_NUL) {
+			log_msg(LOG_WARNING, "%s line %u: %s, skipped", path, lineno,
+				st == FILE_LINE_NUL ? "NUL octet" : "too long");
 		} else {
 			start = line + strspn(line, " \t");
 			if (*start != '\0' && *start != '#')
@@ -201,7 +204,7 @@ static const char *dummy_setting(void)
 	static char setting[CRYPT_GENSALT_OUTPUT_SIZE];
 
 	if (setting[0] == '\0' && crypt_gensalt_rn(NULL, 0, NULL, 0, setting, sizeof setting) == NULL)
-		strcpy(setting, "*");
+		str_copy(setting, sizeof setting, "*");
 	return setting;
 }
 
@@ -209,7 +212,9 @@ bool auth_password_ok(const struct account *a, const char *password)
 {
 	/* Some 32 KiB: static rather than on the stack. */
 	static struct crypt_data data;
-	bool usable = a != NULL && a->hash[0] != '\0' && a->hash[0] != '!' && a->hash[0] != '*';
+	/* An empty password never logs in, whatever the hash says. */
+	bool usable = a != NULL && a->hash[0] != '\0' && a->hash[0] != '!' && a->hash[0] != '*' &&
+		      password[0] != '\0';
 	const char *hash = usable ? a->hash : dummy_setting();
 	const char *out;
 	bool ok;
@@ -232,14 +237,16 @@ static bool read_secret(const char *prompt, char *buf, size_t size)
 	size_t len;
 
 	if (tty) {
-		fputs(prompt, stderr);
+		/* Echo goes off before the prompt, and nothing typed ahead
+		 * is thrown away. */
 		quiet = saved;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+		tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+		fputs(prompt, stderr);
 	}
 	ok = fgets(buf, (int)size, stdin) != NULL;
 	if (tty) {
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 		fputc('\n', stderr);
 	}
 	len = ok ? strlen(buf) : 0;
@@ -253,15 +260,17 @@ static bool read_secret(const char *prompt, char *buf, size_t size)
 int auth_hash_tool(void)
 {
 	static struct crypt_data data;
-	char password[COMMAND_LENGTH_MAX], again[COMMAND_LENGTH_MAX];
+	/* libxcrypt hashes passphrases of up to CRYPT_MAX_PASSPHRASE_SIZE - 1
+	 * octets; one more octet holds the newline fgets keeps. */
+	char password[CRYPT_MAX_PASSPHRASE_SIZE + 1], again[CRYPT_MAX_PASSPHRASE_SIZE + 1];
 	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
 	const char *hash = NULL;
 	bool tty = isatty(STDIN_FILENO);
 	int status = 1;
 
-	if (!read_secret("Password: ", password, sizeof password)) {
-		fprintf(stderr, "pop3-handler: no password read (at most %d octets, one line)\n",
-			COMMAND_LENGTH_MAX - 1);
+	if (!read_secret("Password: ", password, sizeof password) || password[0] == '\0') {
+		fprintf(stderr, "pop3-handler: no password read (one line of 1 to %d octets)\n",
+			CRYPT_MAX_PASSPHRASE_SIZE - 1);
 	} else if (tty && (!read_secret("Again: ", again, sizeof again) || strcmp(password, again) != 0)) {
 		fprintf(stderr, "pop3-handler: the passwords differ\n");
 	} else if (crypt_gensalt_rn(NULL, 0, NULL, 0, setting, sizeof setting) == NULL ||
@@ -309,11 +318,9 @@ static bool address_from_env(const char *name, char *buf, size_t size)
 	struct in6_addr a6;
 	struct in_addr a4;
 
-	if (v == NULL || strlen(v) >= size ||
-	    (inet_pton(AF_INET, v, &a4) != 1 && inet_pton(AF_INET6, v, &a6) != 1))
+	if (v == NULL || (inet_pton(AF_INET, v, &a4) != 1 && inet_pton(AF_INET6, v, &a6) != 1))
 		return false;
-	strcpy(buf, v);
-	return true;
+	return str_copy(buf, size, v);
 }
 
 void auth_client_address(int fd, char *buf, size_t size)
@@ -325,6 +332,7 @@ void auth_client_address(int fd, char *buf, size_t size)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 
+	memset(&ss, 0, sizeof ss);
 	for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
 		if (address_from_env(vars[i], buf, size))
 			return;

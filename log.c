@@ -45,20 +45,22 @@ static const char *priority_name(int priority)
 
 void log_msg(int priority, const char *format, ...)
 {
+	char text[1024];
 	va_list ap;
 
 	va_start(ap, format);
+	vsnprintf(text, sizeof text, format, ap);
+	va_end(ap);
+	/* File names and configuration values come from others: a newline
+	 * in one must not forge a log line of its own. */
+	for (char *p = text; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	if (use_stderr) {
-		/* One fprintf per part is fine: stderr is unbuffered, and the
-		 * tests read whole lines only after the process ended. */
-		fprintf(stderr, "pop3-handler[%ld]: %s: ", (long)getpid(),
-			priority_name(priority));
-		vfprintf(stderr, format, ap);
-		fputc('\n', stderr);
+		fprintf(stderr, "pop3-handler[%ld]: %s: %s\n", (long)getpid(), priority_name(priority), text);
 	} else {
 		if (!syslog_opened)
 			log_to_syslog();
-		vsyslog(priority, format, ap);
+		syslog(priority, "%s", text);
 	}
-	va_end(ap);
 }

@@ -593,16 +593,53 @@ static bool unlink_message(struct maildir *md, size_t i)
 	return unlinkat(md->dirfd, maildir_path(md, i), 0) == 0;
 }
 
+/* Drops the UID list entries of the messages removed, under the lock: a file that later comes with the same base name (a restored copy, a twin) is a new message, with its own sizes and UID. */
+static void forget_removed(struct maildir *md, const bool *removed)
+{
+	struct uidlist l;
+	int lock = uidlist_lock(md->dirfd);
+
+	if (lock < 0)
+		return;
+	if (uidlist_read(md->dirfd, &l) == UIDLIST_OK) {
+		for (size_t i = 0; i < l.count; i++)
+			l.entries[i].seen = true;
+		for (size_t i = 0; i < md->count; i++) {
+			size_t len;
+			const char *base = message_base(md, i, &len);
+			struct uid_entry *e = removed[i] ? uidlist_find(&l, base, len) : NULL;
+
+			if (e != NULL)
+				e->seen = false;
+		}
+		uidlist_prune_unseen(&l);
+		uidlist_write(md->dirfd, lock, &l);
+	}
+	uidlist_free(&l);
+	uidlist_unlock(lock);
+}
+
 size_t maildir_update(struct maildir *md)
 {
-	size_t failed = 0;
+	bool *removed = calloc(md->count ? md->count : 1, sizeof *removed);
+	size_t failed = 0, gone = 0;
 
 	for (size_t i = 0; i < md->count; i++) {
-		if (!md->msgs[i].deleted || apply_to_message(md, i, unlink_message))
+		if (!md->msgs[i].deleted)
 			continue;
+		if (apply_to_message(md, i, unlink_message)) {
+			gone++;
+			if (removed != NULL)
+				removed[i] = true;
+			continue;
+		}
 		log_msg(LOG_ERR, "cannot remove %s: %s", maildir_path(md, i), strerror(errno));
 		failed++;
 	}
+	/* Without memory for the marks the next snapshot prunes instead. */
+	if (gone > 0 && removed != NULL)
+		forget_removed(md, removed);
+	free(removed);
 	return failed;
 }
 
@@ -637,11 +674,8 @@ static bool seen_name(const char *name, char *buf, size_t size)
 
 	if (len + sizeof ":2,S" > size)
 		return false;
-	if (colon == NULL) {
-		memcpy(buf, name, len);
-		memcpy(buf + len, ":2,S", sizeof ":2,S");
-		return true;
-	}
+	if (colon == NULL)
+		return snprintf(buf, size, "%s:2,S", name) > 0;
 	if (strncmp(colon, ":2,", 3) != 0 || strchr(colon + 3, 'S') != NULL)
 		return false;
 	head = (size_t)(colon + 3 - name);

@@ -292,26 +292,28 @@ enum sasl_plain_status sasl_plain_parse(char *buf, size_t len, struct sasl_plain
 
 enum file_line_status file_line_read(FILE *f, char *buf, size_t size)
 {
-	size_t len;
+	size_t len = 0;
+	bool nul = false, too_long = false;
 	int c;
 
-	if (fgets(buf, (int)size, f) == NULL)
-		return ferror(f) ? FILE_LINE_ERROR : FILE_LINE_EOF;
-	len = strlen(buf);
-	if (len > 0 && buf[len - 1] == '\n') {
-		buf[len - 1] = '\0';
-		return FILE_LINE_OK;
+	while ((c = getc(f)) != EOF && c != '\n') {
+		nul |= c == '\0';
+		if (len + 1 < size)
+			buf[len++] = (char)c;
+		else
+			too_long = true;
 	}
-	if (feof(f))
-		return FILE_LINE_OK;	/* last line without a newline */
-	/* The buffer is full: the line fits if its newline (or the end of
-	 * the file) comes next. */
-	c = getc(f);
-	if (c == '\n' || c == EOF)
-		return ferror(f) ? FILE_LINE_ERROR : FILE_LINE_OK;
-	while ((c = getc(f)) != EOF && c != '\n')
-		;
-	return ferror(f) ? FILE_LINE_ERROR : FILE_LINE_TOO_LONG;
+	if (ferror(f))
+		return FILE_LINE_ERROR;
+	if (c == EOF && len == 0 && !too_long && !nul)
+		return FILE_LINE_EOF;
+	/* A line written on Windows ends in CR LF: the CR is no part of it. */
+	if (len > 0 && buf[len - 1] == '\r' && !too_long)
+		len--;
+	buf[len] = '\0';
+	if (nul)
+		return FILE_LINE_NUL;
+	return too_long ? FILE_LINE_TOO_LONG : FILE_LINE_OK;
 }
 
 char *trim_blanks(char *s)

@@ -105,11 +105,12 @@ enum sasl_plain_status sasl_plain_parse(char *buf, size_t len, struct sasl_plain
 enum file_line_status {
 	FILE_LINE_OK,
 	FILE_LINE_TOO_LONG,	/* the line was longer than the buffer; it was skipped */
+	FILE_LINE_NUL,		/* the line holds a NUL octet; it was skipped */
 	FILE_LINE_EOF,
 	FILE_LINE_ERROR,
 };
 
-/* Reads one line of a configuration-style file into buf without its newline, skipping over-long lines whole. */
+/* Reads one line of a configuration-style file into buf without its newline (nor a CR before it), skipping over-long lines and lines with NUL octets whole. */
 enum file_line_status file_line_read(FILE *f, char *buf, size_t size);
 
 /* Removes leading and trailing spaces and tabs in place and returns the trimmed start. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "maildir.h"
 #include "params.h"
 #include "parse.h"
+#include "util.h"
 
 /* ---------------------------------------------------------------------
  * Configuration
@@ -71,8 +73,8 @@ static const struct setting settings[] = {
 void config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
-	strcpy(cfg->passwd_file, "/etc/pop3-handler/passwd");
-	strcpy(cfg->maildir, "%h/Maildir");
+	str_copy(cfg->passwd_file, sizeof cfg->passwd_file, "/etc/pop3-handler/passwd");
+	str_copy(cfg->maildir, sizeof cfg->maildir, "%h/Maildir");
 	cfg->max_command_length = COMMAND_LENGTH_DEFAULT;
 	cfg->timeout_unauth = 60;
 	cfg->timeout_auth = 1800;
@@ -113,8 +115,7 @@ static bool set_string(const struct setting *s, char *dst, const char *value, ch
 		snprintf(err, errlen, "%s: must start with / or %%h and use only %%u, %%h and %%%%", s->key);
 		return false;
 	}
-	strcpy(dst, value);
-	return true;
+	return str_copy(dst, PATH_MAX, value);	/* fits: checked above */
 }
 
 /* Stores the index of value in the setting's word list; false when it is not one of them. */
@@ -167,11 +168,10 @@ bool config_assign(struct config *cfg, const char *assignment, char *err, size_t
 	char copy[CONFIG_LINE_MAX];
 	char *eq;
 
-	if (strlen(assignment) >= sizeof copy) {
+	if (!str_copy(copy, sizeof copy, assignment)) {
 		snprintf(err, errlen, "line too long");
 		return false;
 	}
-	strcpy(copy, assignment);
 	eq = strchr(copy, '=');
 	if (eq == NULL) {
 		snprintf(err, errlen, "expected key = value");
@@ -187,10 +187,15 @@ bool config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	enum file_line_status st;
 	unsigned lineno = 0;
 	bool ok = true;
-	FILE *f = fopen(path, "re");
+	FILE *f;
 
+	/* "-c /dev/null": no file, only the defaults and -o. */
+	if (strcmp(path, "/dev/null") == 0)
+		return true;
+	f = fopen_regular(path);
 	if (f == NULL) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "cannot read %s: %s", path,
+			 errno == EINVAL ? "not a regular file" : strerror(errno));
 		return false;
 	}
 	while (ok && (st = file_line_read(f, line, sizeof line)) != FILE_LINE_EOF) {
@@ -200,8 +205,8 @@ bool config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 		if (st == FILE_LINE_ERROR) {
 			snprintf(why, sizeof why, "%s", strerror(errno));
 			ok = false;
-		} else if (st == FILE_LINE_TOO_LONG) {
-			snprintf(why, sizeof why, "line too long");
+		} else if (st == FILE_LINE_TOO_LONG || st == FILE_LINE_NUL) {
+			snprintf(why, sizeof why, st == FILE_LINE_NUL ? "NUL octet in the line" : "line too long");
 			ok = false;
 		} else if (*start != '\0' && *start != '#') {
 			ok = config_assign(cfg, start, why, sizeof why);
@@ -250,6 +255,7 @@ struct session {
 	bool mailbox_done;		/* QUIT finished the mailbox (UPDATE, flags) */
 	bool plaintext_ok;		/* USER/PASS allowed on this connection */
 	char client[CLIENT_ADDRESS_MAX];	/* the client's address, or "local" */
+	bool sasl_pending;		/* AUTH PLAIN sent "+ ": the next line is the response */
 	bool user_given;		/* USER was accepted and PASS may follow */
 	char user[USER_NAME_MAX + 1];	/* "" when the name given is not one we accept */
 	unsigned auth_failures;
@@ -257,6 +263,7 @@ struct session {
 	struct maildir md;
 	size_t live_count;		/* messages not marked deleted */
 	uint64_t live_octets;
+	uint64_t total_octets;		/* of the whole snapshot */
 	size_t retrieved;		/* RETR and TOP answered */
 	uint64_t retrieved_octets;
 	int message_fd;			/* the message RETR or TOP is about to send */
@@ -291,6 +298,7 @@ struct reply {
 	bool ok;
 	bool bad;			/* a protocol error: counts towards BAD_COMMANDS_MAX */
 	bool close;			/* end the session after this reply */
+	bool continuation;		/* a SASL "+ " line instead of +OK/-ERR */
 	const char *code;		/* RFC 2449/3206 response code, or NULL */
 	char text[RESPONSE_MAX];
 	bool (*body)(struct session *);	/* multi-line body writer, or NULL */
@@ -305,7 +313,8 @@ struct command_def {
 	handler *run;
 };
 
-static void reply_vset(struct reply *r, bool ok, const char *code, const char *format, va_list ap)
+static void __attribute__((format(printf, 4, 0)))
+reply_vset(struct reply *r, bool ok, const char *code, const char *format, va_list ap)
 {
 	r->ok = ok;
 	r->code = code;
@@ -385,12 +394,12 @@ static void cmd_user(struct session *s, const struct request *q, struct reply *r
 }
 
 /* Counts a failed login, sleeps the failure delay, and closes the session after too many. */
-static void login_failed(struct session *s, bool known, struct reply *r)
+static void login_failed(struct session *s, bool known, const char *mechanism, struct reply *r)
 {
 	if (known)
-		log_msg(LOG_NOTICE, "failed login for user %s", s->user);
+		log_msg(LOG_NOTICE, "failed login user=%s mechanism=%s client=%s", s->user, mechanism, s->client);
 	else
-		log_msg(LOG_NOTICE, "failed login: unknown user");
+		log_msg(LOG_NOTICE, "failed login: unknown user, mechanism=%s client=%s", mechanism, s->client);
 	sleep_seconds(s->cfg->auth_fail_delay);
 	if (++s->auth_failures >= s->cfg->max_auth_failures) {
 		reply_err(r, "AUTH", "Authentication failed; too many failures, closing connection");
@@ -401,7 +410,8 @@ static void login_failed(struct session *s, bool known, struct reply *r)
 }
 
 /* Takes the snapshot of the logged-in user's Maildir and enters TRANSACTION. */
-static void enter_transaction(struct session *s, const struct account *a, struct reply *r)
+static void enter_transaction(struct session *s, const struct account *a, const char *mechanism,
+			      struct reply *r)
 {
 	char path[PATH_MAX];
 
@@ -419,19 +429,20 @@ static void enter_transaction(struct session *s, const struct account *a, struct
 	s->live_count = s->md.count;
 	for (size_t i = 0; i < s->md.count; i++)
 		s->live_octets += message_size(s, i);
+	s->total_octets = s->live_octets;
 	s->state = STATE_TRANSACTION;
 	s->logged_in = true;
 	io_timer_start(s->cfg->timeout_auth);
-	log_msg(LOG_INFO, "login user=%s messages=%zu octets=%llu", a->name, s->live_count,
-		(unsigned long long)s->live_octets);
+	log_msg(LOG_INFO, "login user=%s mechanism=%s client=%s messages=%zu octets=%llu", a->name,
+		mechanism, s->client, s->live_count, (unsigned long long)s->live_octets);
 	reply_ok(r, "Logged in, %zu message%s (%llu octets)", s->live_count,
 		 plural(s->live_count), (unsigned long long)s->live_octets);
 }
 
-/* Verifies a user name and password; on success changes to the user and opens the mailbox. */
-static void try_login(struct session *s, const char *password, struct reply *r)
+/* Verifies s->user and a password, for USER/PASS and AUTH alike; on success changes to the user and opens the mailbox. */
+static void try_login(struct session *s, const char *password, const char *mechanism, struct reply *r)
 {
-	struct account a;
+	struct account a = { .uid = 0 };
 	enum lookup_result found = LOOKUP_UNKNOWN;
 
 	if (s->user[0] != '\0')
@@ -441,11 +452,11 @@ static void try_login(struct session *s, const char *password, struct reply *r)
 		return;
 	}
 	if (!auth_password_ok(found == LOOKUP_FOUND ? &a : NULL, password)) {
-		login_failed(s, found == LOOKUP_FOUND, r);
+		login_failed(s, found == LOOKUP_FOUND, mechanism, r);
 	} else {
 		switch (auth_switch_user(&a)) {
 		case SWITCH_OK:
-			enter_transaction(s, &a, r);
+			enter_transaction(s, &a, mechanism, r);
 			break;
 		case SWITCH_REFUSED:
 			log_msg(LOG_ERR, "user %s: uid %u may not be served by this process", a.name, (unsigned)a.uid);
@@ -478,7 +489,7 @@ static void cmd_pass(struct session *s, const struct request *q, struct reply *r
 	/* Profile V0011: the password is the rest of the line, spaces and
 	 * all.  The line is NUL-terminated where the password ends. */
 	s->user_given = false;
-	try_login(s, q->cmd->rest, r);
+	try_login(s, q->cmd->rest, "USER", r);
 }
 
 static void cmd_apop(struct session *s, const struct request *q, struct reply *r)
@@ -487,10 +498,92 @@ static void cmd_apop(struct session *s, const struct request *q, struct reply *r
 	reply_err(r, NULL, "APOP is not supported");
 }
 
+/* The SASL mechanisms offered (RFC 5034), one per line. */
+static const char *const sasl_mechanisms[] = { "PLAIN" };
+
+static bool body_mechanisms(struct session *s)
+{
+	for (size_t i = 0; i < sizeof sasl_mechanisms / sizeof *sasl_mechanisms; i++)
+		output_line(&s->out, "%s", sasl_mechanisms[i]);
+	return true;
+}
+
+/* Checks a base64 SASL PLAIN response (RFC 4616) and logs in with it. */
+static void sasl_plain(struct session *s, const char *response, size_t len, struct reply *r)
+{
+	/* Decoded, a response is shorter than the line that carried it. */
+	char decoded[COMMAND_LENGTH_MAX];
+	struct sasl_plain plain;
+	size_t n;
+
+	if (!base64_decode(response, len, (unsigned char *)decoded, sizeof decoded - 1, &n)) {
+		reply_bad(r, "Invalid base64 in the SASL response");
+		return;
+	}
+	switch (sasl_plain_parse(decoded, n, &plain)) {
+	case PLAIN_MALFORMED:
+		reply_bad(r, "Malformed SASL PLAIN response");
+		break;
+	case PLAIN_BAD_AUTHCID:
+		reply_bad(r, "Invalid authentication identity");
+		break;
+	case PLAIN_BAD_AUTHZID:
+		reply_err(r, "AUTH", "Authorization identity must be empty or the user name");
+		break;
+	case PLAIN_OK:
+		s->user[0] = '\0';
+		if (auth_user_name_ok(plain.authcid, plain.authcid_len))
+			memcpy(s->user, plain.authcid, plain.authcid_len + 1);
+		try_login(s, plain.password, "PLAIN", r);
+		break;
+	}
+	explicit_bzero(decoded, sizeof decoded);
+}
+
 static void cmd_auth(struct session *s, const struct request *q, struct reply *r)
 {
-	(void)s, (void)q;
-	reply_err(r, NULL, "No SASL mechanism is supported");
+	const struct command *c = q->cmd;
+
+	if (c->argc == 0) {
+		/* Outlook asks "AUTH" alone for the list of mechanisms. */
+		reply_ok(r, "Supported mechanisms follow");
+		r->body = body_mechanisms;
+		return;
+	}
+	if (c->argc > 2) {
+		reply_bad(r, "Wrong number of arguments for AUTH");
+		return;
+	}
+	if (c->argv[0].len != 5 || strncasecmp(c->argv[0].text, "PLAIN", 5) != 0) {
+		reply_err(r, NULL, "Unsupported authentication mechanism");
+		return;
+	}
+	if (!s->plaintext_ok) {
+		reply_err(r, "AUTH", "Plaintext authentication is not allowed without TLS");
+		return;
+	}
+	s->user_given = false;
+	if (c->argc == 1) {
+		s->sasl_pending = true;
+		r->continuation = true;
+		return;
+	}
+	/* RFC 5034: "=" is an empty initial response. */
+	if (c->argv[1].len == 1 && c->argv[1].text[0] == '=')
+		sasl_plain(s, "", 0, r);
+	else
+		sasl_plain(s, c->argv[1].text, c->argv[1].len, r);
+}
+
+/* Handles the line answering an AUTH continuation: "*" cancels, anything else is the base64 response. */
+static void sasl_continue(struct session *s, struct line *line, struct reply *r)
+{
+	s->sasl_pending = false;
+	if (line->len == 1 && line->text[0] == '*')
+		reply_err(r, NULL, "Authentication cancelled");
+	else
+		sasl_plain(s, line->text, line->len, r);
+	explicit_bzero(line->text, line->len);
 }
 
 static bool body_capabilities(struct session *s)
@@ -506,8 +599,11 @@ static bool body_capabilities(struct session *s)
 		output_line(&s->out, "EXPIRE NEVER");
 	else
 		output_line(&s->out, "EXPIRE %u", s->cfg->expire_days);
-	if (s->state == STATE_AUTHORIZATION && s->plaintext_ok)
-		output_line(&s->out, "USER");
+	if (s->state == STATE_AUTHORIZATION) {
+		if (s->plaintext_ok)
+			output_line(&s->out, "USER");
+		output_line(&s->out, "SASL PLAIN");
+	}
 	return true;
 }
 
@@ -668,8 +764,9 @@ static void cmd_quit_transaction(struct session *s, const struct request *q, str
 	failed = maildir_update(&s->md);
 	finish_mailbox(s);
 	s->mailbox_done = true;
-	log_msg(LOG_INFO, "logout user=%s retrieved=%zu octets=%llu deleted=%zu expired=%zu failed=%zu",
-		s->user, s->retrieved, (unsigned long long)s->retrieved_octets, marked, expired, failed);
+	log_msg(LOG_INFO, "logout user=%s retrieved=%zu octets=%llu deleted=%zu octets=%llu expired=%zu failed=%zu",
+		s->user, s->retrieved, (unsigned long long)s->retrieved_octets, marked,
+		(unsigned long long)(s->total_octets - s->live_octets), expired, failed);
 	if (failed > 0)
 		reply_err(r, "SYS/TEMP", "Some deleted messages were not removed (%zu of %zu)", failed,
 			  marked + expired);
@@ -796,7 +893,10 @@ static void send_reply(struct session *s, struct reply *r)
 		r->body = NULL;
 		r->close = true;
 	}
-	output_response(&s->out, r->ok, r->code, r->text);
+	if (r->continuation)
+		output_put(&s->out, "+ \r\n", 4);
+	else
+		output_response(&s->out, r->ok, r->code, r->text);
 	if (r->body != NULL) {
 		if (!r->body(s)) {
 			/* The body could not be finished: a "." now would pass
@@ -826,7 +926,8 @@ static bool wait_for_input(struct session *s)
 		if (n < 0 && errno == EINTR) {
 			if (!io_timed_out())
 				continue;
-			log_msg(LOG_INFO, "autologout after %u s idle",
+			log_msg(LOG_INFO, "autologout user=%s client=%s after %u s idle",
+				s->state == STATE_TRANSACTION ? s->user : "-", s->client,
 				s->state == STATE_TRANSACTION ? s->cfg->timeout_auth : s->cfg->timeout_unauth);
 			output_response(&s->out, false, NULL, "Autologout: idle for too long, closing connection");
 			output_flush(&s->out);
@@ -850,10 +951,14 @@ static void session_loop(struct session *s)
 				return;
 			continue;
 		case LINE_TOO_LONG:
+			s->sasl_pending = false;
 			reply_bad(&r, "Command line too long");
 			break;
 		case LINE_OK:
-			dispatch(s, &line, &r);
+			if (s->sasl_pending)
+				sasl_continue(s, &line, &r);
+			else
+				dispatch(s, &line, &r);
 			break;
 		}
 		io_timer_restart();	/* profile V0002: any command resets the timer */

@@ -56,15 +56,17 @@ static uint64_t parse_mark(const char *buf, ssize_t len)
 /* The high-water mark kept in the lock file, or 0 when there is none. */
 static uint64_t read_mark(int dirfd)
 {
-	char buf[MARK_LEN];
+	char buf[MARK_LEN] = "";
 	uint64_t mark;
+	ssize_t n;
 	int fd = openat(dirfd, UIDLIST_LOCK, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0)
 		return 0;
 	/* Closing this descriptor keeps our lock: it is an open file
 	 * description lock, held by the descriptor uidlist_lock opened. */
-	mark = parse_mark(buf, pread(fd, buf, sizeof buf, 0));
+	n = pread(fd, buf, sizeof buf, 0);
+	mark = parse_mark(buf, n);
 	close(fd);
 	return mark;
 }
@@ -72,8 +74,9 @@ static uint64_t read_mark(int dirfd)
 /* Records next_uid in the lock file before a list that may issue up to it is written; the mark never goes down. */
 static bool write_mark(int lock_fd, uint64_t next_uid)
 {
-	char buf[MARK_LEN + 1];
-	uint64_t old = parse_mark(buf, pread(lock_fd, buf, MARK_LEN, 0));
+	char buf[MARK_LEN + 1] = "";
+	ssize_t n = pread(lock_fd, buf, MARK_LEN, 0);
+	uint64_t old = parse_mark(buf, n);
 
 	if (old > next_uid)
 		return true;

@@ -7,14 +7,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Makes room in a malloc'd array for needed elements of size octets, doubling its capacity; false when memory or size_t runs out. */
 bool array_grow(void **array, size_t *capacity, size_t needed, size_t size);
+
+/* Copies the string src into dst of size octets if it fits, NUL included; otherwise leaves dst empty and returns false. */
+bool str_copy(char *dst, size_t size, const char *src);
 
 #define FNV1A64_INIT 14695981039346656037ULL
 
 /* Folds len octets into a 64-bit FNV-1a hash (start from FNV1A64_INIT). */
 uint64_t fnv1a64(uint64_t hash, const void *data, size_t len);
+
+/* Opens path for reading if it is a regular file, without blocking on a FIFO or device; NULL with errno (EINVAL for another file type) otherwise. */
+FILE *fopen_regular(const char *path);
 
 /* Writes all of buf to fd, resuming after signals and short writes; false with errno on failure. */
 bool write_all(int fd, const void *buf, size_t len);

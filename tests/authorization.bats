@@ -145,7 +145,7 @@ now_ns() { date +%s%N; }
 	expect_line 6 "."
 	expect_line 7 "+OK Bye, 0 messages deleted"
 	expect_count 8
-	grep -q "login user=alice messages=1 octets=22" "$T/log"
+	grep -qx "pop3-handler\[[0-9]*\]: info: login user=alice mechanism=USER client=local messages=1 octets=22" "$T/log"
 }
 
 @test "wrong password, unknown user and invalid name give the identical -ERR [AUTH] text" {
@@ -332,7 +332,7 @@ now_ns() { date +%s%N; }
 	expect_line 1 "+OK Send your password"
 	expect_line 2 "+OK Send your password"
 	expect_line 3 "+OK Logged in, 0 messages (0 octets)"
-	grep -q "login user=alice" "$T/log"
+	grep -q ": info: login user=alice mechanism=USER " "$T/log"
 }
 
 @test "PASS: the password starts after the run of spaces and tabs after the keyword" {
@@ -351,7 +351,11 @@ now_ns() { date +%s%N; }
 	expect_line 5 "+OK Send your password"
 	expect_line 6 "$CLOSING"
 	expect_count 7
-	refute_grep "login user=alice" "$T/log"
+	refute_grep ": info: login user=" "$T/log"
+	# the three failures are logged, the unknown user without a name
+	[ "$(grep -c ": notice: failed login" "$T/log")" -eq 3 ]
+	[ "$(grep -c ": notice: failed login user=alice mechanism=USER client=local$" "$T/log")" -eq 2 ]
+	grep -q ": notice: failed login: unknown user, mechanism=USER client=local$" "$T/log"
 }
 
 @test "max_auth_failures=1 closes at the first failure" {
@@ -391,23 +395,22 @@ now_ns() { date +%s%N; }
 	expect_line 3 "+OK Bye"
 }
 
-@test "AUTH answers -ERR and logs nobody in" {
+@test "AUTH lists PLAIN; a command line answering the \"+ \" continuation is taken as the response, not run" {
 	add_user alice secret
-	# AGFsaWNlAHNlY3JldA== is PLAIN data "\0alice\0secret": it must not log in
+	# AGFsaWNlAHNlY3JldA== is PLAIN data "\0alice\0secret", but the whole
+	# line "AUTH PLAIN AGFs..." answers the continuation: not base64, no login
 	session -- "AUTH" "AUTH PLAIN" "AUTH PLAIN AGFsaWNlAHNlY3JldA==" "STAT" "QUIT"
-	expect_line 1 "-ERR No SASL mechanism is supported"
-	expect_line 2 "-ERR No SASL mechanism is supported"
-	expect_line 3 "-ERR No SASL mechanism is supported"
-	expect_line 4 "$NOT_NOW"
-	expect_line 5 "+OK Bye"
+	expect_lines 1 "+OK Supported mechanisms follow" "PLAIN" "." "+ " \
+		"-ERR Invalid base64 in the SASL response" "$NOT_NOW" "+OK Bye"
+	refute_grep ": info: login user=" "$T/log"
 }
 
-@test "CAPA before login lists USER and the other capabilities" {
+@test "CAPA before login lists USER, SASL PLAIN and the other capabilities" {
 	session -- "CAPA" "QUIT"
 	expect_line 1 "+OK Capability list follows"
-	expect_capa 1 USER TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler" "EXPIRE NEVER"
-	expect_line 11 "+OK Bye"
-	expect_count 12
+	expect_capa 1 USER "SASL PLAIN" TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler" "EXPIRE NEVER"
+	expect_line 12 "+OK Bye"
+	expect_count 13
 	expect_raw_crlf
 }
 
@@ -450,16 +453,16 @@ now_ns() { date +%s%N; }
 	refute_grep "login user=" "$T/log"
 }
 
-@test "plaintext_auth=no: USER and PASS answer -ERR [AUTH] about TLS; CAPA lacks USER" {
+@test "plaintext_auth=no: USER and PASS answer -ERR [AUTH] about TLS; CAPA lacks USER, keeps SASL PLAIN" {
 	add_user alice secret
 	session -o plaintext_auth=no -- "CAPA" "USER alice" "USER nobody" "PASS secret" "STAT" "QUIT"
 	expect_line 1 "+OK Capability list follows"
-	expect_capa 1 TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler" "EXPIRE NEVER"
-	expect_line 10 "$NO_PLAINTEXT"
+	expect_capa 1 "SASL PLAIN" TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler" "EXPIRE NEVER"
 	expect_line 11 "$NO_PLAINTEXT"
 	expect_line 12 "$NO_PLAINTEXT"
-	expect_line 13 "$NOT_NOW"
-	expect_line 14 "+OK Bye"
+	expect_line 13 "$NO_PLAINTEXT"
+	expect_line 14 "$NOT_NOW"
+	expect_line 15 "+OK Bye"
 }
 
 @test "plaintext_auth=no refuses even with tls=yes" {
@@ -473,9 +476,9 @@ now_ns() { date +%s%N; }
 @test "plaintext_auth=secure over pipes (local): login works, CAPA lists USER" {
 	add_user alice secret
 	session -o plaintext_auth=secure -- "CAPA" "USER alice" "PASS secret" "QUIT"
-	expect_capa 1 USER TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler" "EXPIRE NEVER"
-	expect_line 11 "+OK Send your password"
-	expect_line 12 "+OK Logged in, 0 messages (0 octets)"
+	expect_capa 1 USER "SASL PLAIN" TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler" "EXPIRE NEVER"
+	expect_line 12 "+OK Send your password"
+	expect_line 13 "+OK Logged in, 0 messages (0 octets)"
 }
 
 @test "plaintext_auth=secure with tls=yes: login works" {
@@ -552,10 +555,10 @@ non_loopback_ipv6() {
 	[ -n "$addr" ] || skip "this host has no non-loopback IPv4 address"
 	add_user alice secret
 	tcp_session "$addr" -o plaintext_auth=secure -- "CAPA" "USER alice" "PASS secret" "QUIT"
-	expect_capa 1 TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler" "EXPIRE NEVER"
-	expect_line 10 "$NO_PLAINTEXT"
+	expect_capa 1 "SASL PLAIN" TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler" "EXPIRE NEVER"
 	expect_line 11 "$NO_PLAINTEXT"
-	expect_line 12 "+OK Bye"
+	expect_line 12 "$NO_PLAINTEXT"
+	expect_line 13 "+OK Bye"
 	tcp_session "$addr" -o plaintext_auth=secure -o tls=yes -- "USER alice" "PASS secret" "QUIT"
 	expect_line 1 "+OK Send your password"
 	expect_line 2 "+OK Logged in, 0 messages (0 octets)"
@@ -622,6 +625,7 @@ non_loopback_ipv6() {
 	expect_line 6 "+OK Logged in, 0 messages (0 octets)"
 	[ -s "$T/log" ]
 	refute_grep -e 'Good-Pw' -e 'Bad-Pw' -e 'Other-Pw' "$T/log"
-	grep -q "failed login for user alice" "$T/log"
-	grep -q "login user=alice" "$T/log"
+	grep -qx "pop3-handler\[[0-9]*\]: notice: failed login user=alice mechanism=USER client=local" "$T/log"
+	grep -qx "pop3-handler\[[0-9]*\]: notice: failed login: unknown user, mechanism=USER client=local" "$T/log"
+	grep -qx "pop3-handler\[[0-9]*\]: info: login user=alice mechanism=USER client=local messages=0 octets=0" "$T/log"
 }

@@ -124,17 +124,18 @@ now_ns() { date +%s%N; }
 	[[ $output == *$'\nUSER\n'* ]]
 	# expire_days = never
 	[[ $output == *$'\nEXPIRE NEVER\n'* ]]
-	expect_line 10 "."
+	expect_line 10 "SASL PLAIN"
+	expect_line 11 "."
 	# max_command_length = 512: 510 octets + CRLF pass, 511 + CRLF do not
-	expect_line 11 "+OK Send your password"
-	expect_line 12 "-ERR Command line too long"
-	expect_line 13 "+OK Send your password"
+	expect_line 12 "+OK Send your password"
+	expect_line 13 "-ERR Command line too long"
+	expect_line 14 "+OK Send your password"
 	# maildir = %h/Maildir, exact_size = yes
-	expect_line 14 "+OK Logged in, 1 message (22 octets)"
-	expect_line 15 "+OK 1 message (22 octets)"
-	expect_line 16 "1 22"
-	expect_line 17 "."
-	expect_line 18 "+OK Bye, 0 messages deleted"
+	expect_line 15 "+OK Logged in, 1 message (22 octets)"
+	expect_line 16 "+OK 1 message (22 octets)"
+	expect_line 17 "1 22"
+	expect_line 18 "."
+	expect_line 19 "+OK Bye, 0 messages deleted"
 	# log = syslog: nothing on fd 2
 	[ ! -s "$T/log" ]
 }
@@ -194,6 +195,7 @@ now_ns() { date +%s%N; }
 	expect_line 2 "-ERR Autologout: idle for too long, closing connection"
 	[ "${#lines[@]}" -eq 3 ]
 	[ $((t1 - t0)) -ge 1000000000 ]
+	expect_logged ": info: autologout user=- client=local after 1 s idle"
 }
 
 @test "timeout_auth=1: an idle client after login is logged out, without UPDATE" {
@@ -212,7 +214,7 @@ now_ns() { date +%s%N; }
 	# not removed; the login moved it from new/ to cur/
 	[ -f "$T/home/alice/Maildir/cur/1700000000.M1P1.host:2," ]
 	[ -z "$(ls "$T/home/alice/Maildir/new")" ]
-	expect_logged "autologout after 1 s idle"
+	expect_logged ": info: autologout user=alice client=local after 1 s idle"
 }
 
 @test "max_auth_failures: 1..100" {
@@ -261,7 +263,7 @@ now_ns() { date +%s%N; }
 	add_user alice secret
 	session -o log=stderr -- "USER alice" "PASS secret" "QUIT"
 	expect_line 2 "+OK Logged in, 0 messages (0 octets)"
-	expect_logged "login user=alice"
+	expect_logged ": info: login user=alice mechanism=USER client=local messages=0 octets=0"
 	session -o log=syslog -- "USER alice" "PASS wrong" "USER alice" "PASS secret" "QUIT"
 	expect_line 2 "-ERR [AUTH] Authentication failed"
 	expect_line 4 "+OK Logged in, 0 messages (0 octets)"
@@ -301,7 +303,7 @@ now_ns() { date +%s%N; }
 	"$HANDLER" -c "$T" <<<"QUIT" >"$T/raw" 2>"$T/log" || status=$?
 	output=$(tr -d '\r' <"$T/raw")
 	mapfile -t lines <<<"$output"
-	expect_startup_error "$T line 1: Is a directory"
+	expect_startup_error "cannot read $T: not a regular file"
 
 	chmod 600 "$T/conf"
 	if [ "$(id -u)" -eq 0 ]; then
@@ -408,7 +410,8 @@ now_ns() { date +%s%N; }
 	local s1 s2
 	s1=$(stat -c %s "$T/home/alice/Maildir/new/1700000000.M1P1.host")
 	s2=$(stat -c %s "$T/home/alice/Maildir/new/1700000001.M2P2.host")
-	[ "$s1" -eq 19 ] && [ "$s2" -eq 6 ]
+	[ "$s1" -eq 19 ]
+	[ "$s2" -eq 6 ]
 	session -o exact_size=no -- "USER alice" "PASS secret" "STAT" "LIST" "LIST 2" "RETR 2" "QUIT"
 	expect_line 2 "+OK Logged in, 2 messages ($((s1 + s2)) octets)"
 	expect_line 3 "+OK 2 $((s1 + s2))"

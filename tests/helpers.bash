@@ -5,7 +5,10 @@
 # uid/gid $TEST_UID (the handler must switch to them: uid 0 is refused);
 # otherwise the caller's own ids, as a non-root handler serves only those.
 
-HANDLER="$BATS_TEST_DIRNAME/../pop3-handler"
+# POP3_HANDLER picks another build (make check-sanitize); POP3_HANDLER_WRAPPER
+# runs sessions under a tool such as valgrind (make check-valgrind).
+HANDLER="${POP3_HANDLER:-$BATS_TEST_DIRNAME/../pop3-handler}"
+WRAPPER=(${POP3_HANDLER_WRAPPER:-})
 
 setup_world() {
 	T=$(mktemp -d /tmp/pop3-test.XXXXXX)
@@ -99,7 +102,7 @@ raw_session() {
 	[ "${1:-}" = "--" ] && shift
 	printf '%b' "${1:-}" >"$T/in"
 	status=0
-	"$HANDLER" -c "$T/conf" "${opts[@]}" <"$T/in" >"$T/raw" 2>"$T/log" || status=$?
+	"${WRAPPER[@]}" "$HANDLER" -c "$T/conf" "${opts[@]}" <"$T/in" >"$T/raw" 2>"$T/log" || status=$?
 	output=$(tr -d '\r' <"$T/raw")
 	mapfile -t lines <<<"$output"
 }
@@ -151,7 +154,7 @@ expect_raw_crlf() {
 # $T/from; live_send writes command lines, live_expect reads replies.
 live_start() {
 	mkfifo "$T/to" "$T/from"
-	"$HANDLER" -c "$T/conf" "$@" <"$T/to" >"$T/from" 2>"$T/log" 3>&- &
+	"${WRAPPER[@]}" "$HANDLER" -c "$T/conf" "$@" <"$T/to" >"$T/from" 2>"$T/log" 3>&- &
 	LIVE_PID=$!
 	exec {LIVE_IN}>"$T/to" {LIVE_OUT}<"$T/from"
 }
@@ -241,4 +244,13 @@ expect_increasing() {
 		fi
 		prev=$n
 	done
+}
+
+
+# --- SASL ---
+
+# plain_b64 AUTHZID AUTHCID PASSWORD: the base64 of a SASL PLAIN message
+# (RFC 4616: AUTHZID NUL AUTHCID NUL PASSWORD), on one line without newline.
+plain_b64() {
+	printf '%s\0%s\0%s' "$1" "$2" "$3" | base64 -w 0
 }

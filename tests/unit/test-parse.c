@@ -442,7 +442,7 @@ static const struct file_case file_cases[] = {
 	{ "last line without newline", "a\nlast", 8, "[a][last]<eof>" },
 	{ "empty file", "", 8, "<eof>" },
 	{ "empty lines", "\n\n", 8, "[][]<eof>" },
-	{ "a CR stays (only the newline goes)", "a\r\n", 8, "[a\r]<eof>" },
+	{ "a CR before the newline goes too (CRLF files)", "a\r\n", 8, "[a]<eof>" },
 	{ "over-long line skipped whole", "much too long a line\nnext\n", 8, "<too long>[next]<eof>" },
 	{ "two over-long lines", "much too long\nalso too long\nok\n", 8,
 	  "<too long><too long>[ok]<eof>" },
@@ -469,6 +469,7 @@ static void read_file_lines(FILE *f, size_t size, struct unit_buf *seen)
 {
 	static const char *const names[] = {
 		[FILE_LINE_TOO_LONG] = "<too long>",
+		[FILE_LINE_NUL] = "<nul>",
 		[FILE_LINE_EOF] = "<eof>",
 		[FILE_LINE_ERROR] = "<error>",
 	};
