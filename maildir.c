@@ -149,6 +149,7 @@ static bool message_sizes(struct maildir *md, size_t i)
 {
 	struct message *m = &md->msgs[i];
 	struct crlf_counter count = { 0, false };
+	uint64_t octets = 0;
 	size_t len;
 	const char *base = message_base(md, i, &len);
 	bool have_stored = size_in_name(base, len, 'S', &m->stored_size);
@@ -168,7 +169,10 @@ static bool message_sizes(struct maildir *md, size_t i)
 	}
 	if (!have_stored)
 		m->stored_size = (uint64_t)st.st_size;
-	while (!have_exact && (n = read(fd, message_block, sizeof message_block)) != 0) {
+	/* Maildir files do not change: reading stops at the size fstat gave,
+	 * which saves the read() that would only return 0. */
+	while (!have_exact && octets < (uint64_t)st.st_size &&
+	       (n = read(fd, message_block, sizeof message_block)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -177,6 +181,7 @@ static bool message_sizes(struct maildir *md, size_t i)
 			return false;
 		}
 		crlf_count(&count, message_block, (size_t)n);
+		octets += (uint64_t)n;
 	}
 	if (!have_exact)
 		m->exact_size = count.size;

@@ -31,16 +31,6 @@ teardown() {
 	cleanup_world
 }
 
-# expect_log TEXT: the log has the line "pop3-handler[PID]: TEXT", exactly.
-expect_log() {
-	if ! sed 's/^pop3-handler\[[0-9]*\]: //' "$T/log" | grep -qxF -- "$1"; then
-		echo "log lacks the line: $1"
-		echo "--- log ---"
-		cat "$T/log"
-		return 1
-	fi
-}
-
 # add_hashed_user NAME HASH: a passwd entry with HASH as is, and an empty Maildir.
 add_hashed_user() {
 	local home="$T/home/$1"

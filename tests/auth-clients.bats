@@ -58,9 +58,9 @@ listen() {
 	return 1
 }
 
-# expect_logged TEXT: a handler wrote the log line "pop3-handler[PID]: TEXT"
+# expect_server_logged TEXT: a handler wrote the log line "pop3-handler[PID]: TEXT"
 # (waiting up to 2 s: the handler may still be ending when the client is done).
-expect_logged() {
+expect_server_logged() {
 	for _ in $(seq 40); do
 		sed -n 's/^pop3-handler\[[0-9]*\]: //p' "$T/ssa.log" | grep -qxF -- "$1" && return 0
 		sleep 0.05
@@ -84,7 +84,7 @@ crlf() {
 	tr -d '\r' <"$T/trace" | grep -qx '> AUTH PLAIN'
 	tr -d '\r' <"$T/trace" | grep -qx '< + '
 	tr -d '\r' <"$T/trace" | grep -qx '< SASL PLAIN'
-	expect_logged "info: login user=alice mechanism=PLAIN client=127.0.0.1 messages=2 octets=67"
+	expect_server_logged "info: login user=alice mechanism=PLAIN client=127.0.0.1 messages=2 octets=67"
 }
 
 @test "curl --sasl-ir sends the initial response on the AUTH line" {
@@ -96,7 +96,7 @@ crlf() {
 	# no continuation ("!" would not fail a bats test: set -e ignores negations)
 	run grep -cx '< + ' <(tr -d '\r' <"$T/trace")
 	[ "$output" = 0 ]
-	expect_logged "info: login user=alice mechanism=PLAIN client=127.0.0.1 messages=2 octets=67"
+	expect_server_logged "info: login user=alice mechanism=PLAIN client=127.0.0.1 messages=2 octets=67"
 }
 
 @test "curl --login-options AUTH=PLAIN works" {
@@ -117,7 +117,7 @@ crlf() {
 	printf '%b' "$M1" >"$T/m1"
 	crlf "$T/m1" >"$T/want"
 	cmp "$T/want" "$T/out"
-	expect_logged "info: logout user=alice retrieved=1 octets=42 deleted=0 octets=0 expired=0 failed=0"
+	expect_server_logged "info: logout user=alice retrieved=1 octets=42 deleted=0 octets=0 expired=0 failed=0"
 }
 
 @test "curl with a wrong password or an unknown user fails (login denied)" {
@@ -129,8 +129,8 @@ crlf() {
 	rc=0
 	curl -sS --max-time 10 --sasl-ir "pop3://127.0.0.1:$PORT/" -u nobody:secret >"$T/out" 2>"$T/err" || rc=$?
 	[ "$rc" -eq 67 ]
-	expect_logged "notice: failed login user=alice mechanism=PLAIN client=127.0.0.1"
-	expect_logged "notice: failed login: unknown user, mechanism=PLAIN client=127.0.0.1"
+	expect_server_logged "notice: failed login user=alice mechanism=PLAIN client=127.0.0.1"
+	expect_server_logged "notice: failed login: unknown user, mechanism=PLAIN client=127.0.0.1"
 }
 
 @test "Python poplib: user/pass_, stat, uidl, retr, AUTH PLAIN, and a refused password" {
@@ -185,10 +185,10 @@ refused: -ERR [AUTH] Authentication failed
 +OK Bye
 EOF
 	diff "$T/want" "$T/out"
-	expect_logged "info: login user=alice mechanism=USER client=127.0.0.1 messages=2 octets=67"
-	expect_logged "info: login user=alice mechanism=PLAIN client=127.0.0.1 messages=2 octets=67"
-	expect_logged "notice: failed login user=alice mechanism=USER client=127.0.0.1"
-	expect_logged "notice: failed login: unknown user, mechanism=PLAIN client=127.0.0.1"
+	expect_server_logged "info: login user=alice mechanism=USER client=127.0.0.1 messages=2 octets=67"
+	expect_server_logged "info: login user=alice mechanism=PLAIN client=127.0.0.1 messages=2 octets=67"
+	expect_server_logged "notice: failed login user=alice mechanism=USER client=127.0.0.1"
+	expect_server_logged "notice: failed login: unknown user, mechanism=PLAIN client=127.0.0.1"
 }
 
 # pop_dialogue LINE...: connects to $PORT, sends each LINE after reading the
@@ -212,7 +212,7 @@ PY
 	run pop_dialogue "USER alice" "PASS secret" "QUIT"
 	[ "$output" = "$(printf '%s\n' "+OK POP3 server ready" "+OK Send your password" \
 		"+OK Logged in, 2 messages (67 octets)" "+OK Bye, 0 messages deleted")" ]
-	expect_logged "info: login user=alice mechanism=USER client=127.0.0.1 messages=2 octets=67"
+	expect_server_logged "info: login user=alice mechanism=USER client=127.0.0.1 messages=2 octets=67"
 	kill "$SSA_PID"
 	wait "$SSA_PID" || true
 	# the launcher says the client is 203.0.113.7: refused, and curl cannot log in
@@ -230,5 +230,5 @@ PY
 	curl -sS --max-time 10 "pop3://127.0.0.1:$PORT/" -u alice:secret >"$T/out"
 	printf '1 26\r\n2 41\r\n' >"$T/want"
 	cmp "$T/want" "$T/out"
-	expect_logged "info: login user=alice mechanism=PLAIN client=203.0.113.7 messages=2 octets=67"
+	expect_server_logged "info: login user=alice mechanism=PLAIN client=203.0.113.7 messages=2 octets=67"
 }

@@ -31,16 +31,6 @@ setup() {
 	deliver alice 1700000000.M1P1.host "$MSG"
 }
 
-# expect_log TEXT: the log has the line "pop3-handler[PID]: TEXT", exactly.
-expect_log() {
-	if ! sed 's/^pop3-handler\[[0-9]*\]: //' "$T/log" | grep -qxF -- "$1"; then
-		echo "log lacks the line: $1"
-		echo "--- log ---"
-		cat "$T/log"
-		return 1
-	fi
-}
-
 # refute_log STRING...: no part of the log holds any STRING.
 refute_log() {
 	local s

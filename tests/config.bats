@@ -6,31 +6,6 @@
 load helpers
 
 MSG='Subject: hi\n\nhello\n'	# 19 octets stored, 22 with CRLF line ends
-CONF_ERR='-ERR [SYS/PERM] Server configuration error:'
-
-# expect_startup_error REASON: the handler exited non-zero and wrote exactly
-# one line, "-ERR [SYS/PERM] Server configuration error: REASON", and no greeting.
-expect_startup_error() {
-	if [ "$status" -eq 0 ] || [ "${#lines[@]}" -ne 1 ] || [ "${lines[0]}" != "$CONF_ERR $1" ]; then
-		echo "expected a non-zero exit and the one line: $CONF_ERR $1"
-		echo "got status $status and:"
-		echo "$output"
-		echo "--- log ---"
-		cat "$T/log"
-		return 1
-	fi
-	expect_raw_crlf
-}
-
-# expect_logged TEXT: the stderr log holds TEXT.
-expect_logged() {
-	if ! grep -qF -- "$1" "$T/log"; then
-		echo "log lacks: $1"
-		echo "--- log ---"
-		cat "$T/log"
-		return 1
-	fi
-}
 
 # accepts KEY=VALUE...: a session with each -o starts, greets and quits.
 accepts() {

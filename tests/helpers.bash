@@ -254,3 +254,53 @@ expect_increasing() {
 plain_b64() {
 	printf '%s\0%s\0%s' "$1" "$2" "$3" | base64 -w 0
 }
+
+# --- expectations shared by several files ---
+
+CONF_ERR='-ERR [SYS/PERM] Server configuration error:'
+
+# expect_startup_error REASON: a non-zero exit and exactly one line,
+# "-ERR [SYS/PERM] Server configuration error: REASON", no greeting.
+expect_startup_error() {
+	if [ "$status" -eq 0 ] || [ "$status" -ge 124 ] || [ "${#lines[@]}" -ne 1 ] ||
+		[ "${lines[0]}" != "$CONF_ERR $1" ]; then
+		echo "expected a non-zero exit and the one line: $CONF_ERR $1"
+		echo "got status $status and:"
+		echo "$output"
+		echo "--- log ---"
+		cat "$T/log"
+		return 1
+	fi
+	expect_raw_crlf
+}
+
+# expect_logged TEXT: the log holds TEXT.
+expect_logged() {
+	grep -qF -- "$1" "$T/log" || {
+		echo "log lacks: $1"
+		echo "--- log ---"
+		cat "$T/log"
+		return 1
+	}
+}
+
+# refute_logged TEXT: the log does not hold TEXT.
+refute_logged() {
+	! grep -qF -- "$1" "$T/log" || {
+		echo "log should not hold: $1"
+		echo "--- log ---"
+		cat "$T/log"
+		return 1
+	}
+}
+
+# expect_log TEXT: the log has the line "pop3-handler[PID]: TEXT", exactly.
+expect_log() {
+	if ! sed 's/^pop3-handler\[[0-9]*\]: //' "$T/log" | grep -qxF -- "$1"; then
+		echo "log lacks the line: $1"
+		echo "--- log ---"
+		cat "$T/log"
+		return 1
+	fi
+}
+

@@ -66,24 +66,6 @@ expect_files() {
 	fi
 }
 
-# expect_logged TEXT / refute_logged TEXT: the log holds (does not hold) TEXT.
-expect_logged() {
-	grep -qF -- "$1" "$T/log" || {
-		echo "log lacks: $1"
-		echo "--- log ---"
-		cat "$T/log"
-		return 1
-	}
-}
-refute_logged() {
-	! grep -qF -- "$1" "$T/log" || {
-		echo "log should not hold: $1"
-		echo "--- log ---"
-		cat "$T/log"
-		return 1
-	}
-}
-
 # run_input_file [-o key=value]...: a session on $T/in as written (inputs too big for an argument).
 run_input_file() {
 	status=0

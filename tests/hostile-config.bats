@@ -9,7 +9,6 @@
 
 load helpers
 
-CONF_ERR='-ERR [SYS/PERM] Server configuration error:'
 FAILED='-ERR [AUTH] Authentication failed'
 UNAVAILABLE='-ERR [SYS/TEMP] Authentication is temporarily unavailable'
 
@@ -23,39 +22,6 @@ setup() {
 # base_conf: the configuration setup_world wrote (5 lines), again.
 base_conf() {
 	cp "$T/conf.base" "$T/conf"
-}
-
-# expect_startup_error REASON: a non-zero exit and exactly one line,
-# "-ERR [SYS/PERM] Server configuration error: REASON", no greeting.
-expect_startup_error() {
-	if [ "$status" -eq 0 ] || [ "$status" -ge 124 ] || [ "${#lines[@]}" -ne 1 ] ||
-		[ "${lines[0]}" != "$CONF_ERR $1" ]; then
-		echo "expected a non-zero exit and the one line: $CONF_ERR $1"
-		echo "got status $status and:"
-		echo "$output"
-		echo "--- log ---"
-		cat "$T/log"
-		return 1
-	fi
-	expect_raw_crlf
-}
-
-# expect_logged TEXT / refute_logged TEXT: the log holds (does not hold) TEXT.
-expect_logged() {
-	grep -qF -- "$1" "$T/log" || {
-		echo "log lacks: $1"
-		echo "--- log ---"
-		cat "$T/log"
-		return 1
-	}
-}
-refute_logged() {
-	! grep -qF -- "$1" "$T/log" || {
-		echo "log should not hold: $1"
-		echo "--- log ---"
-		cat "$T/log"
-		return 1
-	}
 }
 
 # with_conf_line LINE: the base configuration plus LINE (as line 6), then a session that only quits.

@@ -59,24 +59,6 @@ expect_files() {
 	fi
 }
 
-# expect_logged TEXT / refute_logged TEXT: the log holds (does not hold) TEXT.
-expect_logged() {
-	grep -qF -- "$1" "$T/log" || {
-		echo "log lacks: $1"
-		echo "--- log ---"
-		cat "$T/log"
-		return 1
-	}
-}
-refute_logged() {
-	! grep -qF -- "$1" "$T/log" || {
-		echo "log should not hold: $1"
-		echo "--- log ---"
-		cat "$T/log"
-		return 1
-	}
-}
-
 # uid_of NAME: the UID the UID list gives the base name NAME (which may hold spaces).
 uid_of() {
 	LC_ALL=C awk -v b="$1" 'NR > 1 && $1 != "END" {
