@@ -97,6 +97,29 @@ void output_line(struct output *o, const char *format, ...)
 	output_crlf_line(o, line, len);
 }
 
+/* Writes n in decimal just before end and returns where it starts. */
+static char *decimal_before(char *end, uint64_t n)
+{
+	do {
+		*--end = (char)('0' + n % 10);
+		n /= 10;
+	} while (n != 0);
+	return end;
+}
+
+void output_number_pair(struct output *o, uint64_t a, uint64_t b)
+{
+	char buf[2 * 20 + 3];
+	char *end = buf + sizeof buf, *p = end - 2;
+
+	p[0] = '\r';
+	p[1] = '\n';
+	p = decimal_before(p, b);
+	*--p = ' ';
+	p = decimal_before(p, a);
+	output_put(o, p, (size_t)(end - p));
+}
+
 void dot_encoder_init(struct dot_encoder *e, bool limited, uint64_t body_lines)
 {
 	memset(e, 0, sizeof *e);

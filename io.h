@@ -42,6 +42,9 @@ void output_response(struct output *o, bool ok, const char *code, const char *te
 void output_line(struct output *o, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Appends the line "A B" CRLF of two decimal numbers, as LIST and UIDL list them (without printf: a large mailbox has 100,000 such lines). */
+void output_number_pair(struct output *o, uint64_t a, uint64_t b);
+
 /* Streams a message as RETR or TOP send it: CRLF line ends, dot-stuffing, optionally cut after the header and some body lines. */
 struct dot_encoder {
 	bool limited;		/* TOP: stop after body_lines lines of body */

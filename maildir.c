@@ -106,10 +106,8 @@ const char *maildir_path(const struct maildir *md, size_t i)
 /* The base name of message i and its length. */
 static const char *message_base(const struct maildir *md, size_t i, size_t *len)
 {
-	const char *name = file_name(maildir_path(md, i));
-
-	*len = base_len(name);
-	return name;
+	*len = md->msgs[i].base_len;
+	return file_name(maildir_path(md, i));
 }
 
 static bool relocate(struct maildir *md, size_t i);
@@ -259,6 +257,7 @@ static bool scan_dir(struct maildir *md, const char *dir, bool *stable)
 			m = &md->msgs[md->count];
 			memset(m, 0, sizeof *m);
 			m->delivered = leading_number(de->d_name);
+			m->base_len = base_len(de->d_name);
 			m->name = pool_add(md, dir, de->d_name, "");
 			if (m->name == SIZE_MAX) {
 				errno = ENOMEM;
@@ -289,9 +288,10 @@ static bool scan_dir(struct maildir *md, const char *dir, bool *stable)
 static int message_order(const void *a, const void *b, void *pool)
 {
 	const struct message *x = a, *y = b;
-	const char *nx = file_name((const char *)pool + x->name);
-	const char *ny = file_name((const char *)pool + y->name);
-	size_t lx = base_len(nx), ly = base_len(ny);
+	/* Every path is "cur/" or "new/" and the name. */
+	const char *nx = (const char *)pool + x->name + 4;
+	const char *ny = (const char *)pool + y->name + 4;
+	size_t lx = x->base_len, ly = y->base_len;
 	int c;
 
 	if (x->delivered != y->delivered)

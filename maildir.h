@@ -22,6 +22,7 @@ struct message {
 	uint64_t delivered;	/* leading timestamp of the file name */
 	int64_t retrieved_at;	/* when first retrieved, from the UID list; 0: never recorded */
 	size_t name;		/* offset in the name pool of "cur/NAME" or "new/NAME" */
+	size_t base_len;	/* length of NAME's base name (before ':'), which renames keep */
 	bool deleted;		/* marked by DELE in this session */
 	bool retrieved;		/* sent whole by RETR in this session */
 	bool known;		/* has a UID list entry (snapshot-internal) */

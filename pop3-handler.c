@@ -633,7 +633,7 @@ static bool body_list(struct session *s)
 {
 	for (size_t i = 0; i < s->md.count; i++)
 		if (!s->md.msgs[i].deleted)
-			output_line(&s->out, "%zu %llu", i + 1, (unsigned long long)message_size(s, i));
+			output_number_pair(&s->out, i + 1, message_size(s, i));
 	return true;
 }
 
@@ -652,7 +652,7 @@ static bool body_uidl(struct session *s)
 {
 	for (size_t i = 0; i < s->md.count; i++)
 		if (!s->md.msgs[i].deleted)
-			output_line(&s->out, "%zu %llu", i + 1, (unsigned long long)s->md.msgs[i].uid);
+			output_number_pair(&s->out, i + 1, s->md.msgs[i].uid);
 	return true;
 }
 
