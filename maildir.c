@@ -598,53 +598,55 @@ static bool unlink_message(struct maildir *md, size_t i)
 	return unlinkat(md->dirfd, maildir_path(md, i), 0) == 0;
 }
 
-/* Drops the UID list entries of the messages removed, under the lock: a file that later comes with the same base name (a restored copy, a twin) is a new message, with its own sizes and UID. */
-static void forget_removed(struct maildir *md, const bool *removed)
+/* Changes the UID list under its lock: re-reads it (another session may have changed it), lets edit change the entries, and writes it back when edit says it changed something.  A list that cannot be read whole is left for the next snapshot to rebuild. */
+static void edit_list(struct maildir *md, bool (*edit)(struct maildir *, struct uidlist *, time_t), time_t now)
 {
 	struct uidlist l;
 	int lock = uidlist_lock(md->dirfd);
 
 	if (lock < 0)
 		return;
-	if (uidlist_read(md->dirfd, &l) == UIDLIST_OK) {
-		for (size_t i = 0; i < l.count; i++)
-			l.entries[i].seen = true;
-		for (size_t i = 0; i < md->count; i++) {
-			size_t len;
-			const char *base = message_base(md, i, &len);
-			struct uid_entry *e = removed[i] ? uidlist_find(&l, base, len) : NULL;
-
-			if (e != NULL)
-				e->seen = false;
-		}
-		uidlist_prune_unseen(&l);
+	if (uidlist_read(md->dirfd, &l) == UIDLIST_OK && edit(md, &l, now))
 		uidlist_write(md->dirfd, lock, &l);
-	}
 	uidlist_free(&l);
 	uidlist_unlock(lock);
 }
 
+/* Drops the entries of the messages removed: a file that later comes with the same base name (a restored copy, a twin) is a new message, with its own sizes and UID. */
+static bool forget_removed(struct maildir *md, struct uidlist *l, time_t now)
+{
+	(void)now;
+	for (size_t i = 0; i < l->count; i++)
+		l->entries[i].seen = true;
+	for (size_t i = 0; i < md->count; i++) {
+		size_t len;
+		const char *base = message_base(md, i, &len);
+		struct uid_entry *e = md->msgs[i].removed ? uidlist_find(l, base, len) : NULL;
+
+		if (e != NULL)
+			e->seen = false;
+	}
+	uidlist_prune_unseen(l);
+	return true;
+}
+
 size_t maildir_update(struct maildir *md)
 {
-	bool *removed = calloc(md->count ? md->count : 1, sizeof *removed);
 	size_t failed = 0, gone = 0;
 
 	for (size_t i = 0; i < md->count; i++) {
 		if (!md->msgs[i].deleted)
 			continue;
 		if (apply_to_message(md, i, unlink_message)) {
+			md->msgs[i].removed = true;
 			gone++;
-			if (removed != NULL)
-				removed[i] = true;
 			continue;
 		}
 		log_msg(LOG_ERR, "cannot remove %s: %s", maildir_path(md, i), strerror(errno));
 		failed++;
 	}
-	/* Without memory for the marks the next snapshot prunes instead. */
-	if (gone > 0 && removed != NULL)
-		forget_removed(md, removed);
-	free(removed);
+	if (gone > 0)
+		edit_list(md, forget_removed, 0);
 	return failed;
 }
 
@@ -710,34 +712,25 @@ static bool mark_seen(struct maildir *md, size_t i)
 	return true;
 }
 
-/* Writes the retrieval time of the messages first retrieved in this session into the UID list, under its lock. */
-static void record_retrievals(struct maildir *md, time_t now)
+/* Records the retrieval time of the messages first retrieved in this session. */
+static bool record_retrievals(struct maildir *md, struct uidlist *l, time_t now)
 {
-	struct uidlist l;
 	bool changed = false;
-	int lock = uidlist_lock(md->dirfd);
 
-	if (lock < 0)
-		return;
-	if (uidlist_read(md->dirfd, &l) == UIDLIST_OK) {
-		for (size_t i = 0; i < md->count; i++) {
-			size_t len;
-			const char *base = message_base(md, i, &len);
-			struct uid_entry *e;
+	for (size_t i = 0; i < md->count; i++) {
+		size_t len;
+		const char *base = message_base(md, i, &len);
+		struct uid_entry *e;
 
-			if (!md->msgs[i].retrieved || md->msgs[i].retrieved_at != 0)
-				continue;
-			e = uidlist_find(&l, base, len);
-			if (e != NULL && e->retrieved == 0 && now > 0) {
-				e->retrieved = (int64_t)now;
-				changed = true;
-			}
+		if (!md->msgs[i].retrieved || md->msgs[i].retrieved_at != 0)
+			continue;
+		e = uidlist_find(l, base, len);
+		if (e != NULL && e->retrieved == 0 && now > 0) {
+			e->retrieved = (int64_t)now;
+			changed = true;
 		}
-		if (changed)
-			uidlist_write(md->dirfd, lock, &l);
 	}
-	uidlist_free(&l);
-	uidlist_unlock(lock);
+	return changed;
 }
 
 void maildir_finish(struct maildir *md, bool record_retrieval, time_t now)
@@ -752,5 +745,5 @@ void maildir_finish(struct maildir *md, bool record_retrieval, time_t now)
 			log_msg(LOG_WARNING, "cannot set the Seen flag of %s: %s", maildir_path(md, i), strerror(errno));
 	}
 	if (any && record_retrieval)
-		record_retrievals(md, now);
+		edit_list(md, record_retrievals, now);
 }

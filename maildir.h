@@ -24,6 +24,7 @@ struct message {
 	size_t name;		/* offset in the name pool of "cur/NAME" or "new/NAME" */
 	size_t base_len;	/* length of NAME's base name (before ':'), which renames keep */
 	bool deleted;		/* marked by DELE in this session */
+	bool removed;		/* its file is gone after UPDATE */
 	bool retrieved;		/* sent whole by RETR in this session */
 	bool known;		/* has a UID list entry (snapshot-internal) */
 };
