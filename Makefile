@@ -16,7 +16,7 @@ WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	-Wshadow -Wcast-qual -Wsign-compare -Wformat=2
 override ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS)
 override ALL_CPPFLAGS = -D_GNU_SOURCE -I. $(CPPFLAGS)
-override ALL_LDLIBS = $(LDLIBS) -lcrypt
+override ALL_LDLIBS = $(LDLIBS) -lcrypt -pthread
 
 LIB_OBJS = parse.o io.o maildir.o uidlist.o auth.o log.o util.o
 OBJS = pop3-handler.o $(LIB_OBJS)
@@ -92,7 +92,7 @@ $(FUZZ_DIR)/pop3-handler.o: pop3-handler.c $(wildcard *.h)
 
 $(FUZZ_DIR)/fuzz-%: tests/fuzz/fuzz-%.c $(addprefix $(FUZZ_DIR)/,$(OBJS))
 	clang $(ALL_CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror -O1 -g -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(addprefix $(FUZZ_DIR)/,$(OBJS)) -lcrypt
+		-o $@ $< $(addprefix $(FUZZ_DIR)/,$(OBJS)) -lcrypt -pthread
 
 fuzz: fuzz-build
 	./tests/install-deps

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 void output_init(struct output *o, int fd)
 {
@@ -95,16 +96,6 @@ void output_line(struct output *o, const char *format, ...)
 	len = vsnprintf(line, sizeof line, format, ap);
 	va_end(ap);
 	output_crlf_line(o, line, len);
-}
-
-/* Writes n in decimal just before end and returns where it starts. */
-static char *decimal_before(char *end, uint64_t n)
-{
-	do {
-		*--end = (char)('0' + n % 10);
-		n /= 10;
-	} while (n != 0);
-	return end;
 }
 
 void output_number_pair(struct output *o, uint64_t a, uint64_t b)

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,16 +22,19 @@
 #include "uidlist.h"
 #include "util.h"
 
-/* Subdirectories holding messages.  new/ is read before cur/, so a message
- * that another program moves from new/ to cur/ during the scan is seen in
- * cur/ at the latest (and at worst twice, which the snapshot merges). */
-static const char *const message_dirs[] = { "new", "cur" };
-#define MESSAGE_DIRS (sizeof message_dirs / sizeof *message_dirs)
+/* Subdirectories holding messages, by DIR_NEW and DIR_CUR.  new/ is read
+ * before cur/, so a message that another program moves from new/ to cur/
+ * during the scan is seen in cur/ at the latest (and at worst twice, which
+ * the snapshot merges). */
+static const char *const message_dirs[MESSAGE_DIRS] = { "new", "cur" };
 
 static char message_block[MESSAGE_READ_BLOCK];
 
 /* Returned by open_regular for anything that is not a regular file. */
 #define NOT_REGULAR (-2)
+
+/* Returned by pool_add when the name pool cannot grow. */
+#define NO_NAME UINT32_MAX
 
 /* Opens a regular file below dirfd for reading, never following a link nor blocking on a FIFO; -1 with errno on failure, NOT_REGULAR for other file types. */
 static int open_regular(int dirfd, const char *path, struct stat *st)
@@ -50,14 +55,6 @@ static int open_regular(int dirfd, const char *path, struct stat *st)
 		return NOT_REGULAR;
 	}
 	return fd;
-}
-
-/* The file name part of a relative path "cur/NAME". */
-static const char *file_name(const char *path)
-{
-	const char *slash = strchr(path, '/');
-
-	return slash ? slash + 1 : path;
 }
 
 /* Length of a file name's base name: the part before the ':' of the flags. */
@@ -81,48 +78,93 @@ static uint64_t leading_number(const char *name)
 	return value;
 }
 
-/* Stores "dir/name" in the name pool and returns its offset, or SIZE_MAX when out of memory. */
-static size_t pool_add(struct maildir *md, const char *dir, const char *name, const char *suffix)
+/* Stores name and suffix, NUL-terminated, in the name pool (neither may lie in it: the pool may move); returns the offset, or NO_NAME when out of memory. */
+static uint32_t pool_add(struct maildir *md, const char *name, const char *suffix)
 {
-	size_t dlen = strlen(dir), nlen = strlen(name), slen = strlen(suffix);
-	size_t need = dlen + 1 + nlen + slen + 1;
-	size_t off = md->names_len;
+	size_t nlen = strlen(name), slen = strlen(suffix);
+	size_t off = md->names_len, need = nlen + slen + 1;
 
-	if (!array_grow((void **)&md->names, &md->names_capacity, off + need, 1))
-		return SIZE_MAX;
-	memcpy(md->names + off, dir, dlen);
-	md->names[off + dlen] = '/';
-	memcpy(md->names + off + dlen + 1, name, nlen);
-	memcpy(md->names + off + dlen + 1 + nlen, suffix, slen + 1);
+	if (off + need >= NO_NAME || !array_grow((void **)&md->names, &md->names_capacity, off + need, 1))
+		return NO_NAME;
+	memcpy(md->names + off, name, nlen);
+	memcpy(md->names + off + nlen, suffix, slen + 1);
 	md->names_len += need;
-	return off;
+	return (uint32_t)off;
 }
 
-const char *maildir_path(const struct maildir *md, size_t i)
+/* The file name of message i. */
+static const char *name_of(const struct maildir *md, size_t i)
 {
 	return md->names + md->msgs[i].name;
+}
+
+/* The fd of the subdirectory holding message i. */
+static int dirfd_of(const struct maildir *md, size_t i)
+{
+	return md->subdir_fd[md->msgs[i].dir];
+}
+
+/* "cur/NAME" or "new/NAME" for message i, for log lines: in a buffer the next call reuses (a log line names one message; the sizing threads never log). */
+static const char *maildir_path(const struct maildir *md, size_t i)
+{
+	static char path[sizeof "new/" + NAME_MAX + 1];
+
+	snprintf(path, sizeof path, "%s/%s", message_dirs[md->msgs[i].dir], name_of(md, i));
+	return path;
 }
 
 /* The base name of message i and its length. */
 static const char *message_base(const struct maildir *md, size_t i, size_t *len)
 {
 	*len = md->msgs[i].base_len;
-	return file_name(maildir_path(md, i));
+	return name_of(md, i);
+}
+
+/* Opens subdirectory k for reading its entries from the start; NULL (errno set) when it cannot be. */
+static DIR *open_dir_stream(struct maildir *md, size_t k)
+{
+	int fd;
+	DIR *d;
+
+	if (md->subdir_fd[k] < 0)
+		md->subdir_fd[k] = openat(md->dirfd, message_dirs[k], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* The stream gets its own descriptor: closedir closes it, and
+	 * subdir_fd stays for the *at() calls. */
+	fd = md->subdir_fd[k] < 0 ? -1 : fcntl(md->subdir_fd[k], F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return NULL;
+	}
+	/* The duplicate shares the offset an earlier stream left at the end. */
+	rewinddir(d);
+	return d;
 }
 
 static bool relocate(struct maildir *md, size_t i);
 
+/* Opens message i under its snapshot name; as open_regular. */
+static int open_message(const struct maildir *md, size_t i, struct stat *st)
+{
+	return open_regular(dirfd_of(md, i), name_of(md, i), st);
+}
+
 /* Opens message i, following it once if another program renamed it; an fd, or -1 with errno (ENOENT: gone), or NOT_REGULAR. */
 static int open_located(struct maildir *md, size_t i, struct stat *st)
 {
-	int fd = open_regular(md->dirfd, maildir_path(md, i), st);
+	int fd = open_message(md, i, st);
 
 	if (fd == -1 && errno == ENOENT) {
 		if (!relocate(md, i)) {
 			errno = ENOENT;	/* relocate's directory reads may have set it */
 			return -1;
 		}
-		fd = open_regular(md->dirfd, maildir_path(md, i), st);
+		fd = open_message(md, i, st);
 	}
 	return fd;
 }
@@ -142,8 +184,8 @@ static bool size_in_name(const char *base, size_t len, char tag, uint64_t *out)
 	return false;
 }
 
-/* Finds the sizes of message i: from its name where it carries them, else by reading the file once; false (logged unless it vanished) when it cannot be served. */
-static bool message_sizes(struct maildir *md, size_t i)
+/* Finds the sizes of message i: from its name where it carries them, else by reading the file once, in block.  A worker thread (worker true) neither follows a rename nor logs: what it cannot size is left to the snapshot's own pass.  False (logged unless it vanished, or by a worker) when it cannot be sized. */
+static bool message_sizes(struct maildir *md, size_t i, char *block, bool worker)
 {
 	struct message *m = &md->msgs[i];
 	struct crlf_counter count = { 0, false };
@@ -158,9 +200,9 @@ static bool message_sizes(struct maildir *md, size_t i)
 
 	if (have_stored && have_exact)
 		return true;
-	fd = open_located(md, i, &st);
-	if (fd == NOT_REGULAR || fd < 0) {
-		if (fd == NOT_REGULAR || errno != ENOENT)
+	fd = worker ? open_message(md, i, &st) : open_located(md, i, &st);
+	if (fd < 0) {
+		if (!worker && (fd == NOT_REGULAR || errno != ENOENT))
 			log_msg(LOG_WARNING, "skipping %s: %s", maildir_path(md, i),
 				fd == NOT_REGULAR ? "not a regular file" : strerror(errno));
 		return false;
@@ -169,22 +211,68 @@ static bool message_sizes(struct maildir *md, size_t i)
 		m->stored_size = (uint64_t)st.st_size;
 	/* Maildir files do not change: reading stops at the size fstat gave,
 	 * which saves the read() that would only return 0. */
-	while (!have_exact && octets < (uint64_t)st.st_size &&
-	       (n = read(fd, message_block, sizeof message_block)) != 0) {
+	while (!have_exact && octets < (uint64_t)st.st_size && (n = read(fd, block, MESSAGE_READ_BLOCK)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			log_msg(LOG_WARNING, "skipping %s: %s", maildir_path(md, i), strerror(errno));
+			if (!worker)
+				log_msg(LOG_WARNING, "skipping %s: %s", maildir_path(md, i), strerror(errno));
 			close(fd);
 			return false;
 		}
-		crlf_count(&count, message_block, (size_t)n);
+		crlf_count(&count, block, (size_t)n);
 		octets += (uint64_t)n;
 	}
 	if (!have_exact)
 		m->exact_size = count.size;
 	close(fd);
 	return true;
+}
+
+/* Work shared by the threads that size unknown messages. */
+struct sizing {
+	struct maildir *md;
+	atomic_size_t next;	/* the first message no thread has claimed */
+};
+
+/* Sizes the unknown messages no other thread has claimed, SIZING_CHUNK at a time, until none is left. */
+static void *sizing_worker(void *arg)
+{
+	struct sizing *job = arg;
+	struct maildir *md = job->md;
+	char *block = malloc(MESSAGE_READ_BLOCK);
+
+	if (block == NULL)
+		return NULL;	/* the other threads, or the snapshot's own pass, do the work */
+	for (;;) {
+		size_t first = atomic_fetch_add(&job->next, SIZING_CHUNK);
+
+		if (first >= md->count)
+			break;
+		for (size_t i = first; i < first + SIZING_CHUNK && i < md->count; i++)
+			if (!md->msgs[i].known)
+				md->msgs[i].sized = message_sizes(md, i, block, true);
+	}
+	free(block);
+	return NULL;
+}
+
+/* Sizes the messages the list does not know before the list is locked, with one thread per CPU when there are many: on a first session, reading every file is most of the time.  What a thread cannot size, add_unknown_messages retries (and logs) alone. */
+static void size_unknown_messages(struct maildir *md, size_t unknown)
+{
+	pthread_t threads[SIZING_THREADS_MAX];
+	struct sizing job = { .md = md };
+	long cpus = unknown >= SIZING_PARALLEL_MIN ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+	size_t helpers = cpus > SIZING_THREADS_MAX ? SIZING_THREADS_MAX - 1 : cpus > 1 ? (size_t)cpus - 1 : 0;
+	size_t started = 0;
+
+	atomic_init(&job.next, 0);
+	/* A thread that cannot be created only leaves more to the others. */
+	while (started < helpers && pthread_create(&threads[started], NULL, sizing_worker, &job) == 0)
+		started++;
+	sizing_worker(&job);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
 }
 
 /* Tells whether a directory entry may be a message: not a dot file, and a regular file (checked with fstatat where the file system gives no type). */
@@ -204,50 +292,71 @@ static bool may_be_message(int fd, const char *dir, const struct dirent *de)
 	return false;
 }
 
-/* The modification time of a directory, to notice changes made while it is read. */
-static bool dir_mtime(int fd, struct timespec *t)
+/* Reads a directory's stamp (uidlist.h); false when it cannot be read or its change time lies before 1970. */
+static bool stamp_of(int fd, struct dir_stamp *s)
 {
 	struct stat st;
 
-	if (fstat(fd, &st) != 0)
+	if (fstat(fd, &st) != 0 || st.st_ctim.tv_sec < 0)
 		return false;
-	*t = st.st_mtim;
+	s->ino = (uint64_t)st.st_ino;
+	s->size = (uint64_t)st.st_size;
+	s->sec = (uint64_t)st.st_ctim.tv_sec;
+	s->nsec = (uint64_t)st.st_ctim.tv_nsec;
 	return true;
 }
 
-/* Reads the file names of one subdirectory into the snapshot (no file is opened); sets *stable false if the directory kept changing while read. */
-static bool scan_dir(struct maildir *md, const char *dir, bool *stable)
+static bool stamps_equal(const struct dir_stamp *a, const struct dir_stamp *b)
 {
-	int fd = openat(md->dirfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	size_t first = md->count;
-	DIR *d;
+	return a->ino == b->ino && a->size == b->size && a->sec == b->sec && a->nsec == b->nsec;
+}
 
-	if (fd < 0) {
+/* Tells whether any later change to the directory must give it another stamp: its change time lies further back than the file system's clock can blur (params.h). */
+static bool stamp_settled(const struct dir_stamp *s)
+{
+	struct timespec now;
+	uint64_t margin = s->nsec == 0 ? STAMP_SETTLE_COARSE_NS : STAMP_SETTLE_NS;
+
+	if (clock_gettime(CLOCK_REALTIME, &now) != 0 || now.tv_sec < 0 || s->sec > (uint64_t)now.tv_sec)
+		return false;
+	return ((uint64_t)now.tv_sec - s->sec) * 1000000000ULL + (uint64_t)now.tv_nsec >= s->nsec + margin;
+}
+
+/* What reading the directories found, besides the messages. */
+struct scan {
+	struct dir_stamp stamps[MESSAGE_DIRS];	/* each directory's, or zero where not settled or not stable */
+	bool stable;		/* no directory kept changing while read */
+	bool complete;		/* every message file found is in the snapshot */
+};
+
+/* Reads the file names of subdirectory k into the snapshot (no file is opened) and notes in scan its stamp and whether it kept changing while read. */
+static bool scan_dir(struct maildir *md, size_t k, struct scan *scan)
+{
+	const char *dir = message_dirs[k];
+	size_t first = md->count;
+	DIR *d = open_dir_stream(md, k);
+
+	if (d == NULL) {
 		if (errno == ENOENT)
 			return true;
 		log_msg(LOG_ERR, "cannot open Maildir %s/: %s", dir, strerror(errno));
 		return false;
 	}
-	d = fdopendir(fd);
-	if (d == NULL) {
-		log_msg(LOG_ERR, "cannot read Maildir %s/: %s", dir, strerror(errno));
-		close(fd);
-		return false;
-	}
 	for (int attempt = 1;; attempt++) {
-		struct timespec before, after;
+		struct dir_stamp before, after;
 		struct dirent *de;
 
 		md->count = first;
-		if (!dir_mtime(fd, &before))
+		if (!stamp_of(md->subdir_fd[k], &before))
 			break;
 		while ((errno = 0, de = readdir(d)) != NULL) {
 			struct message *m;
 
-			if (!may_be_message(fd, dir, de))
+			if (!may_be_message(md->subdir_fd[k], dir, de))
 				continue;
 			if (md->count >= MESSAGES_MAX) {
 				log_msg(LOG_WARNING, "more than %d messages: the rest wait for a later session", MESSAGES_MAX);
+				scan->complete = false;
 				break;
 			}
 			if (!array_grow((void **)&md->msgs, &md->capacity, md->count + 1, sizeof *md->msgs)) {
@@ -257,20 +366,24 @@ static bool scan_dir(struct maildir *md, const char *dir, bool *stable)
 			m = &md->msgs[md->count];
 			memset(m, 0, sizeof *m);
 			m->delivered = leading_number(de->d_name);
-			m->base_len = base_len(de->d_name);
-			m->name = pool_add(md, dir, de->d_name, "");
-			if (m->name == SIZE_MAX) {
+			m->base_len = (uint8_t)base_len(de->d_name);
+			m->dir = (uint8_t)k;
+			m->name = pool_add(md, de->d_name, "");
+			if (m->name == NO_NAME) {
 				errno = ENOMEM;
 				break;
 			}
 			md->count++;
 		}
-		if (errno != 0 || !dir_mtime(fd, &after))
+		if (errno != 0 || !stamp_of(md->subdir_fd[k], &after))
 			break;
-		if (before.tv_sec == after.tv_sec && before.tv_nsec == after.tv_nsec)
+		if (stamps_equal(&before, &after)) {
+			if (stamp_settled(&before))
+				scan->stamps[k] = before;
 			break;
+		}
 		if (attempt == SCAN_ATTEMPTS) {
-			*stable = false;
+			scan->stable = false;
 			break;
 		}
 		rewinddir(d);
@@ -288,9 +401,8 @@ static bool scan_dir(struct maildir *md, const char *dir, bool *stable)
 static int message_order(const void *a, const void *b, void *pool)
 {
 	const struct message *x = a, *y = b;
-	/* Every path is "cur/" or "new/" and the name. */
-	const char *nx = (const char *)pool + x->name + 4;
-	const char *ny = (const char *)pool + y->name + 4;
+	const char *nx = (const char *)pool + x->name;
+	const char *ny = (const char *)pool + y->name;
 	size_t lx = x->base_len, ly = y->base_len;
 	int c;
 
@@ -300,6 +412,17 @@ static int message_order(const void *a, const void *b, void *pool)
 	if (c != 0 || lx != ly)
 		return c != 0 ? c : (lx < ly ? -1 : 1);
 	return strcmp(nx, ny);
+}
+
+/* Puts the messages in delivery order; a list's entries usually are in that order already, which one pass confirms. */
+static void sort_messages(struct maildir *md)
+{
+	for (size_t i = 1; i < md->count; i++) {
+		if (message_order(&md->msgs[i - 1], &md->msgs[i], md->names) > 0) {
+			qsort_r(md->msgs, md->count, sizeof *md->msgs, message_order, md->names);
+			return;
+		}
+	}
 }
 
 /* Keeps one entry per base name: a message seen in new/ and again in cur/ after a move is one message (the cur/ one). */
@@ -314,7 +437,7 @@ static void merge_duplicates(struct maildir *md)
 			const char *cur = message_base(md, i, &lc);
 
 			if (lp == lc && memcmp(prev, cur, lp) == 0) {
-				if (strncmp(maildir_path(md, i), "cur/", 4) == 0)
+				if (md->msgs[i].dir == DIR_CUR)
 					md->msgs[out - 1] = md->msgs[i];
 				continue;
 			}
@@ -324,8 +447,8 @@ static void merge_duplicates(struct maildir *md)
 	md->count = out;
 }
 
-/* Copies UIDs and sizes from the list to the messages it knows, marking those entries seen; returns how many messages it does not know. */
-static size_t match_list(struct maildir *md, struct uidlist *l)
+/* Copies UIDs and sizes from the list to the messages it knows, marking those entries seen and giving them the messages' file names as they are now; returns how many messages it does not know, and sets *renamed when some entry's name changed. */
+static size_t match_list(struct maildir *md, struct uidlist *l, bool *renamed)
 {
 	size_t unknown = 0;
 
@@ -345,6 +468,13 @@ static size_t match_list(struct maildir *md, struct uidlist *l)
 		m->exact_size = e->exact_size;
 		m->stored_size = e->stored_size;
 		m->retrieved_at = e->retrieved;
+		len = strlen(name_of(md, i));
+		if (e->name_len != len || memcmp(uidlist_name(l, e), name_of(md, i), len) != 0) {
+			*renamed = true;
+			/* Failing leaves the old name, under which opening the
+			 * message finds it by its base name (relocate). */
+			uidlist_rename(l, e, name_of(md, i), len);
+		}
 	}
 	return unknown;
 }
@@ -367,24 +497,25 @@ static void prune_stale_entries(struct uidlist *l, uint64_t scanned_below)
 	uidlist_prune_unseen(l);
 }
 
-/* Gives the messages the list does not know UIDs (in delivery order) and sizes; drops those that vanished. */
-static bool add_unknown_messages(struct maildir *md, struct uidlist *l)
+/* Gives the messages the list does not know UIDs (in delivery order) and sizes; drops those that vanished or cannot be served, and returns how many it dropped. */
+static size_t add_unknown_messages(struct maildir *md, struct uidlist *l)
 {
-	size_t out = 0;
+	size_t out = 0, dropped = 0;
 
 	for (size_t i = 0; i < md->count; i++) {
 		struct message *m = &md->msgs[i];
 
 		if (!m->known) {
-			size_t len;
-			const char *base = message_base(md, i, &len);
 			struct uid_entry *e;
 
-			if (!message_sizes(md, i))
-				continue;	/* vanished or unreadable: not in this snapshot */
-			e = uidlist_add(l, base, len);
+			if (!m->sized && !message_sizes(md, i, message_block, false)) {
+				dropped++;	/* vanished or unreadable: not in this snapshot */
+				continue;
+			}
+			e = uidlist_add(l, name_of(md, i), strlen(name_of(md, i)));
 			if (e == NULL) {
 				log_msg(LOG_WARNING, "skipping %s: no UID could be given", maildir_path(md, i));
+				dropped++;
 				continue;
 			}
 			e->seen = true;
@@ -396,40 +527,58 @@ static bool add_unknown_messages(struct maildir *md, struct uidlist *l)
 		md->msgs[out++] = *m;
 	}
 	md->count = out;
+	return dropped;
+}
+
+/* Tells whether the list may record the scan's stamps: both directories were read whole, unchanged while read and long enough after their last change, and new/ held no message (the snapshot moves those, which changes cur/). */
+static bool scan_recordable(const struct maildir *md, const struct scan *scan)
+{
+	if (!scan->stable || !scan->complete)
+		return false;
+	for (size_t k = 0; k < MESSAGE_DIRS; k++)
+		if (scan->stamps[k].ino == 0)
+			return false;
+	for (size_t i = 0; i < md->count; i++)
+		if (md->msgs[i].dir != DIR_CUR)
+			return false;
 	return true;
 }
 
-/* Under the list's lock, re-reads the list (another session may have changed it), gives new messages UIDs, prunes and writes it. */
-static bool update_list(struct maildir *md, struct uidlist *l, uint64_t scanned_below, bool stable)
+/* Under the list's lock (waiting for it at most wait_ms), re-reads the list (another session may have changed it), gives new messages UIDs, prunes and writes it; with the scan's stamps when recordable and the list then names exactly the messages scanned. */
+static bool update_list(struct maildir *md, struct uidlist *l, uint64_t scanned_below, const struct scan *scan,
+			bool recordable, unsigned wait_ms)
 {
-	int lock = uidlist_lock(md->dirfd);
-	bool ok;
+	int lock = uidlist_lock(md->dirfd, wait_ms);
+	bool renamed = false, ok;
 
 	if (lock < 0)
 		return false;
 	uidlist_free(l);
 	ok = uidlist_read(md->dirfd, l) != UIDLIST_FAILED;
 	if (ok) {
-		match_list(md, l);
-		if (stable)
+		match_list(md, l, &renamed);
+		if (scan->stable)
 			prune_stale_entries(l, scanned_below);
-		ok = add_unknown_messages(md, l) && uidlist_write(md->dirfd, lock, l);
+		recordable = add_unknown_messages(md, l) == 0 && recordable && l->count == md->count;
+		for (size_t k = 0; k < MESSAGE_DIRS; k++)
+			l->stamps[k] = recordable ? scan->stamps[k] : (struct dir_stamp){ 0 };
+		ok = uidlist_write(md->dirfd, lock, l);
 	}
 	uidlist_unlock(lock);
 	return ok;
 }
 
-/* Renames from to to unless to exists; file systems without RENAME_NOREPLACE get link() and unlink(), the classic Maildir way. */
-static bool rename_noreplace(int dirfd, const char *from, const char *to)
+/* Renames from (in fromfd) to to (in tofd) unless to exists; file systems without RENAME_NOREPLACE get link() and unlink(), the classic Maildir way. */
+static bool rename_noreplace(int fromfd, const char *from, int tofd, const char *to)
 {
-	if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
+	if (renameat2(fromfd, from, tofd, to, RENAME_NOREPLACE) == 0)
 		return true;
 	if (errno != EINVAL && errno != ENOSYS)
 		return false;
-	if (linkat(dirfd, from, dirfd, to, 0) != 0)
+	if (linkat(fromfd, from, tofd, to, 0) != 0)
 		return false;
-	if (unlinkat(dirfd, from, 0) != 0)
-		log_msg(LOG_WARNING, "cannot remove %s after linking it to %s: %s", from, to, strerror(errno));
+	if (unlinkat(fromfd, from, 0) != 0)
+		log_msg(LOG_WARNING, "cannot remove new/%s after linking it to cur/: %s", from, strerror(errno));
 	return true;
 }
 
@@ -438,30 +587,126 @@ static void move_new_to_cur(struct maildir *md)
 {
 	for (size_t i = 0; i < md->count; i++) {
 		char name[NAME_MAX + 1];
-		size_t to;
+		uint32_t to;
 
-		if (strncmp(maildir_path(md, i), "new/", 4) != 0)
+		if (md->msgs[i].dir != DIR_NEW || md->subdir_fd[DIR_CUR] < 0)
 			continue;
-		/* A copy: pool_add may move the pool the path lives in. */
-		snprintf(name, sizeof name, "%s", file_name(maildir_path(md, i)));
-		to = pool_add(md, "cur", name, strchr(name, ':') ? "" : ":2,");
-		if (to == SIZE_MAX)
+		/* A copy: pool_add may move the pool the name lives in. */
+		snprintf(name, sizeof name, "%s", name_of(md, i));
+		to = pool_add(md, name, strchr(name, ':') ? "" : ":2,");
+		if (to == NO_NAME)
 			return;
-		if (rename_noreplace(md->dirfd, maildir_path(md, i), md->names + to))
+		if (rename_noreplace(md->subdir_fd[DIR_NEW], name_of(md, i), md->subdir_fd[DIR_CUR], md->names + to)) {
 			md->msgs[i].name = to;
-		else if (errno != ENOENT && errno != EEXIST)
+			md->msgs[i].dir = DIR_CUR;
+		} else if (errno != ENOENT && errno != EEXIST) {
 			log_msg(LOG_WARNING, "cannot move %s to cur/: %s", maildir_path(md, i), strerror(errno));
+		}
 	}
+}
+
+/* Tells whether new/ and cur/ still look as the list recorded them when its entries were exactly their messages. */
+static bool list_is_current(const struct maildir *md, const struct uidlist *l)
+{
+	for (size_t k = 0; k < MESSAGE_DIRS; k++) {
+		struct dir_stamp now;
+
+		if (l->stamps[k].ino == 0 || md->subdir_fd[k] < 0 || !stamp_of(md->subdir_fd[k], &now) ||
+		    !stamps_equal(&now, &l->stamps[k]))
+			return false;
+	}
+	return true;
+}
+
+/* A uidlist_sink: makes each entry a message of cur/, its name left in the list's pool (the octet after it becomes the name's NUL). */
+static bool take_entry(void *ctx, const struct uid_entry *e, char *pool)
+{
+	struct maildir *md = ctx;
+	struct message *m;
+
+	if (md->count >= MESSAGES_MAX ||
+	    !array_grow((void **)&md->msgs, &md->capacity, md->count + 1, sizeof *md->msgs))
+		return false;
+	m = &md->msgs[md->count++];
+	memset(m, 0, sizeof *m);
+	m->uid = e->uid;
+	m->exact_size = e->exact_size;
+	m->stored_size = e->stored_size;
+	m->retrieved_at = e->retrieved;
+	m->name = e->name;
+	m->base_len = e->base_len;
+	m->dir = DIR_CUR;
+	m->known = true;
+	pool[e->name + e->name_len] = '\0';
+	m->delivered = leading_number(pool + e->name);
+	return true;
+}
+
+/* Takes the snapshot from a loaded list whose stamps are current, without reading the directories: the list's pool becomes the name pool.  False when the entries cannot serve (the snapshot is then empty again). */
+static bool snapshot_from_list(struct maildir *md, struct uidlist *l)
+{
+	struct uidlist_sink sink = { take_entry, md };
+
+	if (uidlist_parse_entries(l, &sink) != UIDLIST_OK) {
+		md->count = 0;
+		return false;
+	}
+	md->names = l->pool;
+	md->names_len = l->pool_len;
+	md->names_capacity = l->pool_capacity;
+	l->pool = NULL;
+	sort_messages(md);
+	return true;
+}
+
+/* Takes the snapshot by reading new/ and cur/ and matching their files with the list by base name; updates the list under its lock when it lacks messages, has stale entries, or may record the directories' stamps. */
+static bool snapshot_from_dirs(struct maildir *md, struct uidlist *list, enum uidlist_status status)
+{
+	struct scan scan = { .stable = true, .complete = true };
+	uint64_t scanned_below;
+	size_t unknown;
+	bool renamed = false, recordable;
+
+	/* Only a list read whole tells which UIDs predate the scan: after a
+	 * missing or corrupt one, another session may have issued lower
+	 * UIDs since, so nothing is pruned this time. */
+	scanned_below = status == UIDLIST_OK ? list->next_uid : 0;
+	for (size_t k = 0; k < MESSAGE_DIRS; k++)
+		if (!scan_dir(md, k, &scan))
+			return false;
+	if (md->count > 1) {
+		qsort_r(md->msgs, md->count, sizeof *md->msgs, message_order, md->names);
+		merge_duplicates(md);
+	}
+	unknown = match_list(md, list, &renamed);
+	if (unknown > 0)
+		size_unknown_messages(md, unknown);
+	recordable = scan_recordable(md, &scan);
+	if (unknown > 0 || status != UIDLIST_OK || (scan.stable && has_stale_entries(list, scanned_below)))
+		return update_list(md, list, scanned_below, &scan, recordable, UIDLIST_LOCK_WAIT_MS);
+	/* Recording the stamps only saves later sessions work: it neither
+	 * waits for the lock nor fails the session. */
+	if (recordable && (renamed || !stamps_equal(&list->stamps[DIR_NEW], &scan.stamps[DIR_NEW]) ||
+			   !stamps_equal(&list->stamps[DIR_CUR], &scan.stamps[DIR_CUR])))
+		update_list(md, list, scanned_below, &scan, true, 0);
+	return true;
+}
+
+void maildir_init(struct maildir *md)
+{
+	memset(md, 0, sizeof *md);
+	md->dirfd = -1;
+	for (size_t k = 0; k < MESSAGE_DIRS; k++)
+		md->subdir_fd[k] = -1;
 }
 
 bool maildir_snapshot(struct maildir *md, const char *path)
 {
 	struct uidlist list;
 	enum uidlist_status status;
-	uint64_t scanned_below;
-	bool stable = true, ok = true;
+	bool ok;
 
-	memset(md, 0, sizeof *md);
+	maildir_init(md);
 	md->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (md->dirfd < 0) {
 		if (errno == ENOENT) {
@@ -471,22 +716,20 @@ bool maildir_snapshot(struct maildir *md, const char *path)
 		log_msg(LOG_ERR, "cannot open Maildir %s: %s", path, strerror(errno));
 		return false;
 	}
+	/* A subdirectory that cannot be opened here is tried again by the scan, which reports why. */
+	for (size_t k = 0; k < MESSAGE_DIRS; k++)
+		md->subdir_fd[k] = openat(md->dirfd, message_dirs[k], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	/* The list is read before the directories: every entry it holds
 	 * then predates the scan, and one the scan misses is really gone. */
-	status = uidlist_read(md->dirfd, &list);
-	/* Only a list read whole tells which UIDs predate the scan: after a
-	 * missing or corrupt one, another session may have issued lower
-	 * UIDs since, so nothing is pruned this time. */
-	scanned_below = status == UIDLIST_OK ? list.next_uid : 0;
-	for (size_t i = 0; ok && i < MESSAGE_DIRS; i++)
-		ok = status != UIDLIST_FAILED && scan_dir(md, message_dirs[i], &stable);
-	if (ok && md->count > 1) {
-		qsort_r(md->msgs, md->count, sizeof *md->msgs, message_order, md->names);
-		merge_duplicates(md);
+	status = uidlist_load(md->dirfd, &list);
+	if (status == UIDLIST_OK && list_is_current(md, &list) && snapshot_from_list(md, &list)) {
+		uidlist_free(&list);
+		return true;
 	}
-	if (ok && (match_list(md, &list) > 0 || status != UIDLIST_OK ||
-		   (stable && has_stale_entries(&list, scanned_below))))
-		ok = update_list(md, &list, scanned_below, stable);
+	/* Read again whole: uidlist_read logs and handles what the load found. */
+	uidlist_free(&list);
+	status = uidlist_read(md->dirfd, &list);
+	ok = status != UIDLIST_FAILED && snapshot_from_dirs(md, &list, status);
 	uidlist_free(&list);
 	if (!ok) {
 		maildir_close(md);
@@ -500,10 +743,12 @@ void maildir_close(struct maildir *md)
 {
 	if (md->dirfd >= 0 && close(md->dirfd) != 0)
 		log_msg(LOG_WARNING, "close Maildir: %s", strerror(errno));
+	for (size_t k = 0; k < MESSAGE_DIRS; k++)
+		if (md->subdir_fd[k] >= 0 && close(md->subdir_fd[k]) != 0)
+			log_msg(LOG_WARNING, "close Maildir %s/: %s", message_dirs[k], strerror(errno));
 	free(md->msgs);
 	free(md->names);
-	memset(md, 0, sizeof *md);
-	md->dirfd = -1;
+	maildir_init(md);
 }
 
 /* Looks for message i under another name with the same base name (another program changed its flags or moved it); updates the snapshot and returns true when found. */
@@ -514,23 +759,19 @@ static bool relocate(struct maildir *md, size_t i)
 	bool found = false;
 
 	for (size_t k = MESSAGE_DIRS; k-- > 0 && !found;) {
-		const char *dir = message_dirs[k];
-		int fd = openat(md->dirfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		DIR *d = open_dir_stream(md, k);
 		struct dirent *de;
-		DIR *d;
 
-		if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-			if (fd >= 0)
-				close(fd);
+		if (d == NULL)
 			continue;
-		}
 		while ((de = readdir(d)) != NULL) {
 			if (base_len(de->d_name) == len && memcmp(de->d_name, name, len) == 0) {
-				size_t off = pool_add(md, dir, de->d_name, "");
+				uint32_t off = pool_add(md, de->d_name, "");
 
 				/* pool_add may move the pool: name is stale now. */
-				if (off != SIZE_MAX) {
+				if (off != NO_NAME) {
 					md->msgs[i].name = off;
+					md->msgs[i].dir = (uint8_t)k;
 					found = true;
 				}
 				break;
@@ -595,19 +836,21 @@ static bool apply_to_message(struct maildir *md, size_t i, bool (*op)(struct mai
 
 static bool unlink_message(struct maildir *md, size_t i)
 {
-	return unlinkat(md->dirfd, maildir_path(md, i), 0) == 0;
+	return unlinkat(dirfd_of(md, i), name_of(md, i), 0) == 0;
 }
 
-/* Changes the UID list under its lock: re-reads it (another session may have changed it), lets edit change the entries, and writes it back when edit says it changed something.  A list that cannot be read whole is left for the next snapshot to rebuild. */
+/* Changes the UID list under its lock: re-reads it (another session may have changed it), lets edit change the entries, and writes it back when edit says it changed something.  A list that cannot be read whole is left for the next snapshot to rebuild.  The list written records no stamps: the session changed the directories. */
 static void edit_list(struct maildir *md, bool (*edit)(struct maildir *, struct uidlist *, time_t), time_t now)
 {
 	struct uidlist l;
-	int lock = uidlist_lock(md->dirfd);
+	int lock = uidlist_lock(md->dirfd, UIDLIST_LOCK_WAIT_MS);
 
 	if (lock < 0)
 		return;
-	if (uidlist_read(md->dirfd, &l) == UIDLIST_OK && edit(md, &l, now))
+	if (uidlist_read(md->dirfd, &l) == UIDLIST_OK && edit(md, &l, now)) {
+		memset(l.stamps, 0, sizeof l.stamps);
 		uidlist_write(md->dirfd, lock, &l);
+	}
 	uidlist_free(&l);
 	uidlist_unlock(lock);
 }
@@ -663,7 +906,7 @@ size_t maildir_expire(struct maildir *md, unsigned days, bool unread, time_t now
 		if (m->deleted)
 			continue;
 		old = (m->retrieved && days == 0) || (m->retrieved_at != 0 && m->retrieved_at <= limit);
-		if (!old && unread && fstatat(md->dirfd, maildir_path(md, i), &st, AT_SYMLINK_NOFOLLOW) == 0)
+		if (!old && unread && fstatat(dirfd_of(md, i), name_of(md, i), &st, AT_SYMLINK_NOFOLLOW) == 0)
 			old = st.st_mtime <= limit;
 		if (old) {
 			m->deleted = true;
@@ -697,17 +940,15 @@ static bool seen_name(const char *name, char *buf, size_t size)
 /* Gives message i, if it is in cur/, the Seen flag; true when done or nothing is to be done. */
 static bool mark_seen(struct maildir *md, size_t i)
 {
-	char seen[NAME_MAX + 1], path[sizeof "cur/" + NAME_MAX + 1];
-	size_t off;
+	char seen[NAME_MAX + 1];
+	uint32_t off;
 
-	if (strncmp(maildir_path(md, i), "cur/", 4) != 0 ||
-	    !seen_name(file_name(maildir_path(md, i)), seen, sizeof seen))
+	if (md->msgs[i].dir != DIR_CUR || !seen_name(name_of(md, i), seen, sizeof seen))
 		return true;
-	snprintf(path, sizeof path, "cur/%s", seen);
-	if (renameat(md->dirfd, maildir_path(md, i), md->dirfd, path) != 0)
+	if (renameat(dirfd_of(md, i), name_of(md, i), dirfd_of(md, i), seen) != 0)
 		return false;
-	off = pool_add(md, "cur", seen, "");
-	if (off != SIZE_MAX)
+	off = pool_add(md, seen, "");
+	if (off != NO_NAME)
 		md->msgs[i].name = off;
 	return true;
 }

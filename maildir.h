@@ -15,36 +15,44 @@
 
 #include "io.h"
 
+/* Which subdirectory holds a message. */
+enum { DIR_NEW, DIR_CUR, MESSAGE_DIRS };
+
 struct message {
 	uint64_t uid;		/* decimal unique-id from the UID list */
 	uint64_t exact_size;	/* size with CRLF line ends */
 	uint64_t stored_size;	/* size of the file */
 	uint64_t delivered;	/* leading timestamp of the file name */
 	int64_t retrieved_at;	/* when first retrieved, from the UID list; 0: never recorded */
-	size_t name;		/* offset in the name pool of "cur/NAME" or "new/NAME" */
-	size_t base_len;	/* length of NAME's base name (before ':'), which renames keep */
-	bool deleted;		/* marked by DELE in this session */
-	bool removed;		/* its file is gone after UPDATE */
-	bool retrieved;		/* sent whole by RETR in this session */
-	bool known;		/* has a UID list entry (snapshot-internal) */
+	uint32_t name;		/* offset in the name pool of its NUL-terminated file name */
+	uint8_t base_len;	/* length of its base name (before ':'), which renames keep */
+	/* Bits, so that a record takes 48 octets: a snapshot of many messages
+	 * is mostly these records. */
+	unsigned dir : 1;	/* DIR_NEW or DIR_CUR */
+	bool deleted : 1;	/* marked by DELE in this session */
+	bool removed : 1;	/* its file is gone after UPDATE */
+	bool retrieved : 1;	/* sent whole by RETR in this session */
+	bool known : 1;		/* has a UID list entry (snapshot-internal) */
+	bool sized : 1;		/* sizes found before the list was locked (snapshot-internal) */
 };
 
 struct maildir {
 	int dirfd;		/* the Maildir root, or -1 when it does not exist */
+	int subdir_fd[MESSAGE_DIRS];	/* new/ and cur/, or -1 when they could not be opened */
 	struct message *msgs;
 	size_t count, capacity;
-	char *names;		/* pool of NUL-terminated relative paths */
+	char *names;		/* pool of NUL-terminated file names (below 4 GiB) */
 	size_t names_len, names_capacity;
 };
 
-/* Opens the Maildir at path and takes the snapshot: cur/ and new/ in delivery order with UIDs and sizes from the UID list (updated under its lock for new messages), then moves new/ messages to cur/.  A Maildir that does not exist is empty.  False (logged) on any other failure. */
+/* Makes md an empty snapshot that holds no descriptor, which maildir_close may be given. */
+void maildir_init(struct maildir *md);
+
+/* Opens the Maildir at path and takes the snapshot: cur/ and new/ in delivery order with UIDs and sizes from the UID list (updated under its lock for new messages), then moves new/ messages to cur/.  While new/ and cur/ are as the list last recorded them, the list alone gives the snapshot, without reading the directories.  A Maildir that does not exist is empty.  False (logged) on any other failure. */
 bool maildir_snapshot(struct maildir *md, const char *path);
 
 /* Frees the snapshot and closes the Maildir. */
 void maildir_close(struct maildir *md);
-
-/* The path of message i relative to the Maildir root ("cur/..." or "new/..."). */
-const char *maildir_path(const struct maildir *md, size_t i);
 
 enum open_result {
 	OPEN_OK,

@@ -49,11 +49,34 @@
  * MESSAGES_MAX entries.  A larger file is not ours and is treated as corrupt. */
 #define UIDLIST_SIZE_MAX (1024UL * 1024 * 1024)
 
+/* The UID list is written out in blocks of this size: few system calls,
+ * and never a second copy of a large list in memory. */
+#define UIDLIST_WRITE_BLOCK 65536
+
 /* How long a session waits for the UID list lock.  Its holder keeps it
  * for the few milliseconds of an update, and the kernel drops it when the
  * holder dies, so waiting longer means something is badly wrong. */
 #define UIDLIST_LOCK_WAIT_MS 10000
 #define UIDLIST_LOCK_RETRY_MS 20
+
+/* A first session reads every message file once, for its size; from this
+ * many unknown messages on, the files are read by up to SIZING_THREADS_MAX
+ * threads (one per CPU), SIZING_CHUNK messages at a claim.  Below it a
+ * thread costs more than it saves; more threads than this only contend for
+ * the same directory. */
+#define SIZING_PARALLEL_MIN 1000
+#define SIZING_THREADS_MAX 4
+#define SIZING_CHUNK 64
+
+/* A snapshot taken from the UID list alone trusts that new/ and cur/ have
+ * not changed while their change times are the ones the list recorded.  So
+ * a change time is recorded only when it lay this far back at the scan
+ * (nanoseconds): then any later change gets a later time.  File systems
+ * stamp changes from a clock that runs up to a timer tick (at most 10 ms)
+ * behind; ones without sub-second times (all nanoseconds 0) round to whole
+ * seconds, FAT to two. */
+#define STAMP_SETTLE_NS 50000000ULL
+#define STAMP_SETTLE_COARSE_NS 2000000000ULL
 
 /* A Maildir directory that changes while it is read is read again, up to
  * this many times; after that the snapshot is used but the UID list keeps

@@ -975,7 +975,7 @@ int session_run(const struct config *cfg, int in_fd, int out_fd)
 	s.cfg = cfg;
 	s.state = STATE_AUTHORIZATION;
 	s.message_fd = -1;
-	s.md.dirfd = -1;
+	maildir_init(&s.md);
 	auth_client_address(in_fd, s.client, sizeof s.client);
 	s.plaintext_ok = cfg->plaintext_auth == PLAINTEXT_YES ||
 			 (cfg->plaintext_auth == PLAINTEXT_SECURE && (cfg->tls || auth_address_is_local(s.client)));

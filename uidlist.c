@@ -2,9 +2,12 @@
  * uidlist.c - the Maildir's UID list file: parse, index, write, lock.
  *
  * Format (text, one record a line):
- *   POP3-HANDLER-UIDLIST 1 <next-uid>
- *   <uid> <exact-size> <stored-size> <retrieved> <base-name>     (UIDs increasing)
+ *   POP3-HANDLER-UIDLIST 2 <next-uid> <new/ stamp> <cur/ stamp>
+ *   <uid> <exact-size> <stored-size> <retrieved> <file-name>     (UIDs increasing)
  *   END <entries> <FNV-1a 64 of every octet before this line, 16 hex digits>
+ * A stamp is four numbers: inode, size, change time in seconds and its
+ * nanoseconds; all 0 when not known.  Version 1 lists (header
+ * "POP3-HANDLER-UIDLIST 1 <next-uid>", base names only) are still read.
  * Anything else, a wrong count or checksum, or octets after END is corrupt.
  */
 #include "uidlist.h"
@@ -23,10 +26,12 @@
 #include "parse.h"
 #include "util.h"
 
-#define MAGIC "POP3-HANDLER-UIDLIST 1 "
+#define MAGIC "POP3-HANDLER-UIDLIST 2 "
+#define MAGIC_V1 "POP3-HANDLER-UIDLIST 1 "
+#define MAGIC_LEN (sizeof MAGIC - 1)
 
-/* Base names longer than a file name cannot occur. */
-#define BASE_NAME_MAX 255
+/* Names longer than a file name cannot occur. */
+#define FILE_NAME_MAX 255
 
 /* A UID this large would overflow the arithmetic of later issues. */
 #define UID_LIMIT (UINT64_MAX / 2)
@@ -114,18 +119,22 @@ const char *uidlist_name(const struct uidlist *l, const struct uid_entry *e)
 	return l->pool + e->name;
 }
 
-/* A base name we store: 1..BASE_NAME_MAX octets, none of them a control octet (a line break would split the record), '/' or ':'.  Spaces are fine: the name is the last field of its line. */
-static bool base_name_ok(const char *s, size_t len)
+/* The length of the base name of a file name we store, or 0 when we store no such name: 1..FILE_NAME_MAX octets, none of them a control octet (a line break would split the record) or '/', and a base name (before the first ':') of at least one octet.  Spaces are fine: the name is the last field of its line. */
+static size_t stored_base_len(const char *s, size_t len)
 {
-	if (len < 1 || len > BASE_NAME_MAX)
-		return false;
+	size_t base = len;
+
+	if (len > FILE_NAME_MAX)
+		return 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c < 0x20 || c == 0x7f || c == '/' || c == ':')
-			return false;
+		if (c < 0x20 || c == 0x7f || c == '/')
+			return 0;
+		if (c == ':' && base == len)
+			base = i;
 	}
-	return true;
+	return base;
 }
 
 /* The index's hash of a base name: eight octets at a time (FNV's octet
@@ -147,14 +156,14 @@ static size_t slot_of(const struct uidlist *l, const char *base, size_t len)
 }
 
 /* The slot holding the entry named base, or the free slot where it would go. */
-static size_t *probe(const struct uidlist *l, const char *base, size_t len)
+static uint32_t *probe(const struct uidlist *l, const char *base, size_t len)
 {
 	size_t s = slot_of(l, base, len);
 
 	for (; l->slots[s] != 0; s = (s + 1) & (l->slot_count - 1)) {
 		const struct uid_entry *e = &l->entries[l->slots[s] - 1];
 
-		if (e->name_len == len && memcmp(l->pool + e->name, base, len) == 0)
+		if (e->base_len == len && memcmp(l->pool + e->name, base, len) == 0)
 			break;
 	}
 	return &l->slots[s];
@@ -179,18 +188,18 @@ static bool index_rebuild(struct uidlist *l, size_t needed)
 	l->slot_count = n;
 	for (size_t i = 0; i < l->count; i++) {
 		const struct uid_entry *e = &l->entries[i];
-		size_t s = slot_of(l, uidlist_name(l, e), e->name_len);
+		size_t s = slot_of(l, uidlist_name(l, e), e->base_len);
 
 		while (l->slots[s] != 0)
 			s = (s + 1) & (n - 1);
-		l->slots[s] = i + 1;
+		l->slots[s] = (uint32_t)i + 1;
 	}
 	return true;
 }
 
 struct uid_entry *uidlist_find(const struct uidlist *l, const char *base, size_t len)
 {
-	size_t *slot;
+	uint32_t *slot;
 
 	if (l->slot_count == 0)
 		return NULL;
@@ -198,42 +207,66 @@ struct uid_entry *uidlist_find(const struct uidlist *l, const char *base, size_t
 	return *slot != 0 ? &l->entries[*slot - 1] : NULL;
 }
 
-/* Adds an entry with the given UID (callers keep UIDs increasing) for the name already in the pool at offset name; NULL on out of memory or when the name is there already. */
-static struct uid_entry *entry_insert(struct uidlist *l, uint64_t uid, size_t name, size_t len)
+/* Adds an entry (callers keep UIDs increasing; the name already checked and in the pool) to the list; NULL on out of memory or when the base name is there already. */
+static struct uid_entry *entry_insert(struct uidlist *l, const struct uid_entry *from)
 {
 	struct uid_entry *e;
-	size_t *slot;
+	uint32_t *slot;
 
-	if (!array_grow((void **)&l->entries, &l->capacity, l->count + 1, sizeof *l->entries))
+	if (l->count >= UINT32_MAX - 1 ||
+	    !array_grow((void **)&l->entries, &l->capacity, l->count + 1, sizeof *l->entries))
 		return NULL;
 	if ((l->count + 1) * 2 > l->slot_count && !index_rebuild(l, l->count + 1))
 		return NULL;
-	slot = probe(l, l->pool + name, len);
+	slot = probe(l, l->pool + from->name, from->base_len);
 	if (*slot != 0)
 		return NULL;
 	e = &l->entries[l->count];
-	memset(e, 0, sizeof *e);
-	e->uid = uid;
-	e->name = name;
-	e->name_len = (unsigned)len;
-	*slot = ++l->count;
+	*e = *from;
+	*slot = (uint32_t)++l->count;
 	return e;
 }
 
-struct uid_entry *uidlist_add(struct uidlist *l, const char *base, size_t len)
+/* Copies a checked name to the end of the pool; its offset, or -1 when memory or offsets ran out. */
+static int64_t pool_append(struct uidlist *l, const char *name, size_t len)
 {
-	struct uid_entry *e;
+	size_t off = l->pool_len;
 
-	if (!base_name_ok(base, len) || l->next_uid >= UID_LIMIT ||
-	    !array_grow((void **)&l->pool, &l->pool_capacity, l->pool_len + len, 1))
+	if (off + len > UINT32_MAX || !array_grow((void **)&l->pool, &l->pool_capacity, off + len, 1))
+		return -1;
+	memcpy(l->pool + off, name, len);
+	l->pool_len += len;
+	return (int64_t)off;
+}
+
+struct uid_entry *uidlist_add(struct uidlist *l, const char *name, size_t len)
+{
+	struct uid_entry new = { .uid = l->next_uid, .name_len = (uint8_t)len };
+	struct uid_entry *e;
+	int64_t off;
+
+	new.base_len = (uint8_t)stored_base_len(name, len);
+	if (new.base_len == 0 || l->next_uid >= UID_LIMIT || (off = pool_append(l, name, len)) < 0)
 		return NULL;
-	memcpy(l->pool + l->pool_len, base, len);
-	e = entry_insert(l, l->next_uid, l->pool_len, len);
-	if (e != NULL) {
-		l->pool_len += len;
+	new.name = (uint32_t)off;
+	e = entry_insert(l, &new);
+	if (e == NULL)
+		l->pool_len -= len;
+	else
 		l->next_uid++;
-	}
 	return e;
+}
+
+bool uidlist_rename(struct uidlist *l, struct uid_entry *e, const char *name, size_t len)
+{
+	int64_t off;
+
+	if (stored_base_len(name, len) != e->base_len || memcmp(name, uidlist_name(l, e), e->base_len) != 0 ||
+	    (off = pool_append(l, name, len)) < 0)
+		return false;
+	e->name = (uint32_t)off;
+	e->name_len = (uint8_t)len;
+	return true;
 }
 
 void uidlist_prune_unseen(struct uidlist *l)
@@ -276,40 +309,69 @@ static bool take_number(const char **s, const char *end, uint64_t max, uint64_t 
 	return true;
 }
 
-/* Parses "<uid> <exact> <stored> <retrieved> <name>" into a new entry; UIDs must increase and stay below next_uid. */
-static bool parse_entry(struct uidlist *l, const char *line, size_t len)
+/* Parses "<uid> <exact> <stored> <retrieved> <name>" into *e (the name an offset in l's pool, where the line lies); UIDs must increase (after the UID last, 0 for none) and stay below next_uid. */
+static bool parse_entry(const struct uidlist *l, const char *line, size_t len, uint64_t last, struct uid_entry *e)
 {
 	const char *s = line, *end = line + len;
-	uint64_t uid, exact, stored, retrieved;
-	struct uid_entry *e;
+	uint64_t retrieved;
+	size_t base;
 
-	if (!take_number(&s, end, UID_LIMIT, &uid) || !take_number(&s, end, UINT64_MAX, &exact) ||
-	    !take_number(&s, end, UINT64_MAX, &stored) || !take_number(&s, end, INT64_MAX, &retrieved))
+	memset(e, 0, sizeof *e);
+	if (!take_number(&s, end, UID_LIMIT, &e->uid) || !take_number(&s, end, UINT64_MAX, &e->exact_size) ||
+	    !take_number(&s, end, UINT64_MAX, &e->stored_size) || !take_number(&s, end, INT64_MAX, &retrieved))
 		return false;
-	if (uid >= l->next_uid || (l->count > 0 && uid <= l->entries[l->count - 1].uid) ||
-	    !base_name_ok(s, (size_t)(end - s)))
+	if (e->uid >= l->next_uid || e->uid <= last || (base = stored_base_len(s, (size_t)(end - s))) == 0)
 		return false;
-	/* The line lies in the pool (the file's own buffer): the entry names
-	 * its base name where it stands.  NULL for a duplicate name too. */
-	e = entry_insert(l, uid, (size_t)(s - l->pool), (size_t)(end - s));
-	if (e == NULL)
-		return false;
-	e->exact_size = exact;
-	e->stored_size = stored;
 	e->retrieved = (int64_t)retrieved;
+	e->name = (uint32_t)(s - l->pool);
+	e->name_len = (uint8_t)(end - s);
+	e->base_len = (uint8_t)base;
 	return true;
 }
 
+/* Parses the stamps of a version 2 header: " <ino> <size> <sec> <nsec>" for new/ and then cur/, ending the line. */
+static bool parse_stamps(const char *s, const char *end, struct dir_stamp *stamps)
+{
+	for (size_t k = 0; k < STAMPS; k++) {
+		uint64_t *field[] = { &stamps[k].ino, &stamps[k].size, &stamps[k].sec, &stamps[k].nsec };
+
+		for (size_t f = 0; f < sizeof field / sizeof *field; f++) {
+			const char *sp = memchr(s, ' ', (size_t)(end - s));
+			const char *stop = sp ? sp : end;
+
+			/* A space ends every field but the last of the line. */
+			if ((sp == NULL) != (k == STAMPS - 1 && f == sizeof field / sizeof *field - 1) ||
+			    !parse_u64(s, (size_t)(stop - s), UINT64_MAX, field[f]))
+				return false;
+			s = stop + (sp != NULL);
+		}
+	}
+	return true;
+}
+
+/* Parses the header line: "<magic 1> <next>", or "<magic 2> <next> <stamps>". */
+static bool parse_header(struct uidlist *l, const char *line, size_t len)
+{
+	const char *s = line + MAGIC_LEN, *end = line + len;
+
+	if (len <= MAGIC_LEN)
+		return false;
+	if (memcmp(line, MAGIC_V1, MAGIC_LEN) == 0)
+		return parse_u64(s, len - MAGIC_LEN, UID_LIMIT, &l->next_uid) && l->next_uid >= 1;
+	return memcmp(line, MAGIC, MAGIC_LEN) == 0 && take_number(&s, end, UID_LIMIT, &l->next_uid) &&
+	       l->next_uid >= 1 && parse_stamps(s, end, l->stamps);
+}
+
 /* Checks "END <count> <checksum>" against what was read, and that nothing follows it. */
-static bool parse_trailer(const struct uidlist *l, const char *line, size_t len, uint64_t checksum, bool at_end)
+static bool parse_trailer(const char *line, size_t len, size_t count, uint64_t checksum, bool at_end)
 {
 	char expect[64];
-	int n = snprintf(expect, sizeof expect, "END %zu %016" PRIx64, l->count, checksum);
+	int n = snprintf(expect, sizeof expect, "END %zu %016" PRIx64, count, checksum);
 
 	return at_end && n > 0 && (size_t)n == len && memcmp(expect, line, len) == 0;
 }
 
-/* The lowest number above every number a damaged list may have issued: each line's first field, and the last field of a header line. */
+/* The lowest number above every number a damaged list may have issued: each line's first field, and every number of a header line (the next UID among them). */
 static uint64_t above_every_number(const char *data, size_t len)
 {
 	const char *p = data, *end = data + len, *line;
@@ -323,14 +385,18 @@ static uint64_t above_every_number(const char *data, size_t len)
 			p = end;
 		}
 		const char *first_end = memchr(line, ' ', line_len);
-		const char *last = memrchr(line, ' ', line_len);
 		size_t first_len = first_end ? (size_t)(first_end - line) : line_len;
+		bool header = line_len >= 4 && memcmp(line, "POP3", 4) == 0;
 
 		if (parse_u64(line, first_len, UID_LIMIT, &n) && n + 1 > above)
 			above = n + 1;
-		if (last != NULL && line_len >= 4 && memcmp(line, "POP3", 4) == 0 &&
-		    parse_u64(last + 1, (size_t)(line + line_len - last - 1), UID_LIMIT, &n) && n > above)
-			above = n;
+		for (const char *sp = first_end, *stop = line + line_len; header && sp != NULL;) {
+			const char *f = sp + 1;
+
+			sp = memchr(f, ' ', (size_t)(stop - f));
+			if (parse_u64(f, (size_t)((sp ? sp : stop) - f), UID_LIMIT, &n) && n > above)
+				above = n;
+		}
 	}
 	return above;
 }
@@ -347,53 +413,74 @@ static void presize(struct uidlist *l, const char *data, size_t len)
 		index_rebuild(l, lines);
 }
 
-/* Parses the list held in data (len octets of a malloc'd buffer of capacity octets), which becomes the list's name pool: the names are not copied.  data is owned by l from here on, whatever the result. */
-static enum uidlist_status parse_in_place(char *data, size_t len, size_t capacity, struct uidlist *l)
+/* Empties a list found corrupt, leaving in next_uid the lowest UID it cannot have named (its entries' messages get new UIDs). */
+static enum uidlist_status corrupt(struct uidlist *l)
 {
-	const char *p = data, *end = data + len, *line;
-	uint64_t header_next = 0, above;
+	uint64_t above = above_every_number(l->pool, l->pool_len);
+
+	uidlist_free(l);
+	l->next_uid = above;
+	return UIDLIST_CORRUPT;
+}
+
+/* Makes data (len octets of a malloc'd buffer of capacity octets) the list's pool, the names are not copied, and parses its header.  data is owned by l from here on, whatever the result. */
+static enum uidlist_status take_data(char *data, size_t len, size_t capacity, struct uidlist *l)
+{
+	const char *p = data, *line;
 	size_t line_len;
 
 	uidlist_init(l);
 	l->pool = data;
 	l->pool_len = len;
 	l->pool_capacity = capacity;
-	presize(l, data, len);
-	if (next_line(&p, end, &line, &line_len) && line_len > strlen(MAGIC) &&
-	    memcmp(line, MAGIC, strlen(MAGIC)) == 0 &&
-	    parse_u64(line + strlen(MAGIC), line_len - strlen(MAGIC), UID_LIMIT, &header_next) &&
-	    header_next >= 1) {
-		l->next_uid = header_next;
-		while (next_line(&p, end, &line, &line_len)) {
-			if (line_len >= 4 && memcmp(line, "END ", 4) == 0) {
-				uint64_t sum = fnv1a64(FNV1A64_INIT, data, (size_t)(line - data));
+	if (next_line(&p, data + len, &line, &line_len) && parse_header(l, line, line_len))
+		return UIDLIST_OK;
+	return corrupt(l);
+}
 
-				if (parse_trailer(l, line, line_len, sum, p == end))
-					return UIDLIST_OK;
-				break;
-			}
-			if (!parse_entry(l, line, line_len))
-				break;
+enum uidlist_status uidlist_parse_entries(struct uidlist *l, const struct uidlist_sink *sink)
+{
+	const char *p = l->pool, *end = l->pool + l->pool_len, *line;
+	uint64_t sum, last = 0;
+	size_t line_len, count = 0;
+
+	if (!next_line(&p, end, &line, &line_len))	/* the header, which take_data checked */
+		return corrupt(l);
+	sum = fnv1a64(FNV1A64_INIT, line, line_len + 1);
+	if (sink == NULL)
+		presize(l, p, (size_t)(end - p));
+	while (next_line(&p, end, &line, &line_len)) {
+		struct uid_entry e;
+
+		if (line_len >= 4 && memcmp(line, "END ", 4) == 0)
+			return parse_trailer(line, line_len, count, sum, p == end) ? UIDLIST_OK : corrupt(l);
+		/* Without a sink, a second entry for one base name is corrupt too. */
+		if (!parse_entry(l, line, line_len, last, &e) || (sink == NULL && entry_insert(l, &e) == NULL))
+			break;
+		/* Summed before the sink may overwrite the line's LF. */
+		sum = fnv1a64(sum, line, line_len + 1);
+		if (sink != NULL && !sink->put(sink->ctx, &e, l->pool)) {
+			uidlist_free(l);
+			return UIDLIST_FAILED;
 		}
+		last = e.uid;
+		count++;
 	}
-	/* Corrupt: forget the entries (their messages get new UIDs), and
-	 * leave in next_uid the lowest UID the list cannot have named. */
-	above = above_every_number(data, len);
-	uidlist_free(l);	/* frees data too */
-	l->next_uid = above;
-	return UIDLIST_CORRUPT;
+	return corrupt(l);
 }
 
 enum uidlist_status uidlist_parse(const char *data, size_t len, struct uidlist *l)
 {
 	char *copy = malloc(len + 1);
+	enum uidlist_status status;
 
 	if (copy == NULL) {
 		uidlist_init(l);
 		return UIDLIST_FAILED;
 	}
 	memcpy(copy, data, len);
-	return parse_in_place(copy, len, len + 1, l);
+	status = take_data(copy, len, len + 1, l);
+	return status == UIDLIST_OK ? uidlist_parse_entries(l, NULL) : status;
 }
 
 /* Reads the whole list file; NULL with *status set when it is missing or unreadable. */
@@ -439,16 +526,25 @@ static char *read_list_file(int dirfd, size_t *len, enum uidlist_status *status)
 	return data;
 }
 
-enum uidlist_status uidlist_read(int dirfd, struct uidlist *l)
+enum uidlist_status uidlist_load(int dirfd, struct uidlist *l)
 {
 	enum uidlist_status status;
 	size_t len;
 	char *data = read_list_file(dirfd, &len, &status);
 
-	if (data == NULL)
+	if (data == NULL) {
 		uidlist_init(l);
-	else
-		status = parse_in_place(data, len, len + 1, l);
+		return status;
+	}
+	return take_data(data, len, len + 1, l);
+}
+
+enum uidlist_status uidlist_read(int dirfd, struct uidlist *l)
+{
+	enum uidlist_status status = uidlist_load(dirfd, l);
+
+	if (status == UIDLIST_OK)
+		status = uidlist_parse_entries(l, NULL);
 	if (status == UIDLIST_CORRUPT)
 		log_msg(LOG_WARNING, "%s is corrupt: rebuilt with new UIDs", UIDLIST_FILE);
 	if (status != UIDLIST_FAILED)
@@ -456,43 +552,85 @@ enum uidlist_status uidlist_read(int dirfd, struct uidlist *l)
 	return status;
 }
 
-/* Renders the list in its file format, checksum included; NULL on out of memory. */
-static char *render(const struct uidlist *l, size_t *len_r)
+/* The longest entry line: four numbers of at most 20 digits with their spaces, a name, the LF. */
+#define ENTRY_LINE_MAX (4 * 21 + FILE_NAME_MAX + 1)
+
+/* Writes entry e's line just before end; returns where it starts. */
+static char *entry_line_before(char *end, const struct uidlist *l, const struct uid_entry *e)
 {
-	size_t cap = 64 + l->count * 90 + l->pool_len, len = 0;
-	char *buf = malloc(cap);
+	char *p = end - 1 - e->name_len;
+
+	memcpy(p, uidlist_name(l, e), e->name_len);
+	end[-1] = '\n';
+	*--p = ' ';
+	p = decimal_before(p, e->retrieved > 0 ? (uint64_t)e->retrieved : 0);
+	*--p = ' ';
+	p = decimal_before(p, e->stored_size);
+	*--p = ' ';
+	p = decimal_before(p, e->exact_size);
+	*--p = ' ';
+	return decimal_before(p, e->uid);
+}
+
+/* The list file being written: a block at a time, never the whole list in memory, with the checksum of what went out. */
+struct list_writer {
+	int fd;
+	uint64_t sum;		/* of the octets written out so far */
+	size_t len;		/* octets waiting in buf */
+	char buf[UIDLIST_WRITE_BLOCK];
+};
+
+static bool writer_flush(struct list_writer *w)
+{
+	bool ok = write_all(w->fd, w->buf, w->len);
+
+	w->sum = fnv1a64(w->sum, w->buf, w->len);
+	w->len = 0;
+	return ok;
+}
+
+/* Makes room for n more octets (n at most the block) and returns where they go; NULL when a write failed. */
+static char *writer_room(struct list_writer *w, size_t n)
+{
+	if (w->len + n > sizeof w->buf && !writer_flush(w))
+		return NULL;
+	return w->buf + w->len;
+}
+
+/* Writes the list in its file format, checksum included, to fd. */
+static bool write_list(int fd, const struct uidlist *l)
+{
+	static struct list_writer w;	/* a block too large for some stacks */
+	char line[ENTRY_LINE_MAX], *start, *to;
 	int n;
 
-	if (buf == NULL)
-		return NULL;
-	len += (size_t)snprintf(buf, cap, MAGIC "%" PRIu64 "\n", l->next_uid);
+	w.fd = fd;
+	w.sum = FNV1A64_INIT;
+	w.len = 0;
+	/* The header: the magic and nine numbers of at most 20 digits. */
+	n = snprintf(w.buf, sizeof w.buf, MAGIC "%" PRIu64, l->next_uid);
+	for (size_t k = 0; k < STAMPS; k++)
+		n += snprintf(w.buf + n, sizeof w.buf - (size_t)n, " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+			      l->stamps[k].ino, l->stamps[k].size, l->stamps[k].sec, l->stamps[k].nsec);
+	w.buf[n++] = '\n';
+	w.len = (size_t)n;
 	for (size_t i = 0; i < l->count; i++) {
-		const struct uid_entry *e = &l->entries[i];
-
-		/* Four numbers of at most 20 digits and their spaces. */
-		if (!array_grow((void **)&buf, &cap, len + 90 + e->name_len, 1)) {
-			free(buf);
-			return NULL;
-		}
-		n = snprintf(buf + len, cap - len, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %.*s\n",
-			     e->uid, e->exact_size, e->stored_size, e->retrieved, (int)e->name_len,
-			     uidlist_name(l, e));
-		len += (size_t)n;
+		start = entry_line_before(line + sizeof line, l, &l->entries[i]);
+		to = writer_room(&w, (size_t)(line + sizeof line - start));
+		if (to == NULL)
+			return false;
+		memcpy(to, start, (size_t)(line + sizeof line - start));
+		w.len += (size_t)(line + sizeof line - start);
 	}
-	if (!array_grow((void **)&buf, &cap, len + 64, 1)) {
-		free(buf);
-		return NULL;
-	}
-	len += (size_t)snprintf(buf + len, cap - len, "END %zu %016" PRIx64 "\n", l->count,
-				fnv1a64(FNV1A64_INIT, buf, len));
-	*len_r = len;
-	return buf;
+	to = writer_room(&w, 64);
+	if (to == NULL)
+		return false;
+	w.len += (size_t)snprintf(to, 64, "END %zu %016" PRIx64 "\n", l->count, fnv1a64(w.sum, w.buf, w.len));
+	return writer_flush(&w);
 }
 
 bool uidlist_write(int dirfd, int lock_fd, const struct uidlist *l)
 {
-	size_t len;
-	char *buf;
 	int fd;
 	bool ok;
 
@@ -500,13 +638,8 @@ bool uidlist_write(int dirfd, int lock_fd, const struct uidlist *l)
 		log_msg(LOG_ERR, "cannot record the next UID in %s: %s", UIDLIST_LOCK, strerror(errno));
 		return false;
 	}
-	buf = render(l, &len);
-	if (buf == NULL) {
-		log_msg(LOG_ERR, "out of memory writing %s", UIDLIST_FILE);
-		return false;
-	}
 	fd = openat(dirfd, UIDLIST_TEMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	ok = fd >= 0 && write_all(fd, buf, len) && fsync(fd) == 0;
+	ok = fd >= 0 && write_list(fd, l) && fsync(fd) == 0;
 	if (fd >= 0 && close(fd) != 0)
 		ok = false;
 	/* Only a complete, synced file replaces the list; a crash before the
@@ -519,14 +652,14 @@ bool uidlist_write(int dirfd, int lock_fd, const struct uidlist *l)
 		if (unlinkat(dirfd, UIDLIST_TEMP, 0) != 0 && errno != ENOENT)
 			log_msg(LOG_WARNING, "cannot remove %s: %s", UIDLIST_TEMP, strerror(errno));
 	}
-	free(buf);
 	return ok;
 }
 
-int uidlist_lock(int dirfd)
+int uidlist_lock(int dirfd, unsigned wait_ms)
 {
 	struct timespec pause = { 0, UIDLIST_LOCK_RETRY_MS * 1000000L };
 	struct flock fl;
+	bool held;
 	int fd = openat(dirfd, UIDLIST_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
@@ -540,15 +673,16 @@ int uidlist_lock(int dirfd)
 	 * not dropped when this process closes some other descriptor of the
 	 * file (as reading the mark does); like it, the kernel (or NFS
 	 * lockd) releases it when the holder dies. */
-	for (int waited = 0; waited < UIDLIST_LOCK_WAIT_MS; waited += UIDLIST_LOCK_RETRY_MS) {
+	for (unsigned waited = 0;; waited += UIDLIST_LOCK_RETRY_MS) {
 		if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
 			return fd;
-		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
+		if ((errno != EACCES && errno != EAGAIN && errno != EINTR) || waited >= wait_ms)
 			break;
 		nanosleep(&pause, NULL);
 	}
-	log_msg(LOG_ERR, "cannot lock %s: %s", UIDLIST_LOCK,
-		errno == EACCES || errno == EAGAIN ? "held too long by another session" : strerror(errno));
+	held = errno == EACCES || errno == EAGAIN;
+	if (!held || wait_ms > 0)
+		log_msg(LOG_ERR, "cannot lock %s: %s", UIDLIST_LOCK, held ? "held too long by another session" : strerror(errno));
 	close(fd);
 	return -1;
 }

@@ -7,6 +7,12 @@
  * fcntl lock on "pop3-handler-uidlist.lock" that the kernel (or NFS lockd)
  * releases when its holder dies.  Readers take no lock.
  *
+ * Each entry names its message's whole file name in cur/ as last seen, so
+ * that a session can take its snapshot from the list alone: the header
+ * records what new/ and cur/ looked like (struct dir_stamp) when the list
+ * was known to name exactly their messages, and while both still look so,
+ * nothing has been delivered, removed or renamed since.
+ *
  * UIDs are never reused.  The list records the next UID to issue, and so
  * does the lock file (its high-water mark, written before each new list).
  * A list that is missing or corrupt starts again at the higher of that mark
@@ -28,24 +34,42 @@
 #define UIDLIST_TEMP "pop3-handler-uidlist.tmp"
 #define UIDLIST_LOCK "pop3-handler-uidlist.lock"
 
+/* What a directory looked like: its inode, size and change time.  The
+ * change time, unlike the modification time, cannot be set back by a
+ * program (a restored backup included); ino 0 means "not known". */
+struct dir_stamp {
+	uint64_t ino, size, sec, nsec;
+};
+
+/* The stamps of new/ and cur/ in the header. */
+enum { STAMP_NEW, STAMP_CUR, STAMPS };
+
 struct uid_entry {
 	uint64_t uid;
 	uint64_t exact_size;	/* size with CRLF line ends */
 	uint64_t stored_size;	/* size of the file */
 	int64_t retrieved;	/* when first retrieved (kept for expire_days); 0: not recorded */
-	size_t name;		/* offset of the base name in the pool */
-	unsigned name_len;
+	uint32_t name;		/* offset of the file name in the pool (the list file is below 4 GiB) */
+	uint8_t name_len;	/* the whole file name: base name and any ":2,..." info */
+	uint8_t base_len;	/* its base name, the part before ':', which renames keep */
 	bool seen;		/* the caller found the message in the Maildir */
 };
 
 struct uidlist {
 	uint64_t next_uid;	/* lowest UID never issued */
+	struct dir_stamp stamps[STAMPS];	/* new/ and cur/ when the entries were exactly their messages */
 	struct uid_entry *entries;
 	size_t count, capacity;
 	char *pool;
 	size_t pool_len, pool_capacity;
-	size_t *slots;		/* hash index: entry number + 1, 0 for free */
+	uint32_t *slots;	/* hash index: entry number + 1, 0 for free */
 	size_t slot_count;	/* a power of two, at least twice count */
+};
+
+/* Takes each entry as the list is parsed, in file order, instead of the list keeping it: the name is an offset in the list's pool, where the octet after the name may be overwritten (with a NUL, say).  False stops the parse (out of memory). */
+struct uidlist_sink {
+	bool (*put)(void *ctx, const struct uid_entry *e, char *pool);
+	void *ctx;
 };
 
 enum uidlist_status {
@@ -61,16 +85,25 @@ uint64_t uidlist_clock_floor(void);
 /* Reads the list from the Maildir at dirfd into l (which it initialises). */
 enum uidlist_status uidlist_read(int dirfd, struct uidlist *l);
 
+/* Reads the list file into l's pool and parses its header only (next UID, stamps); the entries wait for uidlist_parse_entries.  UIDLIST_OK when the header is sound. */
+enum uidlist_status uidlist_load(int dirfd, struct uidlist *l);
+
+/* Parses the entries of a list uidlist_load gave UIDLIST_OK, into l or, with a sink, to the sink only; UIDLIST_CORRUPT (logged; l emptied as uidlist_read leaves a corrupt list, entries already given to a sink are void) or UIDLIST_OK. */
+enum uidlist_status uidlist_parse_entries(struct uidlist *l, const struct uidlist_sink *sink);
+
 /* Parses a list held in memory, as uidlist_read does with the file's bytes. */
 enum uidlist_status uidlist_parse(const char *data, size_t len, struct uidlist *l);
 
 /* The entry for a base name, or NULL. */
 struct uid_entry *uidlist_find(const struct uidlist *l, const char *base, size_t len);
 
-/* Adds a base name with the next UID; NULL when memory or UIDs ran out.  Pointers to entries are valid until the next add or prune. */
-struct uid_entry *uidlist_add(struct uidlist *l, const char *base, size_t len);
+/* Adds a file name (a base name and any ":2,..." info) with the next UID; NULL when the name is not one we store or memory or UIDs ran out.  Pointers to entries are valid until the next add or prune. */
+struct uid_entry *uidlist_add(struct uidlist *l, const char *name, size_t len);
 
-/* The base name of an entry (not NUL-terminated: see name_len). */
+/* Gives an entry the file name its message has now (same base name, other info); false when it is not one we store or memory ran out. */
+bool uidlist_rename(struct uidlist *l, struct uid_entry *e, const char *name, size_t len);
+
+/* The file name of an entry (not NUL-terminated: see name_len). */
 const char *uidlist_name(const struct uidlist *l, const struct uid_entry *e);
 
 /* Drops the entries not marked seen (their messages are gone). */
@@ -79,8 +112,8 @@ void uidlist_prune_unseen(struct uidlist *l);
 /* Replaces the list file atomically with l, after recording its next UID in the lock file held as lock_fd; false (logged) on failure. */
 bool uidlist_write(int dirfd, int lock_fd, const struct uidlist *l);
 
-/* Takes the list's lock, waiting a bounded time; returns the lock's fd, or -1 (logged). */
-int uidlist_lock(int dirfd);
+/* Takes the list's lock, waiting for another holder at most wait_ms; returns the lock's fd, or -1 (logged, except when wait_ms is 0 and the lock is only held). */
+int uidlist_lock(int dirfd, unsigned wait_ms);
 
 /* Releases the lock taken by uidlist_lock. */
 void uidlist_unlock(int lock_fd);

@@ -67,6 +67,15 @@ bool str_copy(char *dst, size_t size, const char *src)
 	return true;
 }
 
+char *decimal_before(char *end, uint64_t n)
+{
+	do {
+		*--end = (char)('0' + n % 10);
+		n /= 10;
+	} while (n != 0);
+	return end;
+}
+
 uint64_t fnv1a64(uint64_t hash, const void *data, size_t len)
 {
 	const unsigned char *p = data;

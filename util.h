@@ -17,6 +17,9 @@ bool str_copy(char *dst, size_t size, const char *src);
 
 #define FNV1A64_INIT 14695981039346656037ULL
 
+/* Writes n in decimal (at most 20 digits) just before end and returns where it starts. */
+char *decimal_before(char *end, uint64_t n);
+
 /* Folds len octets into a 64-bit FNV-1a hash (start from FNV1A64_INIT). */
 uint64_t fnv1a64(uint64_t hash, const void *data, size_t len);
 

@@ -224,7 +224,8 @@ expect_lines() {
 # the Maildir root) records for the message base name BASE; fails when the
 # list has no such entry.
 list_uid() {
-	awk -v b="$2" 'NR > 1 && $1 != "END" && $5 == b { print $1; found = 1 } END { exit !found }' \
+	awk -v b="$2" 'NR > 1 && $1 != "END" { base = $5; sub(/:.*/, "", base) }
+		NR > 1 && $1 != "END" && base == b { print $1; found = 1 } END { exit !found }' \
 		"$T/home/$1/Maildir/pop3-handler-uidlist"
 }
 

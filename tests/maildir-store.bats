@@ -95,8 +95,9 @@ max_of() {
 }
 
 # check_list: the UID list parses as uidlist.c writes it: the header
-# "POP3-HANDLER-UIDLIST 1 <next>", entries "<uid> <exact> <stored>
-# <retrieved> <base>" with UIDs increasing and below <next>, and the trailer
+# "POP3-HANDLER-UIDLIST 2 <next> <new/ stamp> <cur/ stamp>" (four numbers
+# each), entries "<uid> <exact> <stored> <retrieved> <file name>" with UIDs
+# increasing and below <next>, base names (before ':') distinct, and the trailer
 # "END <count> <FNV-1a 64 of everything before it, 16 hex digits>" ending
 # the file.  Prints "next <next>" and then the entry lines.
 check_list() {
@@ -109,19 +110,19 @@ def fail(why):
 if not data.endswith(b"\n"):
     fail("no final LF")
 lines = data[:-1].split(b"\n")
-m = re.fullmatch(rb"POP3-HANDLER-UIDLIST 1 ([1-9][0-9]*)", lines[0])
+m = re.fullmatch(rb"POP3-HANDLER-UIDLIST 2 ([1-9][0-9]*)(?: (?:0|[1-9][0-9]*)){8}", lines[0])
 if not m or len(lines) < 2:
     fail("header")
 next_uid = int(m.group(1))
 last = 0
 names = set()
 for l in lines[1:-1]:
-    m = re.fullmatch(rb"([1-9][0-9]*) (0|[1-9][0-9]*) (0|[1-9][0-9]*) (0|[1-9][0-9]*) ([^\x00-\x20\x7f/:]+)", l)
+    m = re.fullmatch(rb"([1-9][0-9]*) (0|[1-9][0-9]*) (0|[1-9][0-9]*) (0|[1-9][0-9]*) ([^\x00-\x20\x7f/:]+)(:[^\x00-\x20\x7f/]*)?", l)
     if not m:
         fail("entry %r" % l)
     uid = int(m.group(1))
     if uid <= last or uid >= next_uid or m.group(5) in names:
-        fail("UID order, range or duplicate name: %r" % l)
+        fail("UID order, range or duplicate base name: %r" % l)
     last = uid
     names.add(m.group(5))
 h = 0xcbf29ce484222325
@@ -139,7 +140,8 @@ PY
 
 # list_field BASE N: field N (1 uid, 2 exact, 3 stored, 4 retrieved) of BASE's entry.
 list_field() {
-	awk -v b="$1" -v n="$2" 'NR > 1 && $1 != "END" && $5 == b { print $n; found = 1 } END { exit !found }' \
+	awk -v b="$1" -v n="$2" 'NR > 1 && $1 != "END" { base = $5; sub(/:.*/, "", base) }
+		NR > 1 && $1 != "END" && base == b { print $n; found = 1 } END { exit !found }' \
 		"$(MD)/$LIST_FILE"
 }
 
@@ -292,7 +294,7 @@ refute_log() {
 	# the list forgot the removed ones but not the next UID
 	check_list >"$T/listed"
 	[ "$(cat "$T/listed")" = "$(printf '%s\n' "next $((UIDS[1] + 1))" \
-		"${UIDS[0]} 26 23 0 $B1" "${UIDS[1]} 20 17 0 1700000004.M4P4.host")" ]
+		"${UIDS[0]} 26 23 0 $B1:2," "${UIDS[1]} 20 17 0 1700000004.M4P4.host")" ]
 }
 
 # --- flags and moves ------------------------------------------------------------
@@ -407,11 +409,11 @@ refute_log() {
 	local u=("${UIDS[@]}")
 	check_list >"$T/listed"
 	[ "$(cat "$T/listed")" = "$(printf '%s\n' "next $((u[3] + 1))" "${u[0]} 26 23 0 $B1" "${u[1]} 21 21 0 $B2" \
-		"${u[2]} 24 20 0 $B3" "${u[3]} 26 23 0 1700000004.M4.host,S=23,W=26")" ]
+		"${u[2]} 24 20 0 $B3" "${u[3]} 26 23 0 1700000004.M4.host,S=23,W=26:2,S")" ]
 	# no retention: RETR records no retrieval time
 	session -- "${LOGIN[@]}" "RETR 1" "QUIT"
 	check_list >"$T/listed"
-	[ "$(sed -n 2p "$T/listed")" = "${u[0]} 26 23 0 $B1" ]
+	[ "$(sed -n 2p "$T/listed" | cut -d' ' -f1-4)" = "${u[0]} 26 23 0" ]
 }
 
 # corrupt_then_check HOW: a first session lists B1 and B2; the list is then

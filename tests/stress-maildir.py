@@ -60,7 +60,7 @@ UINT64_MAX = 2 ** 64 - 1
 INT64_MAX = 2 ** 63 - 1
 LIST_FILE = "pop3-handler-uidlist"
 LOCK_FILE = "pop3-handler-uidlist.lock"
-MAGIC = b"POP3-HANDLER-UIDLIST 1 "
+MAGIC = b"POP3-HANDLER-UIDLIST 2 "
 HANG_LIMIT = 15.0          # a session taking longer than this has hung
 RETR_PER_SESSION = 60      # unmapped messages a session retrieves at most
 VERIFY_PER_SESSION = 3     # already mapped messages it retrieves again
@@ -131,9 +131,12 @@ def parse_uidlist(data):
     header, rest = data.split(b"\n", 1)
     if not header.startswith(MAGIC):
         return "header %r lacks the magic %r" % (header[:60], MAGIC), None, {}
-    next_uid = _number(header[len(MAGIC):], UID_LIMIT)
+    header_fields = header[len(MAGIC):].split(b" ")
+    next_uid = _number(header_fields[0], UID_LIMIT)
     if next_uid is None or next_uid < 1:
-        return "header next UID %r is not a number from 1 to %d" % (header[len(MAGIC):], UID_LIMIT), None, {}
+        return "header next UID %r is not a number from 1 to %d" % (header_fields[0], UID_LIMIT), None, {}
+    if len(header_fields) != 9 or None in [_number(f, UINT64_MAX) for f in header_fields[1:]]:
+        return "header stamps %r are not eight numbers" % header[len(MAGIC):], None, {}
     entries = {}
     last = None
     pos = len(header) + 1
@@ -162,7 +165,8 @@ def parse_uidlist(data):
             return "line %d: UID %d not below the header's next UID %d" % (lineno, uid, next_uid), next_uid, entries
         if last is not None and uid <= last:
             return "line %d: UID %d not above the previous %d" % (lineno, uid, last), next_uid, entries
-        name = fields[4]
+        # the file name as last seen; the base name before its ':' is the key
+        name = fields[4].split(b":", 1)[0]
         if not _base_name_ok(name):
             return "line %d: bad base name %r" % (lineno, name[:80]), next_uid, entries
         if name in entries:

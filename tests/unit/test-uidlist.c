@@ -12,10 +12,11 @@
  *
  * next_uid after a corruption: the list must not name a UID that a rebuilt
  * list could issue again (uidlist.h: "empty, next UID above everything it
- * named").  The rows expect the highest of 1, the next UID of a well-formed
- * header, and every UID + 1 that a line of the text gives in the UID
- * position of an entry (a decimal number at the start of the line, below
- * the UID limit, followed by a space), wherever that line is.
+ * named").  The rows expect the highest of 1, every number on a header
+ * line (whatever its version or shape: the next UID is among them), and
+ * every UID + 1 that a line of the text gives in the UID position of an
+ * entry (a decimal number at the start of the line, below the UID limit,
+ * followed by a space), wherever that line is.
  */
 #include "uidlist.h"
 
@@ -33,29 +34,44 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "params.h"
 #include "util.h"
 #include "unit.h"
 
 #define HEADER10 "POP3-HANDLER-UIDLIST 1 10\n"
+#define HEADER2 "POP3-HANDLER-UIDLIST 2 10 1 2 3 4 18446744073709551615 6 1700000000 999999999\n"
 #define ENTRY_A "1 100 98 0 a\n"
 #define ENTRY_B "3 200 195 1700000000 b\n"
 #define RENDER_AB "[1 100 98 0 a][3 200 195 1700000000 b]"
 
 /* ---- helpers ---- */
 
-/* Renders a list: its next UID and entries; an entry that uidlist_find
- * does not give back for its own name is flagged. */
+/* The length of a file name's base name: up to its first ':'. */
+static size_t base_of(const char *name, size_t len)
+{
+	const char *colon = memchr(name, ':', len);
+
+	return colon ? (size_t)(colon - name) : len;
+}
+
+/* Renders a list: its next UID, its stamps when it has any, and entries;
+ * an entry that uidlist_find does not give back for its own base name is
+ * flagged. */
 static void render_list(struct unit_buf *b, const char *status, const struct uidlist *l)
 {
 	unit_buf_clear(b);
 	unit_buf_addf(b, "%s next=%" PRIu64 " ", status, l->next_uid);
+	for (size_t k = 0; k < STAMPS; k++)
+		if (l->stamps[k].ino != 0 || l->stamps[k].size != 0 || l->stamps[k].sec != 0 || l->stamps[k].nsec != 0)
+			unit_buf_addf(b, "%s=%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 " ", k == STAMP_NEW ? "new" : "cur",
+				      l->stamps[k].ino, l->stamps[k].size, l->stamps[k].sec, l->stamps[k].nsec);
 	for (size_t i = 0; i < l->count; i++) {
 		const struct uid_entry *e = &l->entries[i];
 
 		unit_buf_addf(b, "[%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " ", e->uid,
 			      e->exact_size, e->stored_size, e->retrieved);
 		unit_buf_add(b, uidlist_name(l, e), e->name_len);
-		if (uidlist_find(l, uidlist_name(l, e), e->name_len) != e)
+		if (uidlist_find(l, uidlist_name(l, e), base_of(uidlist_name(l, e), e->name_len)) != e)
 			unit_buf_adds(b, "<find: not this entry>");
 		unit_buf_adds(b, "]");
 	}
@@ -220,7 +236,7 @@ static const struct parse_case parse_cases[] = {
 	{ "two spaces before the next UID", BYTES("POP3-HANDLER-UIDLIST 1  10\n"), END_GOOD, BYTES(""),
 	  "CORRUPT next=10 []" },
 	{ "space after the next UID", BYTES("POP3-HANDLER-UIDLIST 1 10 \n"), END_GOOD, BYTES(""),
-	  "CORRUPT next=1 []" },
+	  "CORRUPT next=10 []" },
 	{ "header ending in CRLF", BYTES("POP3-HANDLER-UIDLIST 1 10\r\n"), END_GOOD, BYTES(""),
 	  "CORRUPT next=1 []" },
 	{ "NUL in the header", BYTES("POP3-HANDLER-UIDLIST 1 10\0\n"), END_GOOD, BYTES(""), "CORRUPT next=1 []" },
@@ -281,7 +297,29 @@ static const struct parse_case parse_cases[] = {
 	  "CORRUPT next=10 []" },
 	{ "base name '..' with '/'", BYTES(HEADER10 ENTRY_A "2 1 1 0 ../x\n"), END_GOOD, BYTES(""),
 	  "CORRUPT next=10 []" },
-	{ "base name with ':'", BYTES(HEADER10 ENTRY_A "2 1 1 0 c:2,S\n"), END_GOOD, BYTES(""),
+	{ "file name with flags (base name before ':')", BYTES(HEADER10 ENTRY_A "2 1 1 0 c:2,S\n"), END_GOOD,
+	  BYTES(""), "OK next=10 [1 100 98 0 a][2 1 1 0 c:2,S]" },
+	{ "file name with an empty base name", BYTES(HEADER10 ENTRY_A "2 1 1 0 :2,S\n"), END_GOOD, BYTES(""),
+	  "CORRUPT next=10 []" },
+	{ "two file names with one base name", BYTES(HEADER10 "1 1 1 0 c:2,\n2 1 1 0 c:2,S\n"), END_GOOD,
+	  BYTES(""), "CORRUPT next=10 []" },
+	{ "version 2 header with stamps", BYTES(HEADER2 ENTRY_A), END_GOOD, BYTES(""),
+	  "OK next=10 new=1,2,3,4 cur=18446744073709551615,6,1700000000,999999999 [1 100 98 0 a]" },
+	{ "version 2 header without stamps", BYTES("POP3-HANDLER-UIDLIST 2 10 0 0 0 0 0 0 0 0\n" ENTRY_A), END_GOOD,
+	  BYTES(""), "OK next=10 [1 100 98 0 a]" },
+	{ "version 2 header, a stamp short", BYTES("POP3-HANDLER-UIDLIST 2 10 1 2 3 4 5 6 7\n" ENTRY_A), END_GOOD,
+	  BYTES(""), "CORRUPT next=10 []" },
+	{ "version 2 header, a number more", BYTES("POP3-HANDLER-UIDLIST 2 10 1 2 3 4 5 6 7 8 9\n" ENTRY_A),
+	  END_GOOD, BYTES(""), "CORRUPT next=10 []" },
+	{ "version 2 header, trailing space", BYTES("POP3-HANDLER-UIDLIST 2 10 1 2 3 4 5 6 7 8 \n" ENTRY_A),
+	  END_GOOD, BYTES(""), "CORRUPT next=10 []" },
+	{ "version 2 header, two spaces", BYTES("POP3-HANDLER-UIDLIST 2 10 1 2 3 4  5 6 7 8\n" ENTRY_A),
+	  END_GOOD, BYTES(""), "CORRUPT next=10 []" },
+	{ "version 2 header, a stamp too large", BYTES("POP3-HANDLER-UIDLIST 2 10 1 2 3 4 5 6 7 18446744073709551616\n"
+	  ENTRY_A), END_GOOD, BYTES(""), "CORRUPT next=10 []" },
+	{ "version 2 header without them", BYTES("POP3-HANDLER-UIDLIST 2 10\n" ENTRY_A), END_GOOD, BYTES(""),
+	  "CORRUPT next=10 []" },
+	{ "version 3 header", BYTES("POP3-HANDLER-UIDLIST 3 10 1 2 3 4 5 6 7 8\n" ENTRY_A), END_GOOD, BYTES(""),
 	  "CORRUPT next=10 []" },
 	{ "base name with a space (the last field may hold them)", BYTES(HEADER10 ENTRY_A "2 1 1 0 c d\n"),
 	  END_GOOD, BYTES(""), "OK next=10 [1 100 98 0 a][2 1 1 0 c d]" },
@@ -537,8 +575,10 @@ static void test_add_names(void)
 		{ BYTES(""), false },
 		{ BYTES("a/b"), false },
 		{ BYTES("/"), false },
-		{ BYTES("a:2,S"), false },
+		{ BYTES("b:2,S"), true },
+		{ BYTES("b:2,"), false },	/* the base name is there already */
 		{ BYTES(":"), false },
+		{ BYTES(":2,S"), false },
 		{ BYTES("a b"), true },
 		{ BYTES(" a"), true },
 		{ BYTES("a\tb"), false },
@@ -561,7 +601,7 @@ static void test_add_names(void)
 		unit_escape(shown, sizeof shown, rows[i].name, rows[i].len);
 		if (rows[i].accepted)
 			unit_ok(e != NULL && e->uid == before && l.next_uid == before + 1 && l.count == count + 1 &&
-					uidlist_find(&l, rows[i].name, rows[i].len) == e,
+					uidlist_find(&l, rows[i].name, base_of(rows[i].name, rows[i].len)) == e,
 				"uidlist_add \"%s\": added with UID %" PRIu64 ", next UID %" PRIu64, shown, before,
 				before + 1);
 		else
@@ -570,6 +610,64 @@ static void test_add_names(void)
 				"uidlist_add \"%s\": refused, no UID used", shown);
 	}
 	uidlist_free(&l);
+}
+
+/* An entry takes its message's new file name when only the flags changed. */
+static void test_rename(void)
+{
+	static const struct {
+		const char *name;
+		bool accepted;
+		const char *after;	/* the list rendered after the attempt */
+	} rows[] = {
+		{ "m1:2,S", true, "OK next=12 [10 0 0 0 m1:2,S][11 0 0 0 m2:2,]" },
+		{ "m1:2,RS", true, "OK next=12 [10 0 0 0 m1:2,RS][11 0 0 0 m2:2,]" },
+		{ "m1", true, "OK next=12 [10 0 0 0 m1][11 0 0 0 m2:2,]" },
+		{ "m2:2,S", false, "OK next=12 [10 0 0 0 m1][11 0 0 0 m2:2,]" },	/* another base name */
+		{ "m1x", false, "OK next=12 [10 0 0 0 m1][11 0 0 0 m2:2,]" },
+		{ "m1:2,\n", false, "OK next=12 [10 0 0 0 m1][11 0 0 0 m2:2,]" },
+		{ "m1:a/b", false, "OK next=12 [10 0 0 0 m1][11 0 0 0 m2:2,]" },
+	};
+	struct uidlist l;
+	struct unit_buf got = { 0 };
+	struct uid_entry *e;
+
+	empty_list(&l, 10);
+	if (uidlist_add(&l, "m1:2,", 5) == NULL || uidlist_add(&l, "m2:2,", 5) == NULL)
+		unit_bail("uidlist_add failed");
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+		bool done;
+
+		e = uidlist_find(&l, "m1", 2);
+		done = e != NULL && uidlist_rename(&l, e, rows[i].name, strlen(rows[i].name));
+		render_list(&got, "OK", &l);
+		unit_ok(done == rows[i].accepted && strcmp(got.data, rows[i].after) == 0,
+			"uidlist_rename m1 -> %s: %s, list %s", rows[i].name, rows[i].accepted ? "renamed" : "refused",
+			got.data);
+	}
+	unit_buf_free(&got);
+	uidlist_free(&l);
+}
+
+/* A sink collecting what uidlist_parse_entries gives it. */
+struct collected {
+	struct unit_buf text;
+	size_t calls, refuse_at;	/* refuse_at: the call that fails (0: none) */
+};
+
+static bool collect(void *ctx, const struct uid_entry *e, char *pool)
+{
+	struct collected *c = ctx;
+
+	if (++c->calls == c->refuse_at)
+		return false;
+	unit_buf_addf(&c->text, "[%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " ", e->uid, e->exact_size,
+		      e->stored_size, e->retrieved);
+	unit_buf_add(&c->text, pool + e->name, e->name_len);
+	unit_buf_addf(&c->text, " base=%u]", (unsigned)e->base_len);
+	/* The sink may end the name in place; the parse must not mind. */
+	pool[e->name + e->name_len] = '\0';
+	return true;
 }
 
 static void test_add_name_length(void)
@@ -761,7 +859,7 @@ static bool spit(int dirfd, const char *name, const char *data, size_t len)
 
 static bool write_locked(int dirfd, const struct uidlist *l)
 {
-	int lock = uidlist_lock(dirfd);
+	int lock = uidlist_lock(dirfd, UIDLIST_LOCK_WAIT_MS);
 	bool ok;
 
 	if (lock < 0)
@@ -775,7 +873,11 @@ static bool write_locked(int dirfd, const struct uidlist *l)
 static void expected_file(const struct uidlist *l, struct unit_buf *b)
 {
 	unit_buf_clear(b);
-	unit_buf_addf(b, "POP3-HANDLER-UIDLIST 1 %" PRIu64 "\n", l->next_uid);
+	unit_buf_addf(b, "POP3-HANDLER-UIDLIST 2 %" PRIu64, l->next_uid);
+	for (size_t k = 0; k < STAMPS; k++)
+		unit_buf_addf(b, " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64, l->stamps[k].ino, l->stamps[k].size,
+			      l->stamps[k].sec, l->stamps[k].nsec);
+	unit_buf_adds(b, "\n");
 	for (size_t i = 0; i < l->count; i++) {
 		const struct uid_entry *e = &l->entries[i];
 
@@ -1027,7 +1129,7 @@ static pid_t start_lock_holder(int dirfd, bool read_after)
 		unit_bail("fork: %s", strerror(errno));
 	if (pid == 0) {
 		close(ready[0]);
-		if (uidlist_lock(dirfd) < 0)
+		if (uidlist_lock(dirfd, UIDLIST_LOCK_WAIT_MS) < 0)
 			_exit(3);
 		if (read_after) {
 			struct uidlist l;
@@ -1093,7 +1195,7 @@ static void test_lock_holder_killed(void)
 		_exit(0);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	lock = uidlist_lock(dirfd);
+	lock = uidlist_lock(dirfd, UIDLIST_LOCK_WAIT_MS);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	unit_ok(lock >= 0 && waited >= 0.2 && waited < 3.0,
@@ -1105,6 +1207,51 @@ static void test_lock_holder_killed(void)
 	remove_tmp_dir(dirfd);
 }
 
+/* With a sink, uidlist_load and uidlist_parse_entries give the entries to
+ * it in file order and the list keeps none. */
+static void test_sink(void)
+{
+	static const struct {
+		const char *what, *text;
+		size_t refuse_at;
+		enum uidlist_status status;
+		const char *collected;
+	} rows[] = {
+		{ "two entries", HEADER2 ENTRY_A "4 5 6 7 b:2,S\n", 0, UIDLIST_OK,
+		  "[1 100 98 0 a base=1][4 5 6 7 b:2,S base=1]" },
+		{ "no entry", HEADER2, 0, UIDLIST_OK, "" },
+		{ "a corrupt second entry", HEADER2 ENTRY_A "4 5 6 7\n", 0, UIDLIST_CORRUPT, "[1 100 98 0 a base=1]" },
+		{ "the sink refuses the second", HEADER2 ENTRY_A "4 5 6 7 b:2,S\n", 2, UIDLIST_FAILED,
+		  "[1 100 98 0 a base=1]" },
+	};
+	int dirfd = make_tmp_dir();
+
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+		struct collected c = { .refuse_at = rows[i].refuse_at };
+		struct uidlist_sink sink = { collect, &c };
+		struct unit_buf text = { 0 };
+		struct uidlist l;
+		enum uidlist_status loaded, parsed;
+		int fd = openat(dirfd, UIDLIST_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+		unit_buf_adds(&text, rows[i].text);
+		add_end_line(&text, count_entries(text.data, text.len));
+		if (fd < 0 || !write_all(fd, text.data, text.len) || close(fd) != 0)
+			unit_bail("cannot write %s: %s", UIDLIST_FILE, strerror(errno));
+		loaded = uidlist_load(dirfd, &l);
+		parsed = loaded == UIDLIST_OK ? uidlist_parse_entries(&l, &sink) : loaded;
+		unit_buf_add(&c.text, "", 0);
+		unit_ok(loaded == UIDLIST_OK && parsed == rows[i].status && l.count == 0 &&
+				strcmp(c.text.data, rows[i].collected) == 0,
+			"uidlist_parse_entries with a sink, %s: status %d, collected %s", rows[i].what, (int)parsed,
+			c.text.data);
+		uidlist_free(&l);
+		unit_buf_free(&text);
+		unit_buf_free(&c.text);
+	}
+	remove_tmp_dir(dirfd);
+}
+
 int main(void)
 {
 	log_to_stderr();
@@ -1113,6 +1260,7 @@ int main(void)
 	test_parse_prefixes();
 	test_parse_bit_flips();
 	test_add_names();
+	test_rename();
 	test_add_name_length();
 	test_add_uid_limit();
 	test_find_empty();
@@ -1122,5 +1270,6 @@ int main(void)
 	test_round_trip_many();
 	test_lock_held();
 	test_lock_holder_killed();
+	test_sink();
 	return unit_done();
 }
