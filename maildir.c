@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,13 +258,25 @@ static void *sizing_worker(void *arg)
 	return NULL;
 }
 
+/* The CPUs this process may run on (its affinity, which cgroups and taskset narrow), at least 1; asked of the kernel rather than of /sys, which a confined session cannot read. */
+static size_t usable_cpus(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof set, &set) != 0)
+		return 1;
+	n = CPU_COUNT(&set);
+	return n > 1 ? (size_t)n : 1;
+}
+
 /* Sizes the messages the list does not know before the list is locked, with one thread per CPU when there are many: on a first session, reading every file is most of the time.  What a thread cannot size, add_unknown_messages retries (and logs) alone. */
 static void size_unknown_messages(struct maildir *md, size_t unknown)
 {
 	pthread_t threads[SIZING_THREADS_MAX];
 	struct sizing job = { .md = md };
-	long cpus = unknown >= SIZING_PARALLEL_MIN ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
-	size_t helpers = cpus > SIZING_THREADS_MAX ? SIZING_THREADS_MAX - 1 : cpus > 1 ? (size_t)cpus - 1 : 0;
+	size_t cpus = unknown >= SIZING_PARALLEL_MIN ? usable_cpus() : 1;
+	size_t helpers = (cpus < SIZING_THREADS_MAX ? cpus : SIZING_THREADS_MAX) - 1;
 	size_t started = 0;
 
 	atomic_init(&job.next, 0);
