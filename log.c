@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 static bool use_stderr;
@@ -25,6 +26,15 @@ void log_to_syslog(void)
 void log_to_stderr(void)
 {
 	use_stderr = true;
+}
+
+void log_prepare_confinement(void)
+{
+	if (!use_stderr)
+		log_to_syslog();
+	/* syslog() stamps each line with localtime_r(), which reads
+	 * /etc/localtime (or TZ's file) once, on first use: load it now. */
+	tzset();
 }
 
 static const char *priority_name(int priority)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "confine.h"
 #include "io.h"
 #include "log.h"
 #include "maildir.h"
@@ -68,6 +69,7 @@ static const struct setting settings[] = {
 	{ "log", SET_CHOICE, AT(log), 0, 0, log_choices },
 	{ "expire_days", SET_NUMBER, AT(expire_days), 0, EXPIRE_DAYS_MAX, never_word },
 	{ "expire_days_unread", SET_CHOICE, AT(expire_days_unread), 0, 0, yes_no },
+	{ "confine", SET_CHOICE, AT(confine), 0, 0, yes_no },
 };
 
 void config_defaults(struct config *cfg)
@@ -86,6 +88,7 @@ void config_defaults(struct config *cfg)
 	cfg->log = LOG_TARGET_SYSLOG;
 	cfg->expire_days = EXPIRE_NEVER;
 	cfg->expire_days_unread = 0;
+	cfg->confine = 1;
 }
 
 /* Checks that a Maildir template uses only %u, %h and %%, and yields an absolute path. */
@@ -409,7 +412,26 @@ static void login_failed(struct session *s, bool known, const char *mechanism, s
 	reply_err(r, "AUTH", "Authentication failed");
 }
 
-/* Takes the snapshot of the logged-in user's Maildir and enters TRANSACTION. */
+/* Confines the session to the Maildir at path unless the configuration says confine = no; false (logged) when a step the kernel supports failed.  Steps the kernel lacks are logged and skipped. */
+static bool confine_to_maildir(const struct session *s, const char *path)
+{
+	unsigned missing;
+
+	if (!s->cfg->confine)
+		return true;
+	log_prepare_confinement();
+	if (!confine_session(path, &missing)) {
+		log_msg(LOG_ERR, "user %s: cannot confine the session to %s: %s", s->user, path, strerror(errno));
+		return false;
+	}
+	if (missing & CONFINE_NO_LANDLOCK)
+		log_msg(LOG_WARNING, "the kernel lacks Landlock ABI 2 (Linux 5.19): file access is not confined");
+	if (missing & CONFINE_NO_SECCOMP)
+		log_msg(LOG_WARNING, "the kernel lacks seccomp filters: system calls are not confined");
+	return true;
+}
+
+/* Confines the session to the logged-in user's Maildir, takes its snapshot and enters TRANSACTION. */
 static void enter_transaction(struct session *s, const struct account *a, const char *mechanism,
 			      struct reply *r)
 {
@@ -418,6 +440,11 @@ static void enter_transaction(struct session *s, const struct account *a, const 
 	if (!maildir_expand(s->cfg->maildir, a->name, a->home, path, sizeof path)) {
 		log_msg(LOG_ERR, "user %s: the maildir template does not give an absolute path", a->name);
 		reply_err(r, "SYS/PERM", "Mailbox unavailable");
+		r->close = true;
+		return;
+	}
+	if (!confine_to_maildir(s, path)) {
+		reply_err(r, "SYS/TEMP", "Mailbox temporarily unavailable");
 		r->close = true;
 		return;
 	}

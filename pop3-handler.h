@@ -27,6 +27,7 @@ struct config {
 	unsigned log;			/* enum log_target */
 	unsigned expire_days;		/* retention in days, or EXPIRE_NEVER */
 	unsigned expire_days_unread;	/* yes/no: expire unread messages by age too */
+	unsigned confine;		/* yes/no: Landlock and seccomp after login */
 };
 
 #define EXPIRE_NEVER UINT_MAX

@@ -168,25 +168,17 @@ serve() {
 			fi
 			sleep 0.05
 		done
-		stop_server "$SERVER_PID"
+		stop_process "$SERVER_PID"
 	done
 	echo "$1 did not listen on 127.0.0.1:$PORT; its log:"
 	cat "$T/server.log"
 	return 1
 }
 
-# stop_server PID: stops one launcher and reaps it.
-stop_server() {
-	if [ -n "$1" ]; then
-		kill "$1" 2>/dev/null || true
-		wait "$1" 2>/dev/null || true
-	fi
-}
-
 stop_servers() {
 	local p
 	for p in "${SERVER_PIDS[@]}"; do
-		stop_server "$p"
+		stop_process "$p"
 	done
 	SERVER_PIDS=()
 }

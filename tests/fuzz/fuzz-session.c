@@ -132,7 +132,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	put_file(path, line);
 	chmod(path, 0600);
 	config_defaults(&cfg);
-	if (!config_set(&cfg, "passwd_file", path, err, sizeof err) ||
+	/* Sessions run inside the fuzzer's process, which must not be
+	 * confined to one Maildir for the rest of its run. */
+	if (!config_set(&cfg, "confine", "no", err, sizeof err) ||
+	    !config_set(&cfg, "passwd_file", path, err, sizeof err) ||
 	    !config_set(&cfg, "auth_fail_delay", "0", err, sizeof err) ||
 	    !config_set(&cfg, "max_auth_failures", "100", err, sizeof err) ||
 	    !config_set(&cfg, "plaintext_auth", "yes", err, sizeof err)) {

@@ -109,6 +109,22 @@ static inline bool unit_ok(bool pass, const char *format, ...)
 	return unit_report(pass, desc);
 }
 
+/* Records a check that cannot run on this machine, with the reason: TAP's
+ * "# SKIP", which the runner counts as skipped, neither passed nor failed. */
+__attribute__((format(printf, 2, 3)))
+static inline void unit_skip(const char *why, const char *format, ...)
+{
+	char desc[UNIT_DESC_MAX];
+	va_list ap;
+
+	va_start(ap, format);
+	unit_vformat(desc, sizeof desc, format, ap);
+	va_end(ap);
+	unit_state()->run++;
+	printf("ok %u - %s # SKIP %s\n", unit_state()->run, desc, why);
+	fflush(stdout);
+}
+
 /* Appends bytes to a diagnostic C-escaped, so that CR, LF and NUL show. */
 static inline void unit_escape(char *dst, size_t size, const char *src, size_t len)
 {
