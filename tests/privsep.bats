@@ -212,7 +212,7 @@ as_nonroot() {
 	expect_logged ": error: the network process was killed by signal 9"
 }
 
-@test "a session that ends before login (QUIT, end of input, autologout) exits 0 with the parent's status" {
+@test "a session that ends before login (QUIT, end of input, autologout) exits 0" {
 	session -- "CAPA" "QUIT"
 	[ "$status" -eq 0 ]
 	expect_line 0 "+OK POP3 server ready"
