@@ -18,10 +18,10 @@ override ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS)
 override ALL_CPPFLAGS = -D_GNU_SOURCE -I. $(CPPFLAGS)
 override ALL_LDLIBS = $(LDLIBS) -lcrypt -lseccomp -pthread
 
-LIB_OBJS = parse.o io.o maildir.o uidlist.o auth.o log.o util.o confine.o
+LIB_OBJS = parse.o io.o maildir.o uidlist.o auth.o log.o util.o confine.o privsep.o
 OBJS = pop3-handler.o $(LIB_OBJS)
 UNIT_TESTS = tests/unit/test-parse tests/unit/test-io tests/unit/test-uidlist tests/unit/test-sasl \
-	tests/unit/test-confine
+	tests/unit/test-confine tests/unit/test-privsep
 
 .PHONY: all check unit-tests demo deps clean install uninstall fuzz fuzz-smoke check-sanitize \
 	check-valgrind lint bench
@@ -121,7 +121,9 @@ demo:
 	./contrib/demo
 
 # The binary, both man pages, and the example configuration with the
-# launcher files in the documentation directory (never over /etc).
+# launcher files in the documentation directory (never over /etc); and
+# /var/empty, the default privsep_dir, when missing (root's when installed
+# as root; uninstall leaves it, as other programs may use it).
 # pop3-handler beside Dovecot's pop3 and `cat` (as root: installs dovecot-pop3d,
 # its service kept off, and a user pop3bench); prints a table with the targets,
 # PASS or FAIL, and exits 0 either way.
@@ -135,6 +137,7 @@ install: pop3-handler
 	install -m 644 man/pop3-handler.conf.5 $(DESTDIR)$(MANDIR)/man5/pop3-handler.conf.5
 	install -m 644 README $(DESTDIR)$(DOCDIR)/README
 	for f in $(CONTRIB:contrib/%=%); do install -D -m 644 contrib/$$f $(DESTDIR)$(DOCDIR)/$$f || exit 1; done
+	test -d $(DESTDIR)/var/empty || install -d -m 755 $(DESTDIR)/var/empty
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pop3-handler $(DESTDIR)$(MANDIR)/man8/pop3-handler.8 \

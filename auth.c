@@ -291,24 +291,76 @@ void account_clear(struct account *a)
 	explicit_bzero(a, sizeof *a);
 }
 
-enum switch_result auth_switch_user(const struct account *a)
+/* Tells whether this process may serve the account (root: any uid and gid but 0; another user: only its own uid), logging a refusal. */
+static bool may_serve(const struct account *a)
 {
-	if (geteuid() != 0)
-		return a->uid == getuid() && a->uid == geteuid() ? SWITCH_OK : SWITCH_REFUSED;
-	if (a->uid == 0 || a->gid == 0)
-		return SWITCH_REFUSED;
-	if (setgroups(1, &a->gid) != 0 || setgid(a->gid) != 0 || setuid(a->uid) != 0) {
-		log_msg(LOG_ERR, "cannot become uid %u gid %u: %s", (unsigned)a->uid,
-			(unsigned)a->gid, strerror(errno));
-		return SWITCH_FAILED;
+	bool ok = geteuid() == 0 ? a->uid != 0 && a->gid != 0 : a->uid == getuid() && a->uid == geteuid();
+
+	if (!ok)
+		log_msg(LOG_ERR, "user %s: uid %u may not be served by this process", a->name, (unsigned)a->uid);
+	return ok;
+}
+
+bool auth_become(uid_t uid, gid_t gid)
+{
+	if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+		log_msg(LOG_ERR, "cannot become uid %u gid %u: %s", (unsigned)uid, (unsigned)gid, strerror(errno));
+		return false;
 	}
 	/* Trust but verify: every id changed, and root cannot come back. */
-	if (getuid() != a->uid || geteuid() != a->uid || getgid() != a->gid ||
-	    getegid() != a->gid || setuid(0) == 0) {
-		log_msg(LOG_ERR, "privilege change to uid %u did not take effect", (unsigned)a->uid);
-		return SWITCH_FAILED;
+	if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid ||
+	    getgroups(0, NULL) != 0 || setuid(0) == 0) {
+		log_msg(LOG_ERR, "privilege change to uid %u did not take effect", (unsigned)uid);
+		return false;
 	}
-	return SWITCH_OK;
+	return true;
+}
+
+bool auth_switch_user(const struct account *a)
+{
+	if (!may_serve(a))
+		return false;
+	return geteuid() != 0 || auth_become(a->uid, a->gid);
+}
+
+/* Sleeps whole seconds, resuming after signals. */
+static void sleep_seconds(unsigned seconds)
+{
+	struct timespec t = { (time_t)seconds, 0 };
+
+	while (nanosleep(&t, &t) != 0 && errno == EINTR)
+		;
+}
+
+/* Logs a failed login, sleeps the failure delay and counts it. */
+static enum login_result login_failed(struct login_guard *g, const char *user, bool known, const char *mechanism)
+{
+	if (known)
+		log_msg(LOG_NOTICE, "failed login user=%s mechanism=%s client=%s", user, mechanism, g->client);
+	else
+		log_msg(LOG_NOTICE, "failed login: unknown user, mechanism=%s client=%s", mechanism, g->client);
+	sleep_seconds(g->fail_delay);
+	return ++g->failures >= g->max_failures ? LOGIN_FAILED_LAST : LOGIN_FAILED;
+}
+
+enum login_result auth_login(struct login_guard *g, const char *user, const char *password,
+			     const char *mechanism, struct account *out)
+{
+	enum lookup_result found = LOOKUP_UNKNOWN;
+	enum login_result result = LOGIN_OK;
+
+	memset(out, 0, sizeof *out);
+	if (user[0] != '\0')
+		found = auth_lookup(g->passwd_file, user, out);
+	if (found == LOOKUP_FAILED)
+		result = LOGIN_UNAVAILABLE;
+	else if (!auth_password_ok(found == LOOKUP_FOUND ? out : NULL, password))
+		result = login_failed(g, user, found == LOOKUP_FOUND, mechanism);
+	else if (!may_serve(out))
+		result = LOGIN_REFUSED;
+	if (result != LOGIN_OK)
+		account_clear(out);
+	return result;
 }
 
 /* Copies an address the launcher put in the environment, if it is one (it goes into logs). */

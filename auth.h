@@ -1,6 +1,7 @@
 /*
  * auth.h - the user database (a passwd-style file), password checks with
- * libxcrypt, and the change from root to the mail user.
+ * libxcrypt, the login decision with its failure delay and count, and the
+ * change from root to the mail user.
  */
 #ifndef POP3_AUTH_H
 #define POP3_AUTH_H
@@ -44,14 +45,32 @@ int auth_hash_tool(void);
 /* Wipes the secrets an account holds. */
 void account_clear(struct account *a);
 
-enum switch_result {
-	SWITCH_OK,
-	SWITCH_REFUSED,		/* this process may not serve that account (uid 0, or another uid when not root) */
-	SWITCH_FAILED,		/* a system call failed: the process must end */
+/* As root, drops root for good: supplementary groups cleared, then gid and uid changed, each change checked and the way back closed; false (logged) when any step failed. */
+bool auth_become(uid_t uid, gid_t gid);
+
+/* Becomes the account's uid and gid (as root through auth_become(); as another user only its own uid is allowed); false (logged) when this process may not serve the account or the change failed: the process must then end. */
+bool auth_switch_user(const struct account *a);
+
+/* One session's login attempts: what decides them, and the failures so far. */
+struct login_guard {
+	const char *passwd_file;
+	const char *client;		/* the client's address, for the logs */
+	unsigned max_failures;		/* the failure that closes the session */
+	unsigned fail_delay;		/* seconds slept after each failure */
+	unsigned failures;
 };
 
-/* Becomes the account's uid and gid (root: groups cleared, setgid, setuid, checked); not root: allows only the process's own uid. */
-enum switch_result auth_switch_user(const struct account *a);
+enum login_result {
+	LOGIN_OK,		/* the account is filled in: change to it */
+	LOGIN_FAILED,		/* unknown user or wrong password: logged, delayed, counted */
+	LOGIN_FAILED_LAST,	/* the same, and the last one allowed: close the session */
+	LOGIN_UNAVAILABLE,	/* the user database could not be read or is unsafe (logged) */
+	LOGIN_REFUSED,		/* right password, but this process may not serve the account (logged) */
+};
+
+/* Decides one login of user ("" for a name the session would not accept: it fails as an unknown user) with password, the only place where logins are checked and failures logged, delayed and counted; fills *out on LOGIN_OK and leaves it wiped otherwise. */
+enum login_result auth_login(struct login_guard *g, const char *user, const char *password,
+			     const char *mechanism, struct account *out);
 
 /* Longest client address text: an IPv6 address, or "local". */
 #define CLIENT_ADDRESS_MAX 46

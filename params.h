@@ -92,6 +92,19 @@
 #define AUTH_FAILURES_MAX 100
 #define AUTH_FAIL_DELAY_MAX 60
 
+/* Privilege separation: a login request from the network child is of fixed
+ * size, with room for a secret of this many octets.  A PASS argument and a
+ * decoded SASL PLAIN password both come from one command line, which is
+ * shorter than COMMAND_LENGTH_MAX with its CRLF. */
+#define PRIVSEP_SECRET_MAX (COMMAND_LENGTH_MAX - 1)
+
+/* The privileged parent answers at most max_auth_failures plus this many
+ * login requests in a session.  Failures close the session at
+ * max_auth_failures; the answers that are no failure (user database
+ * unavailable, account refused) are rare for an honest client, so a child
+ * that asks beyond this is not honest and is killed. */
+#define PRIVSEP_EXTRA_REQUESTS 5
+
 /* expire_days is at most a century: longer is "never", which says so. */
 #define EXPIRE_DAYS_MAX 36500
 

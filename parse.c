@@ -93,6 +93,12 @@ size_t line_feed(struct line_reader *r, const char *data, size_t len)
 	return len;
 }
 
+size_t line_pending(const struct line_reader *r, const char **data)
+{
+	*data = r->buf + r->start;
+	return r->end - r->start;
+}
+
 static bool is_separator(char c)
 {
 	return c == ' ' || c == '\t';

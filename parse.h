@@ -43,8 +43,11 @@ enum line_status line_take(struct line_reader *r, struct line *out);
 /* Reads more input into the buffer: returns the number of bytes read, 0 at end of input, -1 with errno on error (EINTR included). */
 ssize_t line_fill(struct line_reader *r);
 
-/* Appends bytes to the buffer as if read from the fd, returning how many fitted (for tests and fuzzing). */
+/* Appends bytes to the buffer as if read from the fd, returning how many fitted (for tests, fuzzing, and the input a separated session hands over). */
 size_t line_feed(struct line_reader *r, const char *data, size_t len);
+
+/* Points *data at the bytes read but not yet taken as lines (at most INPUT_BUFFER_SIZE) and returns their number. */
+size_t line_pending(const struct line_reader *r, const char **data);
 
 /* The most arguments a command takes (TOP msg n). */
 #define COMMAND_ARGS_MAX 2

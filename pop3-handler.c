@@ -24,6 +24,7 @@
 #include "maildir.h"
 #include "params.h"
 #include "parse.h"
+#include "privsep.h"
 #include "util.h"
 
 /* ---------------------------------------------------------------------
@@ -33,6 +34,7 @@
 enum setting_kind {
 	SET_PATH,		/* an absolute path */
 	SET_TEMPLATE,		/* the Maildir template */
+	SET_NAME,		/* a user name */
 	SET_NUMBER,		/* a decimal number in [min, max] */
 	SET_CHOICE,		/* one word of a list, stored as its index */
 };
@@ -70,6 +72,8 @@ static const struct setting settings[] = {
 	{ "expire_days", SET_NUMBER, AT(expire_days), 0, EXPIRE_DAYS_MAX, never_word },
 	{ "expire_days_unread", SET_CHOICE, AT(expire_days_unread), 0, 0, yes_no },
 	{ "confine", SET_CHOICE, AT(confine), 0, 0, yes_no },
+	{ "privsep_user", SET_NAME, AT(privsep_user), 0, 0, NULL },
+	{ "privsep_dir", SET_PATH, AT(privsep_dir), 0, 0, NULL },
 };
 
 void config_defaults(struct config *cfg)
@@ -89,6 +93,8 @@ void config_defaults(struct config *cfg)
 	cfg->expire_days = EXPIRE_NEVER;
 	cfg->expire_days_unread = 0;
 	cfg->confine = 1;
+	str_copy(cfg->privsep_user, sizeof cfg->privsep_user, "nobody");
+	str_copy(cfg->privsep_dir, sizeof cfg->privsep_dir, "/var/empty");
 }
 
 /* Checks that a Maildir template uses only %u, %h and %%, and yields an absolute path. */
@@ -116,6 +122,10 @@ static bool set_string(const struct setting *s, char *dst, const char *value, ch
 	}
 	if (s->kind == SET_TEMPLATE && !template_ok(value)) {
 		snprintf(err, errlen, "%s: must start with / or %%h and use only %%u, %%h and %%%%", s->key);
+		return false;
+	}
+	if (s->kind == SET_NAME && !auth_user_name_ok(value, strlen(value))) {
+		snprintf(err, errlen, "%s: not a valid user name", s->key);
 		return false;
 	}
 	return str_copy(dst, PATH_MAX, value);	/* fits: checked above */
@@ -147,6 +157,7 @@ bool config_set(struct config *cfg, const char *key, const char *value, char *er
 		switch (s->kind) {
 		case SET_PATH:
 		case SET_TEMPLATE:
+		case SET_NAME:
 			return set_string(s, field, value, err, errlen);
 		case SET_CHOICE:
 			return set_choice(s, (unsigned *)(void *)field, value, err, errlen);
@@ -261,7 +272,8 @@ struct session {
 	bool sasl_pending;		/* AUTH PLAIN sent "+ ": the next line is the response */
 	bool user_given;		/* USER was accepted and PASS may follow */
 	char user[USER_NAME_MAX + 1];	/* "" when the name given is not one we accept */
-	unsigned auth_failures;
+	struct login_guard guard;	/* decides logins here (or, separated, in the parent) */
+	int parent_fd;			/* separated child: the socket to the parent; else -1 */
 	unsigned bad_commands;
 	struct maildir md;
 	size_t live_count;		/* messages not marked deleted */
@@ -302,6 +314,7 @@ struct reply {
 	bool bad;			/* a protocol error: counts towards BAD_COMMANDS_MAX */
 	bool close;			/* end the session after this reply */
 	bool continuation;		/* a SASL "+ " line instead of +OK/-ERR */
+	bool silent;			/* no reply, and the session ends (separated child: the parent replies) */
 	const char *code;		/* RFC 2449/3206 response code, or NULL */
 	char text[RESPONSE_MAX];
 	bool (*body)(struct session *);	/* multi-line body writer, or NULL */
@@ -365,15 +378,6 @@ static uint64_t message_size(const struct session *s, size_t i)
 	return s->cfg->exact_size ? s->md.msgs[i].exact_size : s->md.msgs[i].stored_size;
 }
 
-/* Sleeps whole seconds, resuming after signals. */
-static void sleep_seconds(unsigned seconds)
-{
-	struct timespec t = { (time_t)seconds, 0 };
-
-	while (nanosleep(&t, &t) != 0 && errno == EINTR)
-		;
-}
-
 /* --- AUTHORIZATION state --- */
 
 static void cmd_user(struct session *s, const struct request *q, struct reply *r)
@@ -394,22 +398,6 @@ static void cmd_user(struct session *s, const struct request *q, struct reply *r
 	}
 	s->user_given = true;
 	reply_ok(r, "Send your password");
-}
-
-/* Counts a failed login, sleeps the failure delay, and closes the session after too many. */
-static void login_failed(struct session *s, bool known, const char *mechanism, struct reply *r)
-{
-	if (known)
-		log_msg(LOG_NOTICE, "failed login user=%s mechanism=%s client=%s", s->user, mechanism, s->client);
-	else
-		log_msg(LOG_NOTICE, "failed login: unknown user, mechanism=%s client=%s", mechanism, s->client);
-	sleep_seconds(s->cfg->auth_fail_delay);
-	if (++s->auth_failures >= s->cfg->max_auth_failures) {
-		reply_err(r, "AUTH", "Authentication failed; too many failures, closing connection");
-		r->close = true;
-		return;
-	}
-	reply_err(r, "AUTH", "Authentication failed");
 }
 
 /* Confines the session to the Maildir at path unless the configuration says confine = no; false (logged) when a step the kernel supports failed.  Steps the kernel lacks are logged and skipped. */
@@ -466,37 +454,71 @@ static void enter_transaction(struct session *s, const struct account *a, const 
 		 plural(s->live_count), (unsigned long long)s->live_octets);
 }
 
-/* Verifies s->user and a password, for USER/PASS and AUTH alike; on success changes to the user and opens the mailbox. */
+/* Changes to the account and enters TRANSACTION, for a login decided here or by the privileged parent. */
+static void start_transaction(struct session *s, const struct account *a, const char *mechanism, struct reply *r)
+{
+	if (!auth_switch_user(a)) {
+		reply_err(r, "SYS/PERM", "Cannot change to the user");
+		r->close = true;
+		return;
+	}
+	/* The parent of a separated session never saw USER. */
+	str_copy(s->user, sizeof s->user, a->name);
+	enter_transaction(s, a, mechanism, r);
+}
+
+/* Separated child: asks the parent to decide the login, once every earlier reply is out (the parent may reply next); false when it could not. */
+static bool ask_parent(struct session *s, const char *password, const char *mechanism, enum login_result *result)
+{
+	return output_flush(&s->out) && privsep_ask(s->parent_fd, mechanism, s->user, password, result);
+}
+
+/* Separated child, after the parent accepted the login: hands it the client and the input not yet used; from then on the parent replies (or nobody, if that failed: logged). */
+static void hand_over(struct session *s, struct reply *r)
+{
+	const char *unused;
+	size_t len = line_pending(&s->in, &unused);
+
+	privsep_hand_over(s->parent_fd, s->in.fd, s->out.fd, unused, len);
+	r->silent = true;
+}
+
+/* Verifies s->user and a password, for USER/PASS and AUTH alike, here or (separated) in the parent; on success the session enters TRANSACTION, or the separated child hands it over. */
 static void try_login(struct session *s, const char *password, const char *mechanism, struct reply *r)
 {
 	struct account a = { .uid = 0 };
-	enum lookup_result found = LOOKUP_UNKNOWN;
+	enum login_result result;
 
-	if (s->user[0] != '\0')
-		found = auth_lookup(s->cfg->passwd_file, s->user, &a);
-	if (found == LOOKUP_FAILED) {
-		reply_err(r, "SYS/TEMP", "Authentication is temporarily unavailable");
+	if (s->parent_fd < 0) {
+		result = auth_login(&s->guard, s->user, password, mechanism, &a);
+	} else if (!ask_parent(s, password, mechanism, &result)) {
+		/* The parent is gone (killed, and this process with it any
+		 * moment) or the client is: end without a word. */
+		r->silent = true;
 		return;
 	}
-	if (!auth_password_ok(found == LOOKUP_FOUND ? &a : NULL, password)) {
-		login_failed(s, found == LOOKUP_FOUND, mechanism, r);
-	} else {
-		switch (auth_switch_user(&a)) {
-		case SWITCH_OK:
-			enter_transaction(s, &a, mechanism, r);
-			break;
-		case SWITCH_REFUSED:
-			log_msg(LOG_ERR, "user %s: uid %u may not be served by this process", a.name, (unsigned)a.uid);
-			reply_err(r, "SYS/PERM", "This account cannot log in here");
-			break;
-		case SWITCH_FAILED:
-			reply_err(r, "SYS/PERM", "Cannot change to the user");
-			r->close = true;
-			break;
-		}
+	switch (result) {
+	case LOGIN_OK:
+		if (s->parent_fd < 0)
+			start_transaction(s, &a, mechanism, r);
+		else
+			hand_over(s, r);
+		break;
+	case LOGIN_FAILED:
+		reply_err(r, "AUTH", "Authentication failed");
+		break;
+	case LOGIN_FAILED_LAST:
+		reply_err(r, "AUTH", "Authentication failed; too many failures, closing connection");
+		r->close = true;
+		break;
+	case LOGIN_UNAVAILABLE:
+		reply_err(r, "SYS/TEMP", "Authentication is temporarily unavailable");
+		break;
+	case LOGIN_REFUSED:
+		reply_err(r, "SYS/PERM", "This account cannot log in here");
+		break;
 	}
-	if (found == LOOKUP_FOUND)
-		account_clear(&a);
+	account_clear(&a);
 }
 
 static void cmd_pass(struct session *s, const struct request *q, struct reply *r)
@@ -915,6 +937,10 @@ static void dispatch(struct session *s, struct line *line, struct reply *r)
 /* Writes a reply and its body; counts bad commands and ends the session when it must. */
 static void send_reply(struct session *s, struct reply *r)
 {
+	if (r->silent) {
+		s->state = STATE_END;
+		return;
+	}
 	if (r->bad && ++s->bad_commands >= BAD_COMMANDS_MAX) {
 		reply_err(r, NULL, "Too many bad commands, closing connection");
 		r->body = NULL;
@@ -994,35 +1020,102 @@ static void session_loop(struct session *s)
 	output_flush(&s->out);
 }
 
+/* Prepares a session on in_fd and out_fd: the client's address, the plaintext policy, the login guard, the buffers and the signals. */
+static void session_init(struct session *s, const struct config *cfg, int in_fd, int out_fd)
+{
+	memset(s, 0, sizeof *s);
+	s->cfg = cfg;
+	s->state = STATE_AUTHORIZATION;
+	s->message_fd = -1;
+	maildir_init(&s->md);
+	s->parent_fd = -1;
+	auth_client_address(in_fd, s->client, sizeof s->client);
+	s->plaintext_ok = cfg->plaintext_auth == PLAINTEXT_YES ||
+			  (cfg->plaintext_auth == PLAINTEXT_SECURE && (cfg->tls || auth_address_is_local(s->client)));
+	s->guard.passwd_file = cfg->passwd_file;
+	s->guard.client = s->client;
+	s->guard.max_failures = cfg->max_auth_failures;
+	s->guard.fail_delay = cfg->auth_fail_delay;
+	line_reader_init(&s->in, in_fd, cfg->max_command_length);
+	output_init(&s->out, out_fd);
+	io_signals_init();
+}
+
+/* Greets the client and serves commands until the session ends (a separated child: until the hand-over). */
+static void session_greet_and_serve(struct session *s)
+{
+	io_timer_start(s->cfg->timeout_unauth);
+	output_response(&s->out, true, NULL, "POP3 server ready");
+	session_loop(s);
+}
+
+/* Finishes the mailbox of a session that ended without QUIT, logs how the client left, and wipes the input; returns the exit status. */
+static int session_finish(struct session *s)
+{
+	if (s->logged_in && !s->mailbox_done) {
+		/* Client gone, autologout, too many bad commands: no UPDATE,
+		 * but what was retrieved is seen. */
+		log_msg(LOG_INFO, "user=%s session ended without QUIT: nothing removed", s->user);
+		finish_mailbox(s);
+	}
+	if (s->out.state != OUTPUT_OK)
+		log_msg(LOG_INFO, "client %s", s->out.state == OUTPUT_TIMED_OUT ? "stopped reading: autologout" : "went away");
+	maildir_close(&s->md);
+	explicit_bzero(&s->in, sizeof s->in);
+	return 0;
+}
+
 int session_run(const struct config *cfg, int in_fd, int out_fd)
 {
 	static struct session s;
 
-	memset(&s, 0, sizeof s);
-	s.cfg = cfg;
-	s.state = STATE_AUTHORIZATION;
-	s.message_fd = -1;
-	maildir_init(&s.md);
-	auth_client_address(in_fd, s.client, sizeof s.client);
-	s.plaintext_ok = cfg->plaintext_auth == PLAINTEXT_YES ||
-			 (cfg->plaintext_auth == PLAINTEXT_SECURE && (cfg->tls || auth_address_is_local(s.client)));
-	line_reader_init(&s.in, in_fd, cfg->max_command_length);
-	output_init(&s.out, out_fd);
-	io_signals_init();
-	io_timer_start(cfg->timeout_unauth);
-	output_response(&s.out, true, NULL, "POP3 server ready");
-	session_loop(&s);
-	if (s.logged_in && !s.mailbox_done) {
-		/* Client gone, autologout, too many bad commands: no UPDATE,
-		 * but what was retrieved is seen. */
-		log_msg(LOG_INFO, "user=%s session ended without QUIT: nothing removed", s.user);
-		finish_mailbox(&s);
+	session_init(&s, cfg, in_fd, out_fd);
+	session_greet_and_serve(&s);
+	return session_finish(&s);
+}
+
+/* The parent of a separated session after the hand-over: takes the client and its unused input, changes to the user and serves TRANSACTION. */
+static int serve_handed_over(struct session *s, struct privsep_parent *p)
+{
+	struct reply r = { 0 };
+
+	line_reader_init(&s->in, p->client_in, s->cfg->max_command_length);
+	line_feed(&s->in, p->input, p->input_len);
+	explicit_bzero(p->input, sizeof p->input);
+	output_init(&s->out, p->client_out);
+	start_transaction(s, &p->account, p->mechanism, &r);
+	account_clear(&p->account);
+	send_reply(s, &r);
+	session_loop(s);
+	return session_finish(s);
+}
+
+/* Serves a session started as root in two processes (privsep.h): a jailed child talks to the client until login while this process decides the logins, then becomes the user and serves TRANSACTION. */
+static int session_run_separated(const struct config *cfg, struct privsep_jail *jail)
+{
+	static struct session s;
+	static struct privsep_parent p;
+	int fd, status;
+	pid_t child;
+
+	session_init(&s, cfg, STDIN_FILENO, STDOUT_FILENO);
+	switch (privsep_fork(jail, cfg->log == LOG_TARGET_STDERR, &fd, &child)) {
+	case PRIVSEP_FAILED:
+		return 1;
+	case PRIVSEP_CHILD:
+		/* _exit: exit handlers inherited from the parent are not the
+		 * child's to run (a leak checker's would look for /proc, which
+		 * the jail lacks). */
+		s.parent_fd = fd;
+		session_greet_and_serve(&s);
+		_exit(session_finish(&s));
+	case PRIVSEP_PARENT:
+		break;
 	}
-	if (s.out.state != OUTPUT_OK)
-		log_msg(LOG_INFO, "client %s", s.out.state == OUTPUT_TIMED_OUT ? "stopped reading: autologout" : "went away");
-	maildir_close(&s.md);
-	explicit_bzero(&s.in, sizeof s.in);
-	return 0;
+	privsep_parent_init(&p, fd, &s.guard, s.plaintext_ok);
+	if (!privsep_parent_serve(&p, child, &status))
+		return status;
+	return serve_handed_over(&s, &p);
 }
 
 /* ---------------------------------------------------------------------
@@ -1103,6 +1196,8 @@ static int configure(int argc, char **argv, struct config *cfg)
 
 int main(int argc, char **argv)
 {
+	struct privsep_jail jail;
+	char err[RESPONSE_MAX];
 	struct config cfg;
 	int status;
 
@@ -1110,5 +1205,10 @@ int main(int argc, char **argv)
 	status = configure(argc, argv, &cfg);
 	if (status >= 0)
 		return status;
-	return session_run(&cfg, STDIN_FILENO, STDOUT_FILENO);
+	/* Not root: no privilege to separate from, one process as ever. */
+	if (geteuid() != 0)
+		return session_run(&cfg, STDIN_FILENO, STDOUT_FILENO);
+	if (!privsep_jail_open(cfg.privsep_user, cfg.privsep_dir, &jail, err, sizeof err))
+		return startup_error(&cfg, err);
+	return session_run_separated(&cfg, &jail);
 }

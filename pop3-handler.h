@@ -28,6 +28,8 @@ struct config {
 	unsigned expire_days;		/* retention in days, or EXPIRE_NEVER */
 	unsigned expire_days_unread;	/* yes/no: expire unread messages by age too */
 	unsigned confine;		/* yes/no: Landlock and seccomp after login */
+	char privsep_user[PATH_MAX];	/* started as root: the user before login */
+	char privsep_dir[PATH_MAX];	/* started as root: the empty directory before login */
 };
 
 #define EXPIRE_NEVER UINT_MAX

@@ -193,8 +193,11 @@ expect_syslog() {
 	two_new_one_cur
 	mkdir -m 755 "$T/dev"
 	start_syslog "$T/syslog1"
-	# the session sees $T/dev as /dev, in a mount namespace of its own
-	WRAPPER=(unshare --mount sh -c 'mount --bind "$0" /dev && exec "$@"' "$T/dev")
+	# the session sees $T/dev as /dev, in a mount namespace of its own,
+	# with the real /dev/null (started as root, the handler's privileged
+	# parent puts it on its standard input and output)
+	touch "$T/dev/null"
+	WRAPPER=(unshare --mount sh -c 'mount --bind /dev/null "$0/null" && mount --bind "$0" /dev && exec "$@"' "$T/dev")
 	live_start -o log=syslog
 	live_send "USER alice" "PASS secret"
 	live_expect "+OK POP3 server ready" "+OK Send your password" "+OK Logged in, 3 messages (59 octets)"

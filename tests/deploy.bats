@@ -76,6 +76,21 @@ source_of() {
 	[ "$output" = "$("$SRC/pop3-handler" -V)" ]
 }
 
+@test "make install makes var/empty, the default privsep_dir (mode 755, empty), and leaves an existing one alone" {
+	make_install install
+	[ -d "$T/inst/var/empty" ] && [ ! -L "$T/inst/var/empty" ]
+	[ "$(stat -c %a "$T/inst/var/empty")" = 755 ]
+	[ -z "$(ls -A "$T/inst/var/empty")" ]
+	if [ "$(id -u)" -eq 0 ]; then
+		[ "$(stat -c %u "$T/inst/var/empty")" = 0 ]
+	fi
+	chmod 711 "$T/inst/var/empty"
+	make_install install
+	[ "$(stat -c %a "$T/inst/var/empty")" = 711 ]
+	make_install uninstall
+	[ -d "$T/inst/var/empty" ]
+}
+
 @test "man renders both installed pages without warnings" {
 	command -v man >/dev/null 2>&1 || skip "man is not installed"
 	make_install install

@@ -10,7 +10,16 @@
 HANDLER="${POP3_HANDLER:-$BATS_TEST_DIRNAME/../pop3-handler}"
 WRAPPER=(${POP3_HANDLER_WRAPPER:-})
 
+# Started as root the handler needs its privsep_dir, /var/empty by default
+# (root's, mode 755, empty): made here when missing, as make install does.
+ensure_privsep_dir() {
+	if [ "$(id -u)" -eq 0 ] && [ ! -e /var/empty ]; then
+		install -d -m 755 -o root -g root /var/empty
+	fi
+}
+
 setup_world() {
+	ensure_privsep_dir
 	T=$(mktemp -d /tmp/pop3-test.XXXXXX)
 	chmod 755 "$T"
 	mkdir -p "$T/home"

@@ -187,6 +187,13 @@ trace_session() {
 	grep -q "openat(.*\"$LIST_FILE\"" "$T/trace" || { echo "no trace:"; cat "$T/trace"; return 1; }
 }
 
+# maildir_reads: the directory reads in $T/trace from the opening of the
+# Maildir on (started as root, the handler reads its empty privsep_dir
+# before that, to check it).
+maildir_reads() {
+	awk -v md="\"$(MD)\"" 'index($0, "openat(") && index($0, md) { open = 1 } open && /getdents64/' "$T/trace" | grep .
+}
+
 # hold_lock: another process takes an fcntl lock on the list's lock file
 # and keeps it (30 s) until kill_holder; its pid is HOLDER_PID.
 hold_lock() {
@@ -248,10 +255,10 @@ kill_holder() {
 		"1 26" "2 21" "3 24" "." "+OK Unique-id listing follows" \
 		"1 $(list_uid_of "$B1")" "2 $(list_uid_of "$B2")" "3 $(list_uid_of "$B3")" "." \
 		"+OK Bye, 0 messages deleted"
-	grep -q getdents64 "$T/trace"
+	maildir_reads >/dev/null
 	expect_stamps_current
 	trace_session -- "${LOGIN[@]}" "STAT" "LIST" "UIDL" "QUIT"
-	refute grep getdents64 "$T/trace"
+	refute maildir_reads
 	# nor did it open a message file
 	refute grep -E "$B1|$B2|$B3" "$T/trace"
 	[ "$output" = "$second" ]
@@ -411,7 +418,7 @@ kill_holder() {
 	# the list is taken as current: no directory read
 	trace_session -- "${LOGIN[@]}" "STAT" "QUIT"
 	expect_lines 2 "+OK Logged in, 3 messages (71 octets)" "+OK 3 71" "+OK Bye, 0 messages deleted"
-	refute grep getdents64 "$T/trace"
+	refute maildir_reads
 	session -- "${LOGIN[@]}" "UIDL 2" "RETR 2" "QUIT"
 	expect_lines 2 "+OK Logged in, 3 messages (71 octets)" "+OK 2 ${OLD[1]}" \
 		"+OK 21 octets" "Subject: two" "" "two" "." "+OK Bye, 0 messages deleted"

@@ -1,0 +1,741 @@
+/*
+ * test-privsep.c - the privileged parent of privilege separation, driven
+ * directly over a real SOCK_SEQPACKET socket pair.  The test plays the
+ * child: it forges messages on its end, lets the parent take one step, and
+ * reads what came back.  Well-formed requests must be decided and answered
+ * (failures counted and delayed in the parent); malformed, oversized,
+ * surplus, repeated and out-of-order messages must be refused without an
+ * answer and without a password check.  Round trips fork a process that
+ * runs the real child side (privsep_ask, privsep_hand_over), and
+ * privsep_parent_serve is shown to kill a refused child.
+ *
+ * The user database holds alice (password "secret") with a uid this
+ * process may serve, and root0 (uid 0), whose right password is always
+ * refused.  Cheap sha256crypt hashes keep the many checks fast.
+ */
+#include "privsep.h"
+
+#include <crypt.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "unit.h"
+
+static char world[64];
+static char passwd_path[128];
+static int log_fd;		/* standard error, where log_msg writes */
+
+/* ---- the world: a user database, and the log in a file ---- */
+
+static void make_world(void)
+{
+	struct crypt_data cd;
+	unsigned id = geteuid() == 0 ? 4242 : (unsigned)getuid();
+	char line[512];
+	const char *hash;
+	FILE *f;
+
+	snprintf(world, sizeof world, "/tmp/pop3-unit-privsep.XXXXXX");
+	if (mkdtemp(world) == NULL)
+		unit_bail("mkdtemp: %s", strerror(errno));
+	memset(&cd, 0, sizeof cd);
+	hash = crypt_r("secret", "$5$rounds=1000$unitsalt$", &cd);
+	if (hash == NULL || hash[0] == '*')
+		unit_bail("crypt_r failed");
+	snprintf(line, sizeof line, "alice:%s:%u:%u::%s:/bin/sh\nroot0:%s:0:0::%s:/bin/sh\n", hash, id, id,
+		 world, hash, world);
+	snprintf(passwd_path, sizeof passwd_path, "%s/passwd", world);
+	f = fopen(passwd_path, "w");
+	if (f == NULL || fputs(line, f) == EOF || fclose(f) != 0 || chmod(passwd_path, 0600) != 0)
+		unit_bail("writing %s: %s", passwd_path, strerror(errno));
+	snprintf(line, sizeof line, "%s/log", world);
+	log_fd = open(line, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (log_fd < 0 || dup2(log_fd, STDERR_FILENO) < 0)
+		unit_bail("log file: %s", strerror(errno));
+	log_to_stderr();
+}
+
+static void remove_world(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof path, "%s/log", world);
+	unlink(path);
+	unlink(passwd_path);
+	rmdir(world);
+}
+
+/* Empties the log file. */
+static void log_clear(void)
+{
+	if (ftruncate(log_fd, 0) != 0 || lseek(log_fd, 0, SEEK_SET) != 0)
+		unit_bail("ftruncate: %s", strerror(errno));
+}
+
+/* Tells whether the log holds text. */
+static bool log_has(const char *text)
+{
+	static char buf[16384];
+	ssize_t n = pread(log_fd, buf, sizeof buf - 1, 0);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return strstr(buf, text) != NULL;
+}
+
+/* Counts this process's open descriptors (a refused message must leave none behind). */
+static unsigned open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned n = 0;
+
+	if (d == NULL)
+		unit_bail("/proc/self/fd: %s", strerror(errno));
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* ---- a channel: the test's (child) end and the parent's side ---- */
+
+struct channel {
+	int child;			/* the test writes here as the child would */
+	struct login_guard guard;
+	struct privsep_parent p;
+};
+
+static void channel_open(struct channel *c, unsigned max_failures, unsigned fail_delay, bool plaintext_ok)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		unit_bail("socketpair: %s", strerror(errno));
+	memset(&c->guard, 0, sizeof c->guard);
+	c->guard.passwd_file = passwd_path;
+	c->guard.client = "unit";
+	c->guard.max_failures = max_failures;
+	c->guard.fail_delay = fail_delay;
+	c->child = sv[1];
+	privsep_parent_init(&c->p, sv[0], &c->guard, plaintext_ok);
+	log_clear();
+}
+
+static void channel_close(struct channel *c)
+{
+	if (c->child >= 0)
+		close(c->child);
+	if (c->p.fd >= 0)
+		close(c->p.fd);
+	if (c->p.client_in >= 0)
+		close(c->p.client_in);
+	if (c->p.client_out >= 0)
+		close(c->p.client_out);
+}
+
+/* Sends len octets of data with nfds descriptors attached. */
+static void send_message(int fd, const void *data, size_t len, const int *fds, size_t nfds)
+{
+	union {
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { (void *)(uintptr_t)data, len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (nfds > 0) {
+		struct cmsghdr *c;
+
+		memset(&control, 0, sizeof control);
+		msg.msg_control = control.buf;
+		msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	if (sendmsg(fd, &msg, 0) != (ssize_t)len)
+		unit_bail("sendmsg: %s", strerror(errno));
+}
+
+/* A well-formed login request. */
+static struct privsep_login login(uint32_t mechanism, const char *user, const char *secret)
+{
+	struct privsep_login rq;
+
+	memset(&rq, 0, sizeof rq);
+	rq.kind = PRIVSEP_LOGIN;
+	rq.mechanism = mechanism;
+	rq.user_len = (uint32_t)strlen(user);
+	rq.secret_len = (uint32_t)strlen(secret);
+	memcpy(rq.user, user, rq.user_len);
+	memcpy(rq.secret, secret, rq.secret_len);
+	return rq;
+}
+
+static void send_login(struct channel *c, uint32_t mechanism, const char *user, const char *secret)
+{
+	struct privsep_login rq = login(mechanism, user, secret);
+
+	send_message(c->child, &rq, sizeof rq, NULL, 0);
+}
+
+/* A hand-over carrying input. */
+static struct privsep_hand_over hand_over(const char *input)
+{
+	struct privsep_hand_over h;
+
+	memset(&h, 0, sizeof h);
+	h.kind = PRIVSEP_HAND_OVER;
+	h.input_len = (uint32_t)strlen(input);
+	memcpy(h.input, input, h.input_len);
+	return h;
+}
+
+/* The answer waiting on the child's end as text ("OK", "FAILED", ...), "none", or "malformed". */
+static const char *answer(const struct channel *c)
+{
+	static const char *const names[] = { "OK", "FAILED", "FAILED_LAST", "UNAVAILABLE", "REFUSED" };
+	struct privsep_answer a;
+	ssize_t n = recv(c->child, &a, sizeof a, MSG_DONTWAIT | MSG_TRUNC);
+
+	if (n < 0 && errno == EAGAIN)
+		return "none";
+	if (n != (ssize_t)sizeof a || a.kind != PRIVSEP_ANSWER || a.result > LOGIN_REFUSED)
+		return "malformed";
+	return names[a.result];
+}
+
+static const char *step_name(enum privsep_step s)
+{
+	static const char *const names[] = { "ANSWERED", "HANDED_OVER", "ENDED", "REFUSED" };
+
+	return names[s];
+}
+
+/* Checks one step of the parent and the answer the child then sees. */
+static void expect_step(struct channel *c, enum privsep_step want_step, const char *want_answer, const char *what)
+{
+	enum privsep_step got = privsep_parent_step(&c->p);
+
+	unit_expect_str(step_name(got), step_name(want_step), "%s: the parent's step", what);
+	unit_expect_str(answer(c), want_answer, "%s: the answer", what);
+}
+
+/* Sends a well-formed login request and checks that the parent answers it with want_answer. */
+static void expect_answer(struct channel *c, uint32_t mechanism, const char *user, const char *secret,
+			  const char *want_answer, const char *what)
+{
+	send_login(c, mechanism, user, secret);
+	expect_step(c, STEP_ANSWERED, want_answer, what);
+}
+
+/* Checks that the parent refused a message: no answer, no password checked, the reason logged. */
+static void expect_refused(struct channel *c, const char *logged, const char *what)
+{
+	expect_step(c, STEP_REFUSED, "none", what);
+	unit_expect_uint(c->guard.failures, 0, "%s: no password was checked", what);
+	if (!unit_ok(log_has(logged), "%s: logged \"%s\"", what, logged)) {
+		char buf[1024];
+		ssize_t n = pread(log_fd, buf, sizeof buf - 1, 0);
+
+		buf[n > 0 ? n : 0] = '\0';
+		unit_diag("log: %s", buf);
+	}
+}
+
+/* Brings a fresh channel to the point after an accepted login. */
+static void logged_in(struct channel *c)
+{
+	channel_open(c, 3, 0, true);
+	expect_answer(c, PRIVSEP_USER, "alice", "secret", "OK", "the right password");
+}
+
+/* ---- malformed login requests, one per row ---- */
+
+enum spoil {
+	OVERSIZED, LONG, SHORT, TWO_OCTETS, EMPTY, UNKNOWN_KIND, ANSWER_KIND, UNKNOWN_MECHANISM,
+	USER_LEN_LONGER, USER_LEN_SHORTER, USER_LEN_HUGE, USER_UNTERMINATED, USER_SLASH, USER_SPACE,
+	USER_CONTROL, USER_LEADING_DOT, SECRET_LEN_LONGER, SECRET_LEN_HUGE, SECRET_UNTERMINATED,
+	PASS_CR, PASS_LF, PASS_EMPTY,
+};
+
+struct bad_request {
+	const char *what;
+	enum spoil spoil;
+	const char *logged;
+};
+
+static const struct bad_request bad_requests[] = {
+	{ "one octet more than the largest message", OVERSIZED, "an oversized message" },
+	{ "one octet more than a request", LONG, "a login request of the wrong size or with descriptors" },
+	{ "one octet less than a request", SHORT, "a login request of the wrong size or with descriptors" },
+	{ "two octets", TWO_OCTETS, "a message too short to have a kind" },
+	{ "an empty message from a live child", EMPTY, "an empty message" },
+	{ "an unknown kind", UNKNOWN_KIND, "a message of unknown kind" },
+	{ "the parent's own answer kind", ANSWER_KIND, "a message of unknown kind" },
+	{ "mechanism 2", UNKNOWN_MECHANISM, "an unknown mechanism" },
+	{ "user_len longer than the name", USER_LEN_LONGER, "a user name of the wrong length" },
+	{ "user_len shorter than the name", USER_LEN_SHORTER, "a user name of the wrong length" },
+	{ "user_len 2^32-1", USER_LEN_HUGE, "a user name of the wrong length" },
+	{ "a user name without NUL", USER_UNTERMINATED, "a user name of the wrong length" },
+	{ "a user name with '/'", USER_SLASH, "a user name with forbidden characters" },
+	{ "a user name with a space", USER_SPACE, "a user name with forbidden characters" },
+	{ "a user name with a control octet", USER_CONTROL, "a user name with forbidden characters" },
+	{ "a user name starting with '.'", USER_LEADING_DOT, "a user name with forbidden characters" },
+	{ "secret_len longer than the secret", SECRET_LEN_LONGER, "a secret of the wrong length" },
+	{ "secret_len 2^32-1", SECRET_LEN_HUGE, "a secret of the wrong length" },
+	{ "a secret without NUL", SECRET_UNTERMINATED, "a secret of the wrong length" },
+	{ "a USER/PASS password with CR", PASS_CR, "a password no command line can carry" },
+	{ "a USER/PASS password with LF", PASS_LF, "a password no command line can carry" },
+	{ "an empty USER/PASS password", PASS_EMPTY, "a password no command line can carry" },
+};
+
+/* Sends the spoiled request of a row. */
+static void send_spoiled(struct channel *c, enum spoil spoil)
+{
+	/* One octet more than the largest message (a hand-over). */
+	static char raw[sizeof(struct privsep_hand_over) + 1];
+	struct privsep_login rq = login(PRIVSEP_USER, "alice", "secret");
+	size_t len = sizeof rq;
+
+	switch (spoil) {
+	case OVERSIZED: len = sizeof raw; break;
+	case LONG: len = sizeof rq + 1; break;
+	case SHORT: len = sizeof rq - 1; break;
+	case TWO_OCTETS: len = 2; break;
+	case EMPTY: len = 0; break;
+	case UNKNOWN_KIND: rq.kind = 0x12345678; break;
+	case ANSWER_KIND: rq.kind = PRIVSEP_ANSWER; break;
+	case UNKNOWN_MECHANISM: rq.mechanism = PRIVSEP_MECHANISM_COUNT; break;
+	case USER_LEN_LONGER: rq.user_len = 6; break;
+	case USER_LEN_SHORTER: rq.user_len = 4; break;
+	case USER_LEN_HUGE: rq.user_len = UINT32_MAX; break;
+	case USER_UNTERMINATED:
+		memset(rq.user, 'a', sizeof rq.user);
+		rq.user_len = sizeof rq.user;
+		break;
+	case USER_SLASH: rq = login(PRIVSEP_USER, "al/ce", "secret"); break;
+	case USER_SPACE: rq = login(PRIVSEP_USER, "al ce", "secret"); break;
+	case USER_CONTROL: rq = login(PRIVSEP_USER, "al\x01" "ce", "secret"); break;
+	case USER_LEADING_DOT: rq = login(PRIVSEP_USER, ".alice", "secret"); break;
+	case SECRET_LEN_LONGER: rq.secret_len = 7; break;
+	case SECRET_LEN_HUGE: rq.secret_len = UINT32_MAX; break;
+	case SECRET_UNTERMINATED:
+		memset(rq.secret, 's', sizeof rq.secret);
+		rq.secret_len = sizeof rq.secret;
+		break;
+	case PASS_CR: rq = login(PRIVSEP_USER, "alice", "sec\rret"); break;
+	case PASS_LF: rq = login(PRIVSEP_USER, "alice", "sec\nret"); break;
+	case PASS_EMPTY: rq = login(PRIVSEP_USER, "alice", ""); break;
+	}
+	memset(raw, 0, sizeof raw);
+	memcpy(raw, &rq, sizeof rq);
+	send_message(c->child, raw, len, NULL, 0);
+}
+
+static void test_bad_requests(void)
+{
+	for (size_t i = 0; i < sizeof bad_requests / sizeof *bad_requests; i++) {
+		const struct bad_request *b = &bad_requests[i];
+		struct channel c;
+
+		channel_open(&c, 3, 0, true);
+		send_spoiled(&c, b->spoil);
+		expect_refused(&c, b->logged, b->what);
+		channel_close(&c);
+	}
+}
+
+/* ---- well-formed requests are decided and answered ---- */
+
+struct good_request {
+	const char *what;
+	uint32_t mechanism;
+	const char *user, *secret;
+	const char *answer;
+	unsigned failures;		/* counted by the parent afterwards */
+};
+
+static const struct good_request good_requests[] = {
+	{ "USER/PASS, right password", PRIVSEP_USER, "alice", "secret", "OK", 0 },
+	{ "AUTH PLAIN, right password", PRIVSEP_PLAIN, "alice", "secret", "OK", 0 },
+	{ "USER/PASS, wrong password", PRIVSEP_USER, "alice", "Secret", "FAILED", 1 },
+	{ "unknown user", PRIVSEP_USER, "bob", "secret", "FAILED", 1 },
+	{ "a name the child did not accept (empty)", PRIVSEP_USER, "", "secret", "FAILED", 1 },
+	{ "AUTH PLAIN, empty password", PRIVSEP_PLAIN, "alice", "", "FAILED", 1 },
+	{ "AUTH PLAIN, a password with CR LF", PRIVSEP_PLAIN, "alice", "sec\r\nret", "FAILED", 1 },
+	{ "uid 0, right password", PRIVSEP_USER, "root0", "secret", "REFUSED", 0 },
+};
+
+static void test_good_requests(void)
+{
+	for (size_t i = 0; i < sizeof good_requests / sizeof *good_requests; i++) {
+		const struct good_request *g = &good_requests[i];
+		struct channel c;
+
+		channel_open(&c, 3, 0, true);
+		expect_answer(&c, g->mechanism, g->user, g->secret, g->answer, g->what);
+		unit_expect_uint(c.guard.failures, g->failures, "%s: failures counted by the parent", g->what);
+		channel_close(&c);
+	}
+}
+
+static void test_failure_log(void)
+{
+	struct channel c;
+
+	channel_open(&c, 3, 0, true);
+	expect_answer(&c, PRIVSEP_PLAIN, "alice", "wrong", "FAILED", "failure log");
+	unit_ok(log_has("failed login user=alice mechanism=PLAIN client=unit"),
+		"the parent logs a failure with user, mechanism and client");
+	expect_answer(&c, PRIVSEP_USER, "bob", "wrong", "FAILED", "failure log, unknown user");
+	unit_ok(log_has("failed login: unknown user, mechanism=USER client=unit"),
+		"the parent logs an unknown user's failure without the name");
+	unit_ok(!log_has("wrong"), "no password in the log");
+	channel_close(&c);
+}
+
+static void test_failures_close(void)
+{
+	struct channel c;
+
+	channel_open(&c, 3, 0, true);
+	expect_answer(&c, PRIVSEP_USER, "alice", "wrong1", "FAILED", "first failure");
+	expect_answer(&c, PRIVSEP_USER, "bob", "wrong2", "FAILED", "second failure");
+	expect_answer(&c, PRIVSEP_PLAIN, "alice", "wrong3", "FAILED_LAST", "the third failure of three");
+	unit_expect_uint(c.guard.failures, 3, "the parent counted three failures");
+	send_login(&c, PRIVSEP_USER, "alice", "secret");
+	expect_step(&c, STEP_REFUSED, "none", "a request after the last failure");
+	unit_ok(log_has("a login request out of order"), "a request after the last failure: logged");
+	unit_expect_uint(c.guard.failures, 3, "a request after the last failure: no password checked");
+	channel_close(&c);
+}
+
+static void test_failure_delay(void)
+{
+	struct timespec t0, t1;
+	struct channel c;
+	double took;
+
+	channel_open(&c, 3, 1, true);
+	send_login(&c, PRIVSEP_USER, "alice", "wrong");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	expect_step(&c, STEP_ANSWERED, "FAILED", "auth_fail_delay=1");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	unit_ok(took >= 1.0, "the parent sleeps the failure delay before it answers (%.2f s)", took);
+	channel_close(&c);
+}
+
+static void test_one_in_flight(void)
+{
+	struct channel c;
+
+	channel_open(&c, 3, 0, true);
+	send_login(&c, PRIVSEP_USER, "alice", "wrong");
+	send_login(&c, PRIVSEP_USER, "alice", "secret");
+	expect_step(&c, STEP_REFUSED, "none", "a second request sent before the first was answered");
+	unit_ok(log_has("a request before the answer to the previous one"), "a request in flight: logged");
+	channel_close(&c);
+
+	/* recv() gives 0 for an empty message as at the end: it must not pass for the end. */
+	channel_open(&c, 3, 0, true);
+	send_login(&c, PRIVSEP_USER, "alice", "wrong");
+	send_message(c.child, "", 0, NULL, 0);
+	expect_step(&c, STEP_REFUSED, "none", "an empty message sent before the answer");
+	channel_close(&c);
+}
+
+static void test_too_many_requests(void)
+{
+	unsigned allowed = 3 + PRIVSEP_EXTRA_REQUESTS;
+	unsigned answered = 0;
+	struct channel c;
+
+	/* Refusals are no failures: only the bound ends this. */
+	channel_open(&c, 3, 0, true);
+	for (unsigned i = 0; i < allowed; i++) {
+		send_login(&c, PRIVSEP_USER, "root0", "secret");
+		answered += privsep_parent_step(&c.p) == STEP_ANSWERED && strcmp(answer(&c), "REFUSED") == 0;
+	}
+	unit_expect_uint(answered, allowed, "max_auth_failures + PRIVSEP_EXTRA_REQUESTS requests are answered");
+	log_clear();
+	send_login(&c, PRIVSEP_USER, "alice", "secret");
+	expect_refused(&c, "too many login requests", "one request more");
+	channel_close(&c);
+}
+
+static void test_plaintext_policy(void)
+{
+	struct channel c;
+
+	channel_open(&c, 3, 0, false);
+	send_login(&c, PRIVSEP_PLAIN, "alice", "secret");
+	expect_refused(&c, "a plaintext login the policy forbids", "AUTH PLAIN where plaintext is not allowed");
+	channel_close(&c);
+}
+
+static void test_descriptors_with_login(void)
+{
+	struct privsep_login rq = login(PRIVSEP_USER, "alice", "secret");
+	int fds[2] = { STDIN_FILENO, STDOUT_FILENO };
+	unsigned before = open_fds();
+	struct channel c;
+
+	channel_open(&c, 3, 0, true);
+	send_message(c.child, &rq, sizeof rq, fds, 2);
+	expect_refused(&c, "a login request of the wrong size or with descriptors", "a login request with descriptors");
+	channel_close(&c);
+	unit_expect_uint(open_fds(), before, "a login request with descriptors: none of them kept");
+}
+
+/* ---- the hand-over ---- */
+
+static void test_hand_over_out_of_order(void)
+{
+	struct privsep_hand_over h = hand_over("STAT\r\n");
+	int fds[2] = { STDIN_FILENO, STDOUT_FILENO };
+	unsigned before = open_fds();
+	struct channel c;
+
+	channel_open(&c, 3, 0, true);
+	send_message(c.child, &h, sizeof h, fds, 2);
+	expect_refused(&c, "a hand-over without an accepted login", "a hand-over before any login");
+	channel_close(&c);
+
+	channel_open(&c, 3, 0, true);
+	expect_answer(&c, PRIVSEP_USER, "alice", "wrong", "FAILED", "a failed login");
+	send_message(c.child, &h, sizeof h, fds, 2);
+	expect_step(&c, STEP_REFUSED, "none", "a hand-over after a failed login");
+	channel_close(&c);
+	unit_expect_uint(open_fds(), before, "refused hand-overs: their descriptors are not kept");
+
+	logged_in(&c);
+	send_login(&c, PRIVSEP_USER, "alice", "secret");
+	expect_step(&c, STEP_REFUSED, "none", "a login request where the hand-over is due");
+	unit_ok(log_has("a login request out of order"), "a login request where the hand-over is due: logged");
+	channel_close(&c);
+}
+
+struct bad_hand_over {
+	const char *what;
+	size_t nfds;
+	uint32_t input_len;
+	size_t len_delta;		/* octets sent short of a hand-over */
+	const char *logged;
+};
+
+static const struct bad_hand_over bad_hand_overs[] = {
+	{ "no descriptors", 0, 6, 0, "a malformed hand-over" },
+	{ "one descriptor", 1, 6, 0, "a malformed hand-over" },
+	{ "three descriptors", 3, 6, 0, "an oversized message" },
+	{ "input_len beyond the buffer", 2, INPUT_BUFFER_SIZE + 1, 0, "a malformed hand-over" },
+	{ "input_len 2^32-1", 2, UINT32_MAX, 0, "a malformed hand-over" },
+	{ "one octet short", 2, 6, 1, "a malformed hand-over" },
+};
+
+static void test_bad_hand_overs(void)
+{
+	int fds[3] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
+
+	for (size_t i = 0; i < sizeof bad_hand_overs / sizeof *bad_hand_overs; i++) {
+		const struct bad_hand_over *b = &bad_hand_overs[i];
+		struct privsep_hand_over h = hand_over("STAT\r\n");
+		unsigned before = open_fds();
+		struct channel c;
+
+		logged_in(&c);
+		h.input_len = b->input_len;
+		send_message(c.child, &h, sizeof h - b->len_delta, fds, b->nfds);
+		expect_step(&c, STEP_REFUSED, "none", b->what);
+		unit_ok(log_has(b->logged), "%s: logged \"%s\"", b->what, b->logged);
+		channel_close(&c);
+		unit_expect_uint(open_fds(), before, "%s: no descriptor kept", b->what);
+	}
+}
+
+/* Tells whether two descriptors name the same open pipe. */
+static bool same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static void test_hand_over_taken(void)
+{
+	struct privsep_hand_over h = hand_over("STAT\r\nLIST\r\n");
+	int client[2];
+	struct channel c;
+
+	if (pipe(client) != 0)
+		unit_bail("pipe: %s", strerror(errno));
+	logged_in(&c);
+	unit_expect_str(c.p.mechanism, "USER", "after the login: the mechanism");
+	unit_expect_uint(c.p.account.uid, geteuid() == 0 ? 4242 : getuid(), "after the login: alice's uid");
+	send_message(c.child, &h, sizeof h, client, 2);
+	expect_step(&c, STEP_HANDED_OVER, "none", "a hand-over after the login");
+	unit_expect_bytes(c.p.input, c.p.input_len, BYTES("STAT\r\nLIST\r\n"), "the hand-over: the unused input");
+	unit_ok(same_file(c.p.client_in, client[0]) && same_file(c.p.client_out, client[1]),
+		"the hand-over: the client's input and output descriptors");
+	send_login(&c, PRIVSEP_USER, "alice", "secret");
+	expect_step(&c, STEP_REFUSED, "none", "a login request after the hand-over");
+	channel_close(&c);
+	close(client[0]);
+	close(client[1]);
+}
+
+static void test_end(void)
+{
+	struct channel c;
+
+	channel_open(&c, 3, 0, true);
+	close(c.child);
+	c.child = -1;
+	unit_expect_str(step_name(privsep_parent_step(&c.p)), "ENDED", "the child closed its end: the session ended");
+	channel_close(&c);
+}
+
+/* ---- round trips with the real child side in another process ---- */
+
+/* Runs the child side in a process: ask with the password, hand over on success; exit status 0 when handed over, 1 when refused, 2 when asking failed. */
+static pid_t fork_asker(struct channel *c, const char *password, const int client[2])
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		unit_bail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		enum login_result result;
+
+		close(c->p.fd);
+		if (!privsep_ask(c->child, "USER", "alice", password, &result))
+			_exit(2);
+		if (result != LOGIN_OK)
+			_exit(1);
+		_exit(privsep_hand_over(c->child, client[0], client[1], "LIST\r\n", 6) ? 0 : 2);
+	}
+	return pid;
+}
+
+static int exit_status(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		unit_bail("waitpid: %s", strerror(errno));
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void test_round_trips(void)
+{
+	int client[2];
+	struct channel c;
+	pid_t pid;
+
+	if (pipe(client) != 0)
+		unit_bail("pipe: %s", strerror(errno));
+	channel_open(&c, 3, 0, true);
+	pid = fork_asker(&c, "wrong", client);
+	unit_expect_str(step_name(privsep_parent_step(&c.p)), "ANSWERED", "privsep_ask, wrong password: answered");
+	unit_expect_uint((uint64_t)exit_status(pid), 1, "privsep_ask, wrong password: the child learns it failed");
+	channel_close(&c);
+
+	channel_open(&c, 3, 0, true);
+	pid = fork_asker(&c, "secret", client);
+	unit_expect_str(step_name(privsep_parent_step(&c.p)), "ANSWERED", "privsep_ask, right password: answered");
+	unit_expect_str(step_name(privsep_parent_step(&c.p)), "HANDED_OVER", "privsep_hand_over: taken");
+	unit_expect_bytes(c.p.input, c.p.input_len, BYTES("LIST\r\n"), "privsep_hand_over: the unused input");
+	unit_ok(same_file(c.p.client_in, client[0]) && same_file(c.p.client_out, client[1]),
+		"privsep_hand_over: the client's descriptors");
+	unit_expect_uint((uint64_t)exit_status(pid), 0, "privsep_ask and privsep_hand_over: the child succeeded");
+	channel_close(&c);
+	close(client[0]);
+	close(client[1]);
+}
+
+/* ---- privsep_parent_serve ---- */
+
+/* A child process that sends a message of len octets (none when len is 0) and then exits with status, or waits to be killed when status is negative. */
+static pid_t fork_sender(struct channel *c, size_t len, int status)
+{
+	struct privsep_login rq = login(PRIVSEP_USER, "alice", "secret");
+	pid_t pid = fork();
+
+	if (pid < 0)
+		unit_bail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(c->p.fd);
+		if (len > 0)
+			send_message(c->child, &rq, len, NULL, 0);
+		if (status >= 0)
+			_exit(status);
+		for (;;)
+			pause();
+	}
+	close(c->child);
+	c->child = -1;
+	return pid;
+}
+
+static void test_serve(void)
+{
+	struct channel c;
+	int status = -1;
+	bool in;
+	pid_t pid;
+
+	channel_open(&c, 3, 0, true);
+	pid = fork_sender(&c, 3, -1);
+	in = privsep_parent_serve(&c.p, pid, &status);
+	unit_ok(!in && status == 1, "serve: a malformed request ends the session with status 1 (%d)", status);
+	unit_ok(kill(pid, 0) != 0 && errno == ESRCH, "serve: the refused child was killed and reaped");
+	channel_close(&c);
+
+	channel_open(&c, 3, 0, true);
+	pid = fork_sender(&c, 0, 0);
+	in = privsep_parent_serve(&c.p, pid, &status);
+	unit_ok(!in && status == 0, "serve: a child that ends without a login: status 0 (%d)", status);
+	channel_close(&c);
+
+	channel_open(&c, 3, 0, true);
+	pid = fork_sender(&c, 0, 3);
+	in = privsep_parent_serve(&c.p, pid, &status);
+	unit_ok(!in && status == 1, "serve: a child that fails: status 1 (%d)", status);
+	unit_ok(log_has("the network process ended with status 3"), "serve: the child's failure is logged");
+	channel_close(&c);
+}
+
+int main(void)
+{
+	make_world();
+	test_bad_requests();
+	test_good_requests();
+	test_failure_log();
+	test_failures_close();
+	test_failure_delay();
+	test_one_in_flight();
+	test_too_many_requests();
+	test_plaintext_policy();
+	test_descriptors_with_login();
+	test_hand_over_out_of_order();
+	test_bad_hand_overs();
+	test_hand_over_taken();
+	test_end();
+	test_round_trips();
+	test_serve();
+	remove_world();
+	return unit_done();
+}
