@@ -81,12 +81,13 @@ lint:
 		--inline-suppr -D_GNU_SOURCE -I. $(OBJS:.o=.c)
 	clang-tidy --quiet $(OBJS:.o=.c) -- -D_GNU_SOURCE -I. -std=gnu11
 
-# libFuzzer targets (clang): one for parse.c, one for a whole session.
+# libFuzzer targets (clang): parse.c, a whole session, and the UID list file.
 # make fuzz runs each for FUZZ_SECONDS; make check runs a few seconds each.
 FUZZ_DIR = build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-FUZZ_TARGETS = $(FUZZ_DIR)/fuzz-parse $(FUZZ_DIR)/fuzz-session
+FUZZ_NAMES = $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_TARGETS = $(addprefix $(FUZZ_DIR)/fuzz-,$(FUZZ_NAMES))
 FUZZ_SMOKE = tests/fuzz/smoke
 fuzz-build: $(FUZZ_TARGETS)
 .SECONDARY: $(addprefix $(FUZZ_DIR)/,$(OBJS))
@@ -106,11 +107,8 @@ $(FUZZ_DIR)/fuzz-%: tests/fuzz/fuzz-%.c $(addprefix $(FUZZ_DIR)/,$(OBJS))
 
 fuzz: fuzz-build
 	./tests/install-deps
-	for t in parse session; do \
-		mkdir -p $(FUZZ_DIR)/corpus-$$t && chmod a+rwx $(FUZZ_DIR) $(FUZZ_DIR)/corpus-$$t && \
-		$(FUZZ_DIR)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/pop3.dict \
-			-artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus-$$t tests/fuzz/corpus-$$t || exit 1; \
-	done
+	mkdir -p $(FUZZ_DIR) && chmod a+rwx $(FUZZ_DIR)
+	FUZZ_SMOKE_SECONDS=$(FUZZ_SECONDS) FUZZ_CORPUS_DIR=$(FUZZ_DIR) $(FUZZ_SMOKE)
 
 deps:
 	./tests/install-deps
