@@ -121,17 +121,23 @@ static const char *message_base(const struct maildir *md, size_t i, size_t *len)
 	return name_of(md, i);
 }
 
+/* Opens subdirectory k as md->subdir_fd[k] unless it is open; -1 with errno when it cannot be. */
+static int open_subdir(struct maildir *md, size_t k)
+{
+	if (md->subdir_fd[k] < 0)
+		md->subdir_fd[k] = openat(md->dirfd, message_dirs[k], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return md->subdir_fd[k];
+}
+
 /* Opens subdirectory k for reading its entries from the start; NULL (errno set) when it cannot be. */
 static DIR *open_dir_stream(struct maildir *md, size_t k)
 {
 	int fd;
 	DIR *d;
 
-	if (md->subdir_fd[k] < 0)
-		md->subdir_fd[k] = openat(md->dirfd, message_dirs[k], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	/* The stream gets its own descriptor: closedir closes it, and
 	 * subdir_fd stays for the *at() calls. */
-	fd = md->subdir_fd[k] < 0 ? -1 : fcntl(md->subdir_fd[k], F_DUPFD_CLOEXEC, 0);
+	fd = open_subdir(md, k) < 0 ? -1 : fcntl(md->subdir_fd[k], F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return NULL;
 	d = fdopendir(fd);
@@ -543,6 +549,15 @@ static size_t add_unknown_messages(struct maildir *md, struct uidlist *l)
 	return dropped;
 }
 
+/* Tells whether the list records the scan's stamps already. */
+static bool list_records(const struct uidlist *l, const struct scan *scan)
+{
+	for (size_t k = 0; k < MESSAGE_DIRS; k++)
+		if (!stamps_equal(&l->stamps[k], &scan->stamps[k]))
+			return false;
+	return true;
+}
+
 /* Tells whether the list may record the scan's stamps: both directories were read whole, unchanged while read and long enough after their last change, and new/ held no message (the snapshot moves those, which changes cur/). */
 static bool scan_recordable(const struct maildir *md, const struct scan *scan)
 {
@@ -699,8 +714,7 @@ static bool snapshot_from_dirs(struct maildir *md, struct uidlist *list, enum ui
 		return update_list(md, list, scanned_below, &scan, recordable, UIDLIST_LOCK_WAIT_MS);
 	/* Recording the stamps only saves later sessions work: it neither
 	 * waits for the lock nor fails the session. */
-	if (recordable && (renamed || !stamps_equal(&list->stamps[DIR_NEW], &scan.stamps[DIR_NEW]) ||
-			   !stamps_equal(&list->stamps[DIR_CUR], &scan.stamps[DIR_CUR])))
+	if (recordable && (renamed || !list_records(list, &scan)))
 		update_list(md, list, scanned_below, &scan, true, 0);
 	return true;
 }
@@ -731,17 +745,21 @@ bool maildir_snapshot(struct maildir *md, const char *path)
 	}
 	/* A subdirectory that cannot be opened here is tried again by the scan, which reports why. */
 	for (size_t k = 0; k < MESSAGE_DIRS; k++)
-		md->subdir_fd[k] = openat(md->dirfd, message_dirs[k], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		open_subdir(md, k);
 	/* The list is read before the directories: every entry it holds
 	 * then predates the scan, and one the scan misses is really gone. */
 	status = uidlist_load(md->dirfd, &list);
-	if (status == UIDLIST_OK && list_is_current(md, &list) && snapshot_from_list(md, &list)) {
+	if (status == UIDLIST_OK && list_is_current(md, &list)) {
+		if (snapshot_from_list(md, &list)) {
+			uidlist_free(&list);
+			return true;
+		}
+		/* Its entries went to the snapshot, which gave them up: the
+		 * list is read again, and what was wrong logged. */
 		uidlist_free(&list);
-		return true;
+		status = uidlist_load(md->dirfd, &list);
 	}
-	/* Read again whole: uidlist_read logs and handles what the load found. */
-	uidlist_free(&list);
-	status = uidlist_read(md->dirfd, &list);
+	status = uidlist_complete_read(md->dirfd, &list, status);
 	ok = status != UIDLIST_FAILED && snapshot_from_dirs(md, &list, status);
 	uidlist_free(&list);
 	if (!ok) {

@@ -14,9 +14,11 @@
 #include <time.h>
 
 #include "io.h"
+#include "uidlist.h"
 
-/* Which subdirectory holds a message. */
-enum { DIR_NEW, DIR_CUR, MESSAGE_DIRS };
+/* Which subdirectory holds a message: numbered as the UID list's stamps
+ * of them are, so that one index serves both. */
+enum { DIR_NEW = STAMP_NEW, DIR_CUR = STAMP_CUR, MESSAGE_DIRS = STAMPS };
 
 struct message {
 	uint64_t uid;		/* decimal unique-id from the UID list */

@@ -541,8 +541,11 @@ enum uidlist_status uidlist_load(int dirfd, struct uidlist *l)
 
 enum uidlist_status uidlist_read(int dirfd, struct uidlist *l)
 {
-	enum uidlist_status status = uidlist_load(dirfd, l);
+	return uidlist_complete_read(dirfd, l, uidlist_load(dirfd, l));
+}
 
+enum uidlist_status uidlist_complete_read(int dirfd, struct uidlist *l, enum uidlist_status status)
+{
 	if (status == UIDLIST_OK)
 		status = uidlist_parse_entries(l, NULL);
 	if (status == UIDLIST_CORRUPT)

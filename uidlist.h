@@ -88,6 +88,9 @@ enum uidlist_status uidlist_read(int dirfd, struct uidlist *l);
 /* Reads the list file into l's pool and parses its header only (next UID, stamps); the entries wait for uidlist_parse_entries.  UIDLIST_OK when the header is sound. */
 enum uidlist_status uidlist_load(int dirfd, struct uidlist *l);
 
+/* Completes what uidlist_load began with status, as uidlist_read does: parses the entries into l, logs a corrupt list and raises the next UID; returns the status uidlist_read would. */
+enum uidlist_status uidlist_complete_read(int dirfd, struct uidlist *l, enum uidlist_status status);
+
 /* Parses the entries of a list uidlist_load gave UIDLIST_OK, into l or, with a sink, to the sink only; UIDLIST_CORRUPT (logged; l emptied as uidlist_read leaves a corrupt list, entries already given to a sink are void) or UIDLIST_OK. */
 enum uidlist_status uidlist_parse_entries(struct uidlist *l, const struct uidlist_sink *sink);
 

@@ -14,18 +14,8 @@
 # sessions that must record do, deterministically.
 
 load helpers
+load maildir-lib
 
-MD() { printf '%s' "$T/home/alice/Maildir"; }
-LIST_FILE=pop3-handler-uidlist
-LOCK_FILE=pop3-handler-uidlist.lock
-LOGIN=("USER alice" "PASS secret")
-
-M1='Subject: one\n\nbody one\n'		# 23 octets stored, 26 exact
-M2='Subject: two\r\n\r\ntwo\r\n'	# 21 octets stored, 21 exact
-M3='Subject: three\n\na\nb\n'		# 20 octets stored, 24 exact
-B1=1700000001.M1P1.host
-B2=1700000002.M2P2.host
-B3=1700000003.M3P3.host
 B4=1700000004.M4P4.host
 
 setup() {
@@ -129,21 +119,6 @@ open(path, "wb").write(sealed)
 PY
 }
 
-# uidl_session: a session "UIDL" "QUIT"; checks its shape and sets UIDS
-# to the unique-ids in message order.  ${lines[2]} is the login reply.
-uidl_session() {
-	session -- "${LOGIN[@]}" "UIDL" "QUIT"
-	[ "$status" -eq 0 ]
-	expect_line 3 "+OK Unique-id listing follows"
-	UIDS=()
-	local i=4
-	while [ "$i" -lt "${#lines[@]}" ] && [ "${lines[$i]}" != "." ]; do
-		[ "${lines[$i]%% *}" = $((i - 3)) ] || { echo "line $i: '${lines[$i]}'"; return 1; }
-		UIDS+=("${lines[$i]#* }")
-		i=$((i + 1))
-	done
-	expect_lines "$((i + 1))" "+OK Bye, 0 messages deleted"
-}
 
 # settled_mailbox: alice with B1 B2 B3 delivered to new/; a first session
 # moves them to cur/ (recording nothing: it changed cur/), and after settle
@@ -194,27 +169,7 @@ maildir_reads() {
 	awk -v md="\"$(MD)\"" 'index($0, "openat(") && index($0, md) { open = 1 } open && /getdents64/' "$T/trace" | grep .
 }
 
-# hold_lock: another process takes an fcntl lock on the list's lock file
-# and keeps it (30 s) until kill_holder; its pid is HOLDER_PID.
-hold_lock() {
-	rm -f "$T/ready"
-	python3 -c 'import fcntl,os,sys,time; fd=os.open(sys.argv[1],os.O_RDWR); fcntl.lockf(fd,fcntl.LOCK_EX); open(sys.argv[2],"w").close(); time.sleep(30)' \
-		"$(MD)/$LOCK_FILE" "$T/ready" 3>&- &
-	HOLDER_PID=$!
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ -e "$T/ready" ] && return 0
-		sleep 0.05
-	done
-	echo "the lock holder did not start"
-	return 1
-}
 
-kill_holder() {
-	kill -9 "$HOLDER_PID"
-	wait "$HOLDER_PID" 2>/dev/null || true
-	HOLDER_PID=
-}
 
 # --- recording the stamps -------------------------------------------------------------
 
