@@ -20,7 +20,7 @@ B3=1700000003.M3P3.host
 # and sets UIDS to the unique-ids in message order (message n is ${UIDS[n-1]}).
 uidl_session() {
 	session "$@" -- "${LOGIN[@]}" "UIDL" "QUIT"
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "the session ended with status $status; its log:"; cat "$T/log"; return 1; }
 	expect_line 3 "+OK Unique-id listing follows"
 	UIDS=()
 	local i=4 n=1
