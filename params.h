@@ -24,8 +24,9 @@
 #define USER_NAME_MAX 64
 
 /* Input is read in blocks of this size: large enough to take a whole
- * pipelined batch of commands in one read(). */
-#define INPUT_BUFFER_SIZE 4096
+ * pipelined batch of commands in one read(), and the longest SASL response
+ * line (SASL_LINE_MAX, below). */
+#define INPUT_BUFFER_SIZE SASL_LINE_MAX
 
 /* Output is gathered up to this size before write(): message bodies go out
  * in few large writes instead of one system call per line. */
@@ -104,6 +105,34 @@
  * unavailable, account refused) are rare for an honest client, so a child
  * that asks beyond this is not honest and is killed. */
 #define PRIVSEP_EXTRA_REQUESTS 5
+
+/* A SASL client response (the line answering a "+ " challenge) may be this
+ * long, CRLF included: RFC 5034 lifts the command length limit for them,
+ * and a Kerberos ticket with a Windows PAC is several kilobytes.  Its
+ * base64 carries up to SASL_TOKEN_MAX octets: 12,000 was Windows' default
+ * MaxTokenSize until Windows 8.  The input buffer holds one such line. */
+#define SASL_LINE_MAX 16384
+#define SASL_TOKEN_MAX ((SASL_LINE_MAX - 2) / 4 * 3)
+
+/* Our own challenges (an NTLM CHALLENGE, a Kerberos AP-REP, a wrapped
+ * security layer offer) are a few hundred octets; this bounds them. */
+#define SASL_CHALLENGE_MAX 4096
+
+/* A SASL GSSAPI exchange takes at most this many client responses: a
+ * Kerberos context completes in one token, then come the empty response
+ * after our AP-REP and the security layer choice; more is a client going
+ * round in circles. */
+#define GSSAPI_STEPS_MAX 8
+
+/* NTLM: the longest password the NT hash tool takes (Windows allows 256
+ * characters, up to 1024 octets in UTF-8); the longest UTF-16LE domain an
+ * AUTHENTICATE message may carry (a DNS domain name is at most 255
+ * characters); the longest NTLMv2 response (NTProofStr and the client's
+ * blob, which echoes our target info and adds a few AV pairs: real ones are
+ * a few hundred octets). */
+#define NTLM_PASSWORD_MAX 1024
+#define NTLM_DOMAIN_MAX (2 * 255)
+#define NTLM_RESPONSE_MAX 2048
 
 /* expire_days is at most a century: longer is "never", which says so. */
 #define EXPIRE_DAYS_MAX 36500

@@ -1,0 +1,50 @@
+/*
+ * gssapi.h - the server side of SASL GSSAPI (RFC 4752) with Kerberos 5
+ * (RFC 4121) through MIT Kerberos: the security context is accepted with
+ * a key for the service "pop" (pop/<host>@REALM) from a keytab, then the
+ * security layer is negotiated (we offer none: TLS protects the session),
+ * then the client principal is mapped to a local user name.  Runs where
+ * logins are decided (the root parent of a separated session).  Failures
+ * are logged with the GSS major and minor status text, never with tokens.
+ */
+#ifndef POP3_GSSAPI_H
+#define POP3_GSSAPI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <gssapi/gssapi.h>
+
+#include "params.h"
+
+/* Tells whether GSSAPI can be offered: acceptor credentials for the service "pop" (any host name) can be had from the keytab at path.  Cheap when the keytab does not exist; why it cannot is logged at LOG_DEBUG. */
+bool gssapi_available(const char *keytab);
+
+/* One SASL GSSAPI exchange. */
+struct gssapi_exchange {
+	const char *keytab;
+	const char *realm;		/* the realm whose principals map to users; "" for the default realm */
+	enum { GSSAPI_IDLE, GSSAPI_ACCEPTING, GSSAPI_FINAL_TOKEN_SENT, GSSAPI_LAYER_OFFERED } state;
+	unsigned steps;			/* tokens taken so far */
+	gss_cred_id_t cred;
+	gss_ctx_id_t ctx;
+	char user[USER_NAME_MAX + 1];	/* the mapped local user, once the context is complete */
+};
+
+enum gssapi_step {
+	GSSAPI_CONTINUE,	/* send the output token as the next challenge ("+ base64") */
+	GSSAPI_DONE,		/* authenticated: x->user is the local user name */
+	GSSAPI_FAILED,		/* the exchange is over (logged); x is back to idle */
+};
+
+/* Prepares an idle exchange using the keytab at path and mapping principals of realm ("" for libkrb5's default realm); the strings must outlive it. */
+void gssapi_init(struct gssapi_exchange *x, const char *keytab, const char *realm);
+
+/* Takes one decoded client response (the first starts a new exchange, dropping any earlier one): accepts the context token by token, offers no security layer once it is complete, and checks the client's choice (no layer; an authorization identity that is empty or the mapped user).  CONTINUE with *out_len octets in out to send; DONE once the principal user@realm mapped to a user name auth_user_name_ok() accepts; FAILED (logged) for a bad token, a principal of another realm or with an instance, a wrong choice, more than GSSAPI_STEPS_MAX tokens, or an output token larger than out_size. */
+enum gssapi_step gssapi_step(struct gssapi_exchange *x, const unsigned char *in, size_t in_len, unsigned char *out,
+			     size_t out_size, size_t *out_len);
+
+/* Ends the exchange, freeing its GSS objects; x stays usable (idle). */
+void gssapi_reset(struct gssapi_exchange *x);
+
+#endif
