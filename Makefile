@@ -16,12 +16,15 @@ WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	-Wshadow -Wcast-qual -Wsign-compare -Wformat=2
 override ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS)
 override ALL_CPPFLAGS = -D_GNU_SOURCE -I. $(CPPFLAGS)
-override ALL_LDLIBS = $(LDLIBS) -lcrypt -lseccomp -pthread
+override ALL_LDLIBS = $(LDLIBS) -lcrypt -lseccomp -lgssapi_krb5 -lkrb5 -pthread
 
-LIB_OBJS = parse.o io.o maildir.o uidlist.o auth.o log.o util.o confine.o privsep.o
+LIB_OBJS = parse.o io.o maildir.o uidlist.o auth.o log.o util.o confine.o privsep.o gssapi.o
 OBJS = pop3-handler.o $(LIB_OBJS)
 UNIT_TESTS = tests/unit/test-parse tests/unit/test-io tests/unit/test-uidlist tests/unit/test-sasl \
 	tests/unit/test-confine tests/unit/test-privsep
+# Unit tests that need a Kerberos KDC: built with the others, run by the
+# bats file that starts one (tests/gssapi.bats).
+KDC_UNIT_TESTS = tests/unit/test-gssapi
 
 .PHONY: all check unit-tests demo deps clean install uninstall fuzz fuzz-smoke check-sanitize \
 	check-valgrind lint bench
@@ -37,7 +40,7 @@ pop3-handler: $(OBJS)
 tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(ALL_LDLIBS)
 
-unit-tests: $(UNIT_TESTS)
+unit-tests: $(UNIT_TESTS) $(KDC_UNIT_TESTS)
 
 # Installs what the build and the tests need (Debian), then builds and
 # runs every test, a short fuzzing smoke included; the last line is
@@ -144,5 +147,5 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR)/xinetd.d $(DESTDIR)$(DOCDIR)/systemd $(DESTDIR)$(DOCDIR)/stunnel $(DESTDIR)$(DOCDIR)
 
 clean:
-	rm -f pop3-handler $(OBJS) $(UNIT_TESTS)
+	rm -f pop3-handler $(OBJS) $(UNIT_TESTS) $(KDC_UNIT_TESTS)
 	rm -rf demo $(FUZZ_DIR) $(SANITIZE_DIR)

@@ -1,0 +1,381 @@
+/*
+ * gssapi.c - the server side of SASL GSSAPI (RFC 4752): the Kerberos 5
+ * context, the security layer negotiation, and the mapping of the client
+ * principal to a local user.
+ */
+#include "gssapi.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <gssapi/gssapi_ext.h>
+#include <gssapi/gssapi_krb5.h>
+#include <krb5.h>
+
+#include "auth.h"
+#include "log.h"
+
+/* RFC 4752 section 3.3: the first octet of the security layer negotiation
+ * is a bit mask of layers; we offer (and accept) only "no security layer",
+ * as TLS protects the session, with a maximum message size of 0. */
+#define LAYER_NONE 0x01
+#define LAYER_MESSAGE_SIZE 4
+
+/* Room for the text of a GSS status: MIT's messages are a line each. */
+#define STATUS_TEXT_MAX 512
+
+/* Appends the text gss_display_status gives for one status code (of type GSS_C_GSS_CODE or GSS_C_MECH_CODE) to text; a code may have several messages. */
+static void append_status(char *text, size_t size, OM_uint32 code, int type)
+{
+	OM_uint32 more = 0;
+
+	do {
+		gss_buffer_desc msg = GSS_C_EMPTY_BUFFER;
+		OM_uint32 minor;
+		size_t used = strlen(text);
+
+		if (GSS_ERROR(gss_display_status(&minor, code, type, GSS_C_NO_OID, &more, &msg)))
+			return;
+		snprintf(text + used, size - used, "%s%.*s", used > 0 ? "; " : "", (int)msg.length,
+			 (const char *)msg.value);
+		gss_release_buffer(&minor, &msg);
+	} while (more != 0);
+}
+
+/* Logs a failed GSS call with its major and minor status text. */
+static void log_gss_failure(int priority, const char *what, OM_uint32 major, OM_uint32 minor)
+{
+	char text[STATUS_TEXT_MAX] = "";
+
+	append_status(text, sizeof text, major, GSS_C_GSS_CODE);
+	if (minor != 0)
+		append_status(text, sizeof text, minor, GSS_C_MECH_CODE);
+	log_msg(priority, "GSSAPI: %s failed: %s", what, text);
+}
+
+/* Gets acceptor credentials for the service "pop" of any host name from the keytab at path, Kerberos 5 only (RFC 4752 is not SPNEGO); failures are logged at priority. */
+static bool acquire_acceptor(const char *keytab, gss_cred_id_t *cred, int priority)
+{
+	static char service[] = "pop";
+	gss_buffer_desc service_name = { sizeof service - 1, service };
+	gss_key_value_element_desc element = { "keytab", keytab };
+	gss_key_value_set_desc store = { 1, &element };
+	gss_name_t name = GSS_C_NO_NAME;
+	OM_uint32 major, minor, ignored;
+
+	*cred = GSS_C_NO_CREDENTIAL;
+	major = gss_import_name(&minor, &service_name, GSS_C_NT_HOSTBASED_SERVICE, &name);
+	if (major != GSS_S_COMPLETE) {
+		log_gss_failure(priority, "importing the service name", major, minor);
+		return false;
+	}
+	major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE, gss_mech_set_krb5, GSS_C_ACCEPT, &store,
+				      cred, NULL, NULL);
+	gss_release_name(&ignored, &name);
+	if (major != GSS_S_COMPLETE) {
+		char what[CONFIG_LINE_MAX + 64];
+
+		snprintf(what, sizeof what, "getting the service key for pop from %s", keytab);
+		log_gss_failure(priority, what, major, minor);
+		*cred = GSS_C_NO_CREDENTIAL;
+		return false;
+	}
+	return true;
+}
+
+bool gssapi_available(const char *keytab)
+{
+	gss_cred_id_t cred;
+	struct stat st;
+	OM_uint32 minor;
+
+	if (stat(keytab, &st) != 0) {
+		log_msg(LOG_DEBUG, "GSSAPI not offered: keytab %s: %s", keytab, strerror(errno));
+		return false;
+	}
+	/* The credentials only name the keytab; released at once, they keep
+	 * no key in memory. */
+	if (!acquire_acceptor(keytab, &cred, LOG_DEBUG))
+		return false;
+	gss_release_cred(&minor, &cred);
+	return true;
+}
+
+void gssapi_init(struct gssapi_exchange *x, const char *keytab, const char *realm)
+{
+	x->keytab = keytab;
+	x->realm = realm;
+	x->state = GSSAPI_IDLE;
+	x->steps = 0;
+	x->cred = GSS_C_NO_CREDENTIAL;
+	x->ctx = GSS_C_NO_CONTEXT;
+	x->user[0] = '\0';
+}
+
+/* Frees the context and the credentials and makes x idle, keeping x->user (the result of a DONE). */
+static void release_exchange(struct gssapi_exchange *x)
+{
+	OM_uint32 minor;
+
+	if (x->ctx != GSS_C_NO_CONTEXT)
+		gss_delete_sec_context(&minor, &x->ctx, GSS_C_NO_BUFFER);
+	if (x->cred != GSS_C_NO_CREDENTIAL)
+		gss_release_cred(&minor, &x->cred);
+	x->ctx = GSS_C_NO_CONTEXT;
+	x->cred = GSS_C_NO_CREDENTIAL;
+	x->state = GSSAPI_IDLE;
+	x->steps = 0;
+}
+
+void gssapi_reset(struct gssapi_exchange *x)
+{
+	release_exchange(x);
+	x->user[0] = '\0';
+}
+
+/* Moves a GSS output token into out (releasing it); false (logged) when it does not fit. */
+static bool emit_token(gss_buffer_t token, unsigned char *out, size_t out_size, size_t *out_len)
+{
+	OM_uint32 minor;
+	bool fits = token->length <= out_size;
+
+	if (fits) {
+		if (token->length > 0)
+			memcpy(out, token->value, token->length);
+		*out_len = token->length;
+	} else {
+		log_msg(LOG_NOTICE, "GSSAPI: our token of %zu octets exceeds the %zu the challenge may hold",
+			token->length, out_size);
+	}
+	gss_release_buffer(&minor, token);
+	return fits;
+}
+
+/* The realm whose principals are users: x->realm, or libkrb5's default realm; false (logged) when that cannot be had. */
+static bool user_realm(const struct gssapi_exchange *x, char *realm, size_t size)
+{
+	krb5_context kc;
+	krb5_error_code code;
+	char *dflt;
+
+	if (x->realm[0] != '\0') {
+		snprintf(realm, size, "%s", x->realm);
+		return true;
+	}
+	code = krb5_init_context(&kc);
+	if (code != 0) {
+		log_msg(LOG_NOTICE, "GSSAPI: cannot read the Kerberos configuration (error %ld)", (long)code);
+		return false;
+	}
+	code = krb5_get_default_realm(kc, &dflt);
+	if (code != 0) {
+		const char *msg = krb5_get_error_message(kc, code);
+
+		log_msg(LOG_NOTICE, "GSSAPI: no default realm: %s", msg);
+		krb5_free_error_message(kc, msg);
+	} else {
+		snprintf(realm, size, "%s", dflt);
+		krb5_free_default_realm(kc, dflt);
+	}
+	krb5_free_context(kc);
+	return code == 0;
+}
+
+/* Why the displayed principal (user@REALM) maps to no user of realm, or NULL when it maps: then its user part is copied to user.  A '\' (an escaped '@' or '/'), a second '@' or a '/' (an instance) never map. */
+static const char *principal_problem(const char *principal, size_t len, const char *realm,
+				     char user[USER_NAME_MAX + 1])
+{
+	const char *at = memchr(principal, '@', len);
+	size_t user_len;
+
+	if (at == NULL || memchr(principal, '\\', len) != NULL ||
+	    memchr(at + 1, '@', len - (size_t)(at - principal) - 1) != NULL)
+		return "is not of the form user@REALM";
+	user_len = (size_t)(at - principal);
+	if (len - user_len - 1 != strlen(realm) || memcmp(at + 1, realm, strlen(realm)) != 0)
+		return "is not in the realm";
+	if (memchr(principal, '/', user_len) != NULL)
+		return "has an instance";
+	if (!auth_user_name_ok(principal, user_len))
+		return "has a user name we do not accept";
+	memcpy(user, principal, user_len);
+	user[user_len] = '\0';
+	return NULL;
+}
+
+/* Maps the client principal of the completed context to x->user; false (logged) when it is not user@realm with a user name we accept. */
+static bool map_client(struct gssapi_exchange *x, gss_name_t client)
+{
+	gss_buffer_desc shown = GSS_C_EMPTY_BUFFER;
+	char realm[CONFIG_LINE_MAX];
+	OM_uint32 major, minor;
+	const char *problem;
+
+	major = gss_display_name(&minor, client, &shown, NULL);
+	if (major != GSS_S_COMPLETE) {
+		log_gss_failure(LOG_NOTICE, "showing the client principal", major, minor);
+		return false;
+	}
+	if (!user_realm(x, realm, sizeof realm)) {
+		gss_release_buffer(&minor, &shown);
+		return false;
+	}
+	problem = principal_problem(shown.value, shown.length, realm, x->user);
+	if (problem != NULL)
+		log_msg(LOG_NOTICE, "GSSAPI: principal %.*s %s (users are user@%s)", (int)shown.length,
+			(const char *)shown.value, problem, realm);
+	gss_release_buffer(&minor, &shown);
+	return problem == NULL;
+}
+
+/* Sends the security layer offer: no layer, no maximum message size, integrity-protected by the context (RFC 4752 section 3.1). */
+static enum gssapi_step offer_layer(struct gssapi_exchange *x, unsigned char *out, size_t out_size, size_t *out_len)
+{
+	unsigned char offer[LAYER_MESSAGE_SIZE] = { LAYER_NONE, 0, 0, 0 };
+	gss_buffer_desc plain = { sizeof offer, offer };
+	gss_buffer_desc wrapped = GSS_C_EMPTY_BUFFER;
+	OM_uint32 major, minor;
+
+	major = gss_wrap(&minor, x->ctx, 0, GSS_C_QOP_DEFAULT, &plain, NULL, &wrapped);
+	if (major != GSS_S_COMPLETE) {
+		log_gss_failure(LOG_NOTICE, "wrapping the security layer offer", major, minor);
+		return GSSAPI_FAILED;
+	}
+	if (!emit_token(&wrapped, out, out_size, out_len))
+		return GSSAPI_FAILED;
+	x->state = GSSAPI_LAYER_OFFERED;
+	return GSSAPI_CONTINUE;
+}
+
+/* Takes one context token; once the context is complete and its client mapped to a user, sends our last token (the AP-REP of mutual authentication) if there is one, else the layer offer. */
+static enum gssapi_step accept_token(struct gssapi_exchange *x, gss_buffer_t in, unsigned char *out, size_t out_size,
+				     size_t *out_len)
+{
+	gss_buffer_desc token = GSS_C_EMPTY_BUFFER;
+	gss_name_t client = GSS_C_NO_NAME;
+	OM_uint32 major, minor, ignored;
+	bool mapped;
+
+	/* No delegated credentials handle: MIT drops any the client sends. */
+	major = gss_accept_sec_context(&minor, &x->ctx, x->cred, in, GSS_C_NO_CHANNEL_BINDINGS, &client, NULL,
+				       &token, NULL, NULL, NULL);
+	/* Any supplementary bit (a replayed, old or out-of-sequence token) fails too. */
+	if (major != GSS_S_COMPLETE && major != GSS_S_CONTINUE_NEEDED) {
+		log_gss_failure(LOG_NOTICE, "accepting the context", major, minor);
+		gss_release_buffer(&ignored, &token);
+		gss_release_name(&ignored, &client);
+		return GSSAPI_FAILED;
+	}
+	if (major == GSS_S_CONTINUE_NEEDED) {
+		gss_release_name(&ignored, &client);
+		return emit_token(&token, out, out_size, out_len) ? GSSAPI_CONTINUE : GSSAPI_FAILED;
+	}
+	mapped = map_client(x, client);
+	gss_release_name(&ignored, &client);
+	if (!mapped) {
+		gss_release_buffer(&ignored, &token);
+		return GSSAPI_FAILED;
+	}
+	if (token.length == 0) {
+		gss_release_buffer(&ignored, &token);
+		return offer_layer(x, out, out_size, out_len);
+	}
+	if (!emit_token(&token, out, out_size, out_len))
+		return GSSAPI_FAILED;
+	x->state = GSSAPI_FINAL_TOKEN_SENT;
+	return GSSAPI_CONTINUE;
+}
+
+/* Checks the client's wrapped choice: exactly "no security layer", any maximum size, and an authorization identity that is empty or the mapped user. */
+static enum gssapi_step check_choice(struct gssapi_exchange *x, gss_buffer_t in)
+{
+	gss_buffer_desc plain = GSS_C_EMPTY_BUFFER;
+	OM_uint32 major, minor;
+	const unsigned char *choice;
+	size_t authz_len;
+	bool ok;
+
+	major = gss_unwrap(&minor, x->ctx, in, &plain, NULL, NULL);
+	if (major != GSS_S_COMPLETE) {
+		log_gss_failure(LOG_NOTICE, "unwrapping the security layer choice", major, minor);
+		gss_release_buffer(&minor, &plain);
+		return GSSAPI_FAILED;
+	}
+	choice = plain.value;
+	authz_len = plain.length >= LAYER_MESSAGE_SIZE ? plain.length - LAYER_MESSAGE_SIZE : 0;
+	if (plain.length < LAYER_MESSAGE_SIZE || choice[0] != LAYER_NONE) {
+		log_msg(LOG_NOTICE, "GSSAPI: %s chose a security layer other than none", x->user);
+		ok = false;
+	} else {
+		ok = authz_len == 0 || (authz_len == strlen(x->user) &&
+					memcmp(choice + LAYER_MESSAGE_SIZE, x->user, authz_len) == 0);
+		if (!ok)
+			log_msg(LOG_NOTICE, "GSSAPI: %s asked to act as another user", x->user);
+	}
+	gss_release_buffer(&minor, &plain);
+	return ok ? GSSAPI_DONE : GSSAPI_FAILED;
+}
+
+/* Takes the client's answer to our last context token, which must be empty, and offers the layer. */
+static enum gssapi_step take_empty_response(struct gssapi_exchange *x, size_t in_len, unsigned char *out,
+					    size_t out_size, size_t *out_len)
+{
+	if (in_len != 0) {
+		log_msg(LOG_NOTICE, "GSSAPI: %s sent %zu octets where an empty response was due", x->user, in_len);
+		return GSSAPI_FAILED;
+	}
+	return offer_layer(x, out, out_size, out_len);
+}
+
+/* Runs one step in the exchange's state, starting it (with credentials) when idle. */
+static enum gssapi_step run_step(struct gssapi_exchange *x, const unsigned char *in, size_t in_len, unsigned char *out,
+				 size_t out_size, size_t *out_len)
+{
+	/* GSS takes input buffers as non-const; none of these calls writes them. */
+	gss_buffer_desc token = { in_len, (void *)(uintptr_t)in };
+
+	switch (x->state) {
+	case GSSAPI_IDLE:
+		if (!acquire_acceptor(x->keytab, &x->cred, LOG_NOTICE))
+			return GSSAPI_FAILED;
+		x->state = GSSAPI_ACCEPTING;
+		return accept_token(x, &token, out, out_size, out_len);
+	case GSSAPI_ACCEPTING:
+		return accept_token(x, &token, out, out_size, out_len);
+	case GSSAPI_FINAL_TOKEN_SENT:
+		return take_empty_response(x, in_len, out, out_size, out_len);
+	case GSSAPI_LAYER_OFFERED:
+		return check_choice(x, &token);
+	}
+	return GSSAPI_FAILED;
+}
+
+enum gssapi_step gssapi_step(struct gssapi_exchange *x, const unsigned char *in, size_t in_len, unsigned char *out,
+			     size_t out_size, size_t *out_len)
+{
+	enum gssapi_step result;
+
+	*out_len = 0;
+	if (x->state == GSSAPI_IDLE)
+		gssapi_reset(x);
+	if (in_len > SASL_TOKEN_MAX) {
+		log_msg(LOG_NOTICE, "GSSAPI: a response of %zu octets exceeds %d", in_len, SASL_TOKEN_MAX);
+		result = GSSAPI_FAILED;
+	} else if (x->steps >= GSSAPI_STEPS_MAX) {
+		log_msg(LOG_NOTICE, "GSSAPI: more than %d responses", GSSAPI_STEPS_MAX);
+		result = GSSAPI_FAILED;
+	} else {
+		x->steps++;
+		result = run_step(x, in, in_len, out, out_size, out_len);
+	}
+	if (result == GSSAPI_FAILED) {
+		gssapi_reset(x);
+		*out_len = 0;
+	} else if (result == GSSAPI_DONE) {
+		release_exchange(x);
+	}
+	return result;
+}
