@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <gssapi/gssapi_alloc.h>
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
 #include <krb5.h>
@@ -27,6 +28,21 @@
 /* Room for the text of a GSS status: MIT's messages are a line each. */
 #define STATUS_TEXT_MAX 512
 
+/* Frees a buffer GSS gave us.  gss_release_buffer() frees nothing of
+ * length 0, but gss_unwrap() allocates one for an empty message: a client
+ * could leak memory with each. */
+static void free_buffer(gss_buffer_t buffer)
+{
+	OM_uint32 minor;
+
+	if (buffer->length == 0 && buffer->value != NULL)
+		gssalloc_free(buffer->value);
+	else
+		gss_release_buffer(&minor, buffer);
+	buffer->value = NULL;
+	buffer->length = 0;
+}
+
 /* Appends the text gss_display_status gives for one status code (of type GSS_C_GSS_CODE or GSS_C_MECH_CODE) to text; a code may have several messages. */
 static void append_status(char *text, size_t size, OM_uint32 code, int type)
 {
@@ -41,7 +57,7 @@ static void append_status(char *text, size_t size, OM_uint32 code, int type)
 			return;
 		snprintf(text + used, size - used, "%s%.*s", used > 0 ? "; " : "", (int)msg.length,
 			 (const char *)msg.value);
-		gss_release_buffer(&minor, &msg);
+		free_buffer(&msg);
 	} while (more != 0);
 }
 
@@ -139,7 +155,6 @@ void gssapi_reset(struct gssapi_exchange *x)
 /* Moves a GSS output token into out (releasing it); false (logged) when it does not fit. */
 static bool emit_token(gss_buffer_t token, unsigned char *out, size_t out_size, size_t *out_len)
 {
-	OM_uint32 minor;
 	bool fits = token->length <= out_size;
 
 	if (fits) {
@@ -150,7 +165,7 @@ static bool emit_token(gss_buffer_t token, unsigned char *out, size_t out_size, 
 		log_msg(LOG_NOTICE, "GSSAPI: our token of %zu octets exceeds the %zu the challenge may hold",
 			token->length, out_size);
 	}
-	gss_release_buffer(&minor, token);
+	free_buffer(token);
 	return fits;
 }
 
@@ -220,14 +235,14 @@ static bool map_client(struct gssapi_exchange *x, gss_name_t client)
 		return false;
 	}
 	if (!user_realm(x, realm, sizeof realm)) {
-		gss_release_buffer(&minor, &shown);
+		free_buffer(&shown);
 		return false;
 	}
 	problem = principal_problem(shown.value, shown.length, realm, x->user);
 	if (problem != NULL)
 		log_msg(LOG_NOTICE, "GSSAPI: principal %.*s %s (users are user@%s)", (int)shown.length,
 			(const char *)shown.value, problem, realm);
-	gss_release_buffer(&minor, &shown);
+	free_buffer(&shown);
 	return problem == NULL;
 }
 
@@ -265,7 +280,7 @@ static enum gssapi_step accept_token(struct gssapi_exchange *x, gss_buffer_t in,
 	/* Any supplementary bit (a replayed, old or out-of-sequence token) fails too. */
 	if (major != GSS_S_COMPLETE && major != GSS_S_CONTINUE_NEEDED) {
 		log_gss_failure(LOG_NOTICE, "accepting the context", major, minor);
-		gss_release_buffer(&ignored, &token);
+		free_buffer(&token);
 		gss_release_name(&ignored, &client);
 		return GSSAPI_FAILED;
 	}
@@ -276,11 +291,11 @@ static enum gssapi_step accept_token(struct gssapi_exchange *x, gss_buffer_t in,
 	mapped = map_client(x, client);
 	gss_release_name(&ignored, &client);
 	if (!mapped) {
-		gss_release_buffer(&ignored, &token);
+		free_buffer(&token);
 		return GSSAPI_FAILED;
 	}
 	if (token.length == 0) {
-		gss_release_buffer(&ignored, &token);
+		free_buffer(&token);
 		return offer_layer(x, out, out_size, out_len);
 	}
 	if (!emit_token(&token, out, out_size, out_len))
@@ -301,7 +316,7 @@ static enum gssapi_step check_choice(struct gssapi_exchange *x, gss_buffer_t in)
 	major = gss_unwrap(&minor, x->ctx, in, &plain, NULL, NULL);
 	if (major != GSS_S_COMPLETE) {
 		log_gss_failure(LOG_NOTICE, "unwrapping the security layer choice", major, minor);
-		gss_release_buffer(&minor, &plain);
+		free_buffer(&plain);
 		return GSSAPI_FAILED;
 	}
 	choice = plain.value;
@@ -315,7 +330,7 @@ static enum gssapi_step check_choice(struct gssapi_exchange *x, gss_buffer_t in)
 		if (!ok)
 			log_msg(LOG_NOTICE, "GSSAPI: %s asked to act as another user", x->user);
 	}
-	gss_release_buffer(&minor, &plain);
+	free_buffer(&plain);
 	return ok ? GSSAPI_DONE : GSSAPI_FAILED;
 }
 
@@ -361,7 +376,7 @@ enum gssapi_step gssapi_step(struct gssapi_exchange *x, const unsigned char *in,
 	*out_len = 0;
 	if (x->state == GSSAPI_IDLE)
 		gssapi_reset(x);
-	if (in_len > SASL_TOKEN_MAX) {
+	if (in_len > (size_t)SASL_TOKEN_MAX) {
 		log_msg(LOG_NOTICE, "GSSAPI: a response of %zu octets exceeds %d", in_len, SASL_TOKEN_MAX);
 		result = GSSAPI_FAILED;
 	} else if (x->steps >= GSSAPI_STEPS_MAX) {
