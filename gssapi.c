@@ -96,7 +96,8 @@ static bool acquire_acceptor(const char *keytab, gss_cred_id_t *cred, int priori
 
 		snprintf(what, sizeof what, "getting the service key for pop from %s", keytab);
 		log_gss_failure(priority, what, major, minor);
-		*cred = GSS_C_NO_CREDENTIAL;
+		if (*cred != GSS_C_NO_CREDENTIAL)
+			gss_release_cred(&ignored, cred);
 		return false;
 	}
 	return true;
