@@ -16,12 +16,12 @@ WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	-Wshadow -Wcast-qual -Wsign-compare -Wformat=2
 override ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS)
 override ALL_CPPFLAGS = -D_GNU_SOURCE -I. $(CPPFLAGS)
-override ALL_LDLIBS = $(LDLIBS) -lcrypt -lseccomp -pthread
+override ALL_LDLIBS = $(LDLIBS) -lcrypt -lnettle -lseccomp -pthread
 
-LIB_OBJS = parse.o io.o maildir.o uidlist.o auth.o log.o util.o confine.o privsep.o
+LIB_OBJS = parse.o io.o maildir.o uidlist.o auth.o log.o util.o confine.o privsep.o ntlm.o
 OBJS = pop3-handler.o $(LIB_OBJS)
 UNIT_TESTS = tests/unit/test-parse tests/unit/test-io tests/unit/test-uidlist tests/unit/test-sasl \
-	tests/unit/test-confine tests/unit/test-privsep
+	tests/unit/test-confine tests/unit/test-privsep tests/unit/test-ntlm
 
 .PHONY: all check unit-tests demo deps clean install uninstall fuzz fuzz-smoke check-sanitize \
 	check-valgrind lint bench
