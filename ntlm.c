@@ -81,16 +81,19 @@ static void put_le32(unsigned char *p, uint32_t v)
 	put_le16(p + 2, (uint16_t)(v >> 16));
 }
 
-static char ascii_upper(char c)
+static unsigned char ascii_upper(unsigned char c)
 {
-	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+	return c >= 'a' && c <= 'z' ? (unsigned char)(c - ('a' - 'A')) : c;
 }
 
 /* --- Unicode --------------------------------------------------------- */
 
 /* A decoder takes one code point from in (len octets) at *at, advancing
- * *at; false when the input is not valid in its encoding. */
+ * *at; false when the input is not valid in its encoding.  An encoder
+ * appends one (a scalar value) at out + *at, advancing *at; false when it
+ * does not fit size or the encoding lacks it. */
 typedef bool decode_fn(const unsigned char *in, size_t len, size_t *at, uint32_t *cp);
+typedef bool encode_fn(uint32_t cp, unsigned char *out, size_t size, size_t *at);
 
 /* Strict UTF-8: the shortest form only, no surrogates, nothing above
  * U+10FFFF, no sequence cut short by the end of the input. */
@@ -154,8 +157,7 @@ static bool get_ascii(const unsigned char *in, size_t len, size_t *at, uint32_t 
 	return *cp < 0x80;
 }
 
-/* Appends cp (a scalar value) at out + *at in UTF-16LE, a surrogate pair
- * above the BMP; false when it does not fit size. */
+/* UTF-16LE, a surrogate pair above the BMP. */
 static bool put_utf16le(uint32_t cp, unsigned char *out, size_t size, size_t *at)
 {
 	size_t need = cp >= 0x10000 ? 4 : 2;
@@ -173,37 +175,44 @@ static bool put_utf16le(uint32_t cp, unsigned char *out, size_t size, size_t *at
 	return true;
 }
 
-/* Appends cp (a scalar value) at out + *at in UTF-8; false when it does
- * not fit size. */
-static bool put_utf8(uint32_t cp, char *out, size_t size, size_t *at)
+static bool put_utf8(uint32_t cp, unsigned char *out, size_t size, size_t *at)
 {
 	size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
 
 	if (n > size - *at)
 		return false;
 	if (n == 1) {
-		out[*at] = (char)cp;
+		out[*at] = (unsigned char)cp;
 	} else {
 		for (size_t i = n - 1; i > 0; i--) {
-			out[*at + i] = (char)(0x80 | (cp & 0x3f));
+			out[*at + i] = (unsigned char)(0x80 | (cp & 0x3f));
 			cp >>= 6;
 		}
 		/* The lead octet: n one bits, a zero, the highest bits. */
-		out[*at] = (char)((0xff00u >> n & 0xff) | cp);
+		out[*at] = (unsigned char)((0xff00u >> n & 0xff) | cp);
 	}
 	*at += n;
 	return true;
 }
 
-/* Converts all of in from the encoding get reads into UTF-16LE. */
-static bool to_utf16le(decode_fn *get, const unsigned char *in, size_t len, unsigned char *out, size_t size,
-		       size_t *out_len)
+/* ASCII only, as for get_ascii. */
+static bool put_oem(uint32_t cp, unsigned char *out, size_t size, size_t *at)
+{
+	if (cp >= 0x80 || *at >= size)
+		return false;
+	out[(*at)++] = (unsigned char)cp;
+	return true;
+}
+
+/* Converts all of in from the encoding get reads to the one put writes. */
+static bool transcode(decode_fn *get, encode_fn *put, const unsigned char *in, size_t len, unsigned char *out,
+		      size_t size, size_t *out_len)
 {
 	size_t at = 0, n = 0;
 	uint32_t cp;
 
 	while (at < len)
-		if (!get(in, len, &at, &cp) || !put_utf16le(cp, out, size, &n))
+		if (!get(in, len, &at, &cp) || !put(cp, out, size, &n))
 			return false;
 	*out_len = n;
 	return true;
@@ -211,7 +220,7 @@ static bool to_utf16le(decode_fn *get, const unsigned char *in, size_t len, unsi
 
 bool utf8_to_utf16le(const char *in, size_t len, unsigned char *out, size_t size, size_t *out_len)
 {
-	return to_utf16le(get_utf8, (const unsigned char *)in, len, out, size, out_len);
+	return transcode(get_utf8, put_utf16le, (const unsigned char *)in, len, out, size, out_len);
 }
 
 /* --- NT hash --------------------------------------------------------- */
@@ -236,6 +245,9 @@ bool ntlm_nt_hash(const char *password, unsigned char hash[NTLM_HASH_SIZE])
 	return ok;
 }
 
+/* The text form of an NT hash: two hexadecimal digits per octet. */
+#define HASH_TEXT_LEN ((size_t)2 * NTLM_HASH_SIZE)
+
 static int hex_value(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -249,7 +261,7 @@ static int hex_value(char c)
 
 bool ntlm_hash_parse(const char *text, unsigned char hash[NTLM_HASH_SIZE])
 {
-	if (strnlen(text, 2 * NTLM_HASH_SIZE + 1) != 2 * NTLM_HASH_SIZE)
+	if (strnlen(text, HASH_TEXT_LEN + 1) != HASH_TEXT_LEN)
 		return false;
 	for (size_t i = 0; i < NTLM_HASH_SIZE; i++) {
 		int high = hex_value(text[2 * i]), low = hex_value(text[2 * i + 1]);
@@ -271,7 +283,7 @@ void ntlm_hash_format(const unsigned char hash[NTLM_HASH_SIZE], char text[2 * NT
 		text[2 * i] = digits[hash[i] >> 4];
 		text[2 * i + 1] = digits[hash[i] & 0xf];
 	}
-	text[2 * NTLM_HASH_SIZE] = '\0';
+	text[HASH_TEXT_LEN] = '\0';
 }
 
 /* --- Messages -------------------------------------------------------- */
@@ -293,9 +305,9 @@ bool ntlm_parse_negotiate(const unsigned char *msg, size_t len, uint32_t *flags)
 }
 
 /* The flags of our CHALLENGE.  No security layer follows authentication
- * in POP3, so SIGN, SEAL, KEY_EXCH and 56 are never granted: granting
- * them would promise session keys we never derive, and a client would
- * not expect them to be checked.  Unicode or OEM, extended session
+ * in POP3 (MS-OXPOP3), so SIGN, SEAL, KEY_EXCH and 56 are never granted:
+ * they would promise signed or sealed traffic after login, which never
+ * comes, and a session key we never derive.  Unicode or OEM, extended session
  * security and ALWAYS_SIGN (a dummy signature promise, harmless without
  * SIGN) answer what the client asked, as MS-NLMP 3.2.5.1.1 has it.
  * NEGOTIATE_128 is granted when asked although no key is ever used:
@@ -313,21 +325,15 @@ static uint32_t challenge_flags(uint32_t client)
 	return flags;
 }
 
-/* Appends name (ASCII) at out + *at, in UTF-16LE or as is (OEM); false
- * when it does not fit size or is longer than a 16-bit length says. */
+/* Appends name (ASCII) at out + *at, in UTF-16LE or OEM; false when it
+ * does not fit size or is longer than a 16-bit length says. */
 static bool put_name(const char *name, bool unicode, unsigned char *out, size_t size, size_t *at)
 {
-	size_t len = strlen(name), n;
+	size_t n;
 
-	if (unicode) {
-		if (!utf8_to_utf16le(name, len, out + *at, size - *at, &n))
-			return false;
-	} else {
-		if (len > size - *at)
-			return false;
-		memcpy(out + *at, name, len);
-		n = len;
-	}
+	if (!transcode(get_utf8, unicode ? put_utf16le : put_oem, (const unsigned char *)name, strlen(name),
+		       out + *at, size - *at, &n))
+		return false;
 	if (n > UINT16_MAX)
 		return false;
 	*at += n;
@@ -401,17 +407,23 @@ static bool field_find(const unsigned char *msg, size_t len, size_t at, struct f
 	return true;
 }
 
+/* Copies a field into dst of size octets, setting *len. */
+static enum ntlm_status field_copy(const struct field *f, unsigned char *dst, size_t size, size_t *len)
+{
+	if (f->len > size)
+		return NTLM_TOO_LONG;
+	memcpy(dst, f->data, f->len);
+	*len = f->len;
+	return NTLM_OK;
+}
+
 /* Only NTLMv2 responses are long enough; empty (anonymous) and 24-octet
  * (NTLMv1) ones are not. */
 static enum ntlm_status response_copy(const struct field *f, struct ntlm_authenticate *out)
 {
 	if (f->len < NTLM_RESPONSE_MIN)
 		return NTLM_NOT_V2;
-	if (f->len > sizeof out->response)
-		return NTLM_TOO_LONG;
-	memcpy(out->response, f->data, f->len);
-	out->response_len = f->len;
-	return NTLM_OK;
+	return field_copy(f, out->response, sizeof out->response, &out->response_len);
 }
 
 /* Keeps the domain in UTF-16LE, as NTOWFv2 hashes it. */
@@ -420,15 +432,11 @@ static enum ntlm_status domain_copy(const struct field *f, bool unicode, struct 
 	if (unicode) {
 		if (f->len % 2 != 0)
 			return NTLM_MALFORMED;
-		if (f->len > sizeof out->domain)
-			return NTLM_TOO_LONG;
-		memcpy(out->domain, f->data, f->len);
-		out->domain_len = f->len;
-		return NTLM_OK;
+		return field_copy(f, out->domain, sizeof out->domain, &out->domain_len);
 	}
 	if (f->len > sizeof out->domain / 2)
 		return NTLM_TOO_LONG;
-	if (!to_utf16le(get_ascii, f->data, f->len, out->domain, sizeof out->domain, &out->domain_len))
+	if (!transcode(get_ascii, put_utf16le, f->data, f->len, out->domain, sizeof out->domain, &out->domain_len))
 		return NTLM_MALFORMED;
 	return NTLM_OK;
 }
@@ -436,16 +444,13 @@ static enum ntlm_status domain_copy(const struct field *f, bool unicode, struct 
 /* Converts the user name to NUL-terminated UTF-8. */
 static enum ntlm_status user_copy(const struct field *f, bool unicode, struct ntlm_authenticate *out)
 {
-	decode_fn *get = unicode ? get_utf16le : get_ascii;
-	size_t at = 0, n = 0;
-	uint32_t cp;
+	unsigned char *user = (unsigned char *)out->user;
+	size_t n;
 
 	if (unicode && f->len % 2 != 0)
 		return NTLM_MALFORMED;
-	while (at < f->len)
-		if (!get(f->data, f->len, &at, &cp) || cp == 0 || !put_utf8(cp, out->user, USER_NAME_MAX, &n))
-			return NTLM_BAD_USER;
-	if (n == 0)
+	if (!transcode(unicode ? get_utf16le : get_ascii, put_utf8, f->data, f->len, user, USER_NAME_MAX, &n) ||
+	    n == 0 || memchr(user, '\0', n) != NULL)
 		return NTLM_BAD_USER;
 	out->user[n] = '\0';
 	out->user_len = n;
@@ -495,7 +500,7 @@ bool ntlm_domain_ok(const unsigned char *domain, size_t domain_len, const char *
 	for (size_t i = 0; i < ours_len; i++) {
 		uint16_t unit = get_le16(domain + 2 * i);
 
-		if (unit >= 0x80 || ascii_upper((char)unit) != ascii_upper(ours[i]))
+		if (unit >= 0x80 || ascii_upper((unsigned char)unit) != ascii_upper((unsigned char)ours[i]))
 			return false;
 	}
 	return true;
@@ -520,7 +525,7 @@ static void ntowf_v2(const unsigned char nt_hash[NTLM_HASH_SIZE], const char *us
 
 	hmac_md5_set_key(&ctx, NTLM_HASH_SIZE, nt_hash);
 	for (const char *p = user; *p != '\0'; p++) {
-		unsigned char unit[2] = { (unsigned char)ascii_upper(*p), 0 };
+		unsigned char unit[2] = { ascii_upper((unsigned char)*p), 0 };
 
 		hmac_md5_update(&ctx, sizeof unit, unit);
 	}
