@@ -16,12 +16,12 @@ WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	-Wshadow -Wcast-qual -Wsign-compare -Wformat=2
 override ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS)
 override ALL_CPPFLAGS = -D_GNU_SOURCE -I. $(CPPFLAGS)
-override ALL_LDLIBS = $(LDLIBS) -lcrypt -lseccomp -lgssapi_krb5 -lkrb5 -pthread
+override ALL_LDLIBS = $(LDLIBS) -lcrypt -lnettle -lseccomp -lgssapi_krb5 -lkrb5 -pthread
 
-LIB_OBJS = parse.o io.o maildir.o uidlist.o auth.o log.o util.o confine.o privsep.o gssapi.o
+LIB_OBJS = parse.o io.o maildir.o uidlist.o auth.o log.o util.o confine.o privsep.o ntlm.o gssapi.o
 OBJS = pop3-handler.o $(LIB_OBJS)
 UNIT_TESTS = tests/unit/test-parse tests/unit/test-io tests/unit/test-uidlist tests/unit/test-sasl \
-	tests/unit/test-confine tests/unit/test-privsep
+	tests/unit/test-confine tests/unit/test-privsep tests/unit/test-ntlm
 # Unit tests that need a Kerberos KDC: built with the others, run by the
 # bats file that starts one (tests/gssapi.bats).
 KDC_UNIT_TESTS = tests/unit/test-gssapi

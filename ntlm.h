@@ -19,6 +19,17 @@
 #define NTLM_CHALLENGE_SIZE 8	/* the server challenge */
 #define NTLM_HASH_SIZE 16	/* an NT hash, an NTProofStr */
 
+/* NegotiateFlags bits (MS-NLMP 2.2.2.5) that the CHALLENGE may grant. */
+#define NTLMSSP_NEGOTIATE_UNICODE 0x00000001u
+#define NTLMSSP_NEGOTIATE_OEM 0x00000002u
+#define NTLMSSP_REQUEST_TARGET 0x00000004u
+#define NTLMSSP_NEGOTIATE_NTLM 0x00000200u
+#define NTLMSSP_NEGOTIATE_ALWAYS_SIGN 0x00008000u
+#define NTLMSSP_TARGET_TYPE_DOMAIN 0x00010000u
+#define NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY 0x00080000u
+#define NTLMSSP_NEGOTIATE_TARGET_INFO 0x00800000u
+#define NTLMSSP_NEGOTIATE_128 0x20000000u
+
 /* The shortest NTLMv2 response: NTProofStr (16), then the blob's fixed
  * part (RespType, HiRespType, reserved, timestamp, client challenge,
  * reserved: 28) and an AV pair list of at least MsvAvEOL (4).  An NTLMv1
@@ -47,7 +58,7 @@ struct ntlm_target {
 	unsigned char challenge[NTLM_CHALLENGE_SIZE];
 };
 
-/* Builds the CHALLENGE message answering a NEGOTIATE with client_flags: NTLM and extended session security, Unicode if the client offered it (else OEM), the target info AV pairs (MsvAvNbDomainName, MsvAvNbComputerName, MsvAvEOL); stores in *flags the flags it chose, for ntlm_parse_authenticate; returns the message length, or 0 when it does not fit size. */
+/* Builds the CHALLENGE message answering a NEGOTIATE with client_flags: NTLM, the domain as target name and the target info AV pairs (MsvAvNbDomainName, MsvAvNbComputerName, MsvAvEOL), Unicode if the client offered it (else OEM), extended session security, always-sign and 128-bit keys only when asked, never signing, sealing or key exchange; stores in *flags the flags it chose, for ntlm_parse_authenticate; returns the message length, or 0 when it does not fit size. */
 size_t ntlm_build_challenge(uint32_t client_flags, const struct ntlm_target *t, unsigned char *out, size_t size,
 			    uint32_t *flags);
 
@@ -63,9 +74,9 @@ struct ntlm_authenticate {
 
 enum ntlm_status {
 	NTLM_OK,
-	NTLM_MALFORMED,		/* bad signature or type, a field outside the message, odd UTF-16 */
+	NTLM_MALFORMED,		/* bad signature or type, a field outside the message, odd UTF-16, a non-ASCII OEM domain */
 	NTLM_NOT_V2,		/* an LM, NTLMv1 or anonymous response: refused */
-	NTLM_BAD_USER,		/* a user name that is empty, too long or not valid UTF-8 */
+	NTLM_BAD_USER,		/* a user name that is empty, too long (in UTF-8), holds a NUL, or is not valid UTF-16 (OEM: not ASCII) */
 	NTLM_TOO_LONG,		/* a domain or response longer than this side keeps */
 };
 
