@@ -11,6 +11,7 @@
 #include <pwd.h>
 #include <shadow.h>
 #include <stdlib.h>
+#include <sys/random.h>
 #include <termios.h>
 #include <time.h>
 #include <netinet/in.h>
@@ -25,8 +26,9 @@
 #include "parse.h"
 #include "util.h"
 
-/* Fields of a passwd-format line: name:hash:uid:gid:gecos:home:shell. */
-enum { F_NAME, F_HASH, F_UID, F_GID, F_GECOS, F_HOME, F_SHELL, FIELDS };
+/* Fields of a passwd-format line: name:hash:uid:gid:gecos:home:shell, and
+ * optionally the NT hash for NTLM. */
+enum { F_NAME, F_HASH, F_UID, F_GID, F_GECOS, F_HOME, F_SHELL, F_NT_HASH, FIELDS };
 
 bool auth_user_name_ok(const char *name, size_t len)
 {
@@ -57,7 +59,7 @@ static bool database_safe(FILE *f, const char *path)
 	return true;
 }
 
-/* Splits a passwd line into its seven fields in place; false unless there are exactly seven. */
+/* Splits a passwd line into its fields in place, the eighth ("" when absent) included; false unless there are seven or eight. */
 static bool split_fields(char *line, char *field[FIELDS])
 {
 	char *p = line;
@@ -65,6 +67,8 @@ static bool split_fields(char *line, char *field[FIELDS])
 
 	while (n < FIELDS && p != NULL)
 		field[n++] = strsep(&p, ":");
+	if (n == F_NT_HASH)
+		field[n++] = "";
 	return n == FIELDS && p == NULL;
 }
 
@@ -72,27 +76,34 @@ static bool split_fields(char *line, char *field[FIELDS])
 static enum lookup_result parse_entry(char *line, const char *path, unsigned lineno,
 				      const char *user, struct account *out)
 {
+	unsigned char nt_hash[NTLM_HASH_SIZE];
+	enum lookup_result result = LOOKUP_UNKNOWN;
 	char *field[FIELDS];
 	unsigned uid, gid;
+	bool has_nt_hash;
 
 	if (!split_fields(line, field) ||
 	    !auth_user_name_ok(field[F_NAME], strlen(field[F_NAME])) ||
 	    !parse_uint_setting(field[F_UID], 0, UINT32_MAX - 1, &uid) ||
 	    !parse_uint_setting(field[F_GID], 0, UINT32_MAX - 1, &gid) ||
-	    field[F_HOME][0] != '/') {
+	    field[F_HOME][0] != '/' ||
+	    ((has_nt_hash = field[F_NT_HASH][0] != '\0') && !ntlm_hash_parse(field[F_NT_HASH], nt_hash))) {
 		log_msg(LOG_WARNING, "%s line %u: malformed entry skipped", path, lineno);
-		return LOOKUP_UNKNOWN;
+	} else if (strcmp(field[F_NAME], user) == 0) {
+		/* The fields fit (each is shorter than the line it came
+		 * from), so the copies cannot fail. */
+		str_copy(out->name, sizeof out->name, field[F_NAME]);
+		str_copy(out->hash, sizeof out->hash, field[F_HASH]);
+		str_copy(out->home, sizeof out->home, field[F_HOME]);
+		out->uid = (uid_t)uid;
+		out->gid = (gid_t)gid;
+		out->has_nt_hash = has_nt_hash;
+		if (has_nt_hash)
+			memcpy(out->nt_hash, nt_hash, sizeof nt_hash);
+		result = LOOKUP_FOUND;
 	}
-	if (strcmp(field[F_NAME], user) != 0)
-		return LOOKUP_UNKNOWN;
-	/* The fields fit (each is shorter than the line it came from), so
-	 * the copies cannot fail. */
-	str_copy(out->name, sizeof out->name, field[F_NAME]);
-	str_copy(out->hash, sizeof out->hash, field[F_HASH]);
-	str_copy(out->home, sizeof out->home, field[F_HOME]);
-	out->uid = (uid_t)uid;
-	out->gid = (gid_t)gid;
-	return LOOKUP_FOUND;
+	explicit_bzero(nt_hash, sizeof nt_hash);
+	return result;
 }
 
 /* Copies a host account; an account whose hash is in /etc/shadow gets it from there, and one that is expired gets a locked hash. */
@@ -257,13 +268,15 @@ static bool read_secret(const char *prompt, char *buf, size_t size)
 	return ok;
 }
 
-int auth_hash_tool(void)
+int auth_hash_tool(bool nt_hash)
 {
 	static struct crypt_data data;
 	/* libxcrypt hashes passphrases of up to CRYPT_MAX_PASSPHRASE_SIZE - 1
 	 * octets; one more octet holds the newline fgets keeps. */
 	char password[CRYPT_MAX_PASSPHRASE_SIZE + 1], again[CRYPT_MAX_PASSPHRASE_SIZE + 1];
 	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	unsigned char nt[NTLM_HASH_SIZE];
+	char nt_text[2 * NTLM_HASH_SIZE + 1];
 	const char *hash = NULL;
 	bool tty = isatty(STDIN_FILENO);
 	int status = 1;
@@ -276,13 +289,21 @@ int auth_hash_tool(void)
 	} else if (crypt_gensalt_rn(NULL, 0, NULL, 0, setting, sizeof setting) == NULL ||
 		   (hash = crypt_rn(password, setting, &data, (int)sizeof data)) == NULL || hash[0] == '*') {
 		fprintf(stderr, "pop3-handler: libxcrypt could not hash: %s\n", strerror(errno));
+	} else if (nt_hash && !ntlm_nt_hash(password, nt)) {
+		fprintf(stderr, "pop3-handler: an NT hash needs a password in UTF-8\n");
 	} else {
 		printf("%s\n", hash);
+		if (nt_hash) {
+			ntlm_hash_format(nt, nt_text);
+			printf("%s\n", nt_text);
+		}
 		status = 0;
 	}
 	explicit_bzero(password, sizeof password);
 	explicit_bzero(again, sizeof again);
 	explicit_bzero(&data, sizeof data);
+	explicit_bzero(nt, sizeof nt);
+	explicit_bzero(nt_text, sizeof nt_text);
 	return status;
 }
 
@@ -332,10 +353,12 @@ static void sleep_seconds(unsigned seconds)
 		;
 }
 
-/* Logs a failed login, sleeps the failure delay and counts it. */
+/* Logs a failed login (user NULL: the mechanism's exchange failed before it named one), sleeps the failure delay and counts it. */
 static enum login_result login_failed(struct login_guard *g, const char *user, bool known, const char *mechanism)
 {
-	if (known)
+	if (user == NULL)
+		log_msg(LOG_NOTICE, "failed login: %s exchange failed, client=%s", mechanism, g->client);
+	else if (known)
 		log_msg(LOG_NOTICE, "failed login user=%s mechanism=%s client=%s", user, mechanism, g->client);
 	else
 		log_msg(LOG_NOTICE, "failed login: unknown user, mechanism=%s client=%s", mechanism, g->client);
@@ -343,8 +366,37 @@ static enum login_result login_failed(struct login_guard *g, const char *user, b
 	return ++g->failures >= g->max_failures ? LOGIN_FAILED_LAST : LOGIN_FAILED;
 }
 
-enum login_result auth_login(struct login_guard *g, const char *user, const char *password,
-			     const char *mechanism, struct account *out)
+/* Checks an NTLMv2 answer to the challenge issued last, using that challenge up; an unknown user or one without an NT hash costs the same HMACs and fails. */
+static bool ntlm_answer_ok(struct login_guard *g, const struct account *a, const char *user,
+			   const struct credential *c)
+{
+	static const unsigned char no_hash[NTLM_HASH_SIZE];
+	bool usable = a != NULL && a->has_nt_hash && g->ntlm_challenge_issued;
+	bool ok = ntlm_v2_ok(usable ? a->nt_hash : no_hash, user, c->domain, c->domain_len, g->ntlm_challenge,
+			     c->response, c->response_len);
+
+	g->ntlm_challenge_issued = false;
+	explicit_bzero(g->ntlm_challenge, sizeof g->ntlm_challenge);
+	if (a != NULL && !a->has_nt_hash)
+		log_msg(LOG_NOTICE, "user %s has no NT hash in the user database: NTLM cannot log in", user);
+	if (ok && usable && !ntlm_domain_ok(c->domain, c->domain_len, g->ntlm_domain)) {
+		log_msg(LOG_NOTICE, "user %s: NTLM login names a domain other than %s", user, g->ntlm_domain);
+		ok = false;
+	}
+	return ok && usable;
+}
+
+/* Checks a credential for the account (NULL: unknown user). */
+static bool credential_ok(struct login_guard *g, const struct account *a, const char *user, const struct credential *c)
+{
+	if (c->kind == CREDENTIAL_PASSWORD)
+		return auth_password_ok(a, c->password);
+	return ntlm_answer_ok(g, a, user, c);
+}
+
+/* Decides a login of user with a credential, or (c NULL) of a user whose identity a mechanism proved. */
+static enum login_result decide_login(struct login_guard *g, const char *user, const struct credential *c,
+				      const char *mechanism, struct account *out)
 {
 	enum lookup_result found = LOOKUP_UNKNOWN;
 	enum login_result result = LOGIN_OK;
@@ -354,13 +406,62 @@ enum login_result auth_login(struct login_guard *g, const char *user, const char
 		found = auth_lookup(g->passwd_file, user, out);
 	if (found == LOOKUP_FAILED)
 		result = LOGIN_UNAVAILABLE;
-	else if (!auth_password_ok(found == LOOKUP_FOUND ? out : NULL, password))
+	else if (c != NULL ? !credential_ok(g, found == LOOKUP_FOUND ? out : NULL, user, c) : found != LOOKUP_FOUND)
 		result = login_failed(g, user, found == LOOKUP_FOUND, mechanism);
 	else if (!may_serve(out))
 		result = LOGIN_REFUSED;
 	if (result != LOGIN_OK)
 		account_clear(out);
 	return result;
+}
+
+enum login_result auth_login(struct login_guard *g, const char *user, const struct credential *c,
+			     const char *mechanism, struct account *out)
+{
+	return decide_login(g, user, c, mechanism, out);
+}
+
+bool auth_exchange_begin(struct login_guard *g)
+{
+	if (g->exchanges >= g->max_failures + AUTH_EXTRA_EXCHANGES)
+		return false;
+	g->exchanges++;
+	return true;
+}
+
+bool auth_ntlm_challenge(struct login_guard *g, unsigned char challenge[NTLM_CHALLENGE_SIZE])
+{
+	ssize_t n;
+
+	do
+		n = getrandom(g->ntlm_challenge, sizeof g->ntlm_challenge, 0);
+	while (n < 0 && errno == EINTR);
+	g->ntlm_challenge_issued = n == (ssize_t)sizeof g->ntlm_challenge;
+	if (!g->ntlm_challenge_issued) {
+		log_msg(LOG_ERR, "cannot make an NTLM challenge: getrandom: %s", n < 0 ? strerror(errno) : "short read");
+		return false;
+	}
+	memcpy(challenge, g->ntlm_challenge, sizeof g->ntlm_challenge);
+	return true;
+}
+
+enum sasl_step auth_gssapi_step(struct login_guard *g, bool first, const unsigned char *in, size_t in_len,
+				unsigned char *out, size_t out_size, size_t *out_len, enum login_result *result,
+				struct account *a)
+{
+	enum gssapi_step step;
+
+	memset(a, 0, sizeof *a);
+	if (first)
+		gssapi_reset(&g->gssapi);
+	step = gssapi_step(&g->gssapi, in, in_len, out, out_size, out_len);
+	if (step == GSSAPI_CONTINUE)
+		return SASL_CHALLENGE;
+	if (step == GSSAPI_FAILED)
+		*result = login_failed(g, NULL, false, "GSSAPI");
+	else
+		*result = decide_login(g, g->gssapi.user, NULL, "GSSAPI", a);
+	return SASL_DECIDED;
 }
 
 /* Copies an address the launcher put in the environment, if it is one (it goes into logs). */

@@ -109,8 +109,11 @@ bool gssapi_available(const char *keytab)
 	struct stat st;
 	OM_uint32 minor;
 
+	/* No keytab is the usual case of a site without Kerberos: not
+	 * worth a line in every session's log. */
 	if (stat(keytab, &st) != 0) {
-		log_msg(LOG_DEBUG, "GSSAPI not offered: keytab %s: %s", keytab, strerror(errno));
+		if (errno != ENOENT)
+			log_msg(LOG_DEBUG, "GSSAPI not offered: keytab %s: %s", keytab, strerror(errno));
 		return false;
 	}
 	/* The credentials only name the keytab; released at once, they keep

@@ -98,6 +98,24 @@ void output_line(struct output *o, const char *format, ...)
 	output_crlf_line(o, line, len);
 }
 
+void output_continuation(struct output *o, const unsigned char *data, size_t len)
+{
+	/* The 64 digits, and the pad at index 64. */
+	static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+
+	output_put(o, "+ ", 2);
+	for (size_t i = 0; i < len; i += 3) {
+		size_t n = len - i < 3 ? len - i : 3;
+		uint32_t group = (uint32_t)data[i] << 16 | (n > 1 ? (uint32_t)data[i + 1] << 8 : 0) |
+				 (n > 2 ? data[i + 2] : 0);
+		char quad[4] = { digits[group >> 18], digits[(group >> 12) & 63],
+				 digits[n > 1 ? (group >> 6) & 63 : 64], digits[n > 2 ? group & 63 : 64] };
+
+		output_put(o, quad, sizeof quad);
+	}
+	output_put(o, "\r\n", 2);
+}
+
 void output_number_pair(struct output *o, uint64_t a, uint64_t b)
 {
 	char buf[2 * 20 + 3];

@@ -42,6 +42,9 @@ void output_response(struct output *o, bool ok, const char *code, const char *te
 void output_line(struct output *o, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Appends a SASL challenge line (RFC 5034): "+ ", the len octets of data in base64 (RFC 4648, '=' padded), CRLF; "+ " alone for none.  Not cut: a mechanism's challenge must arrive whole. */
+void output_continuation(struct output *o, const unsigned char *data, size_t len);
+
 /* Appends the line "A B" CRLF of two decimal numbers, as LIST and UIDL list them (without printf: a large mailbox has 100,000 such lines). */
 void output_number_pair(struct output *o, uint64_t a, uint64_t b);
 

@@ -99,12 +99,14 @@
  * shorter than COMMAND_LENGTH_MAX with its CRLF. */
 #define PRIVSEP_SECRET_MAX (COMMAND_LENGTH_MAX - 1)
 
-/* The privileged parent answers at most max_auth_failures plus this many
- * login requests in a session.  Failures close the session at
- * max_auth_failures; the answers that are no failure (user database
- * unavailable, account refused) are rare for an honest client, so a child
- * that asks beyond this is not honest and is killed. */
-#define PRIVSEP_EXTRA_REQUESTS 5
+/* A session starts at most max_auth_failures plus this many login
+ * exchanges (a USER/PASS or PLAIN login, an NTLM challenge, a GSSAPI
+ * exchange).  Failures close the session at max_auth_failures; the other
+ * endings (a cancelled exchange, the user database unavailable, an
+ * account refused) are rare for an honest client.  Beyond it the session
+ * says so and closes; a separated child that asks its parent beyond it is
+ * not honest and is killed. */
+#define AUTH_EXTRA_EXCHANGES 5
 
 /* A SASL client response (the line answering a "+ " challenge) may be this
  * long, CRLF included: RFC 5034 lifts the command length limit for them,
@@ -133,6 +135,10 @@
 #define NTLM_PASSWORD_MAX 1024
 #define NTLM_DOMAIN_MAX (2 * 255)
 #define NTLM_RESPONSE_MAX 2048
+
+/* ntlm_domain and krb5_realm: a DNS name is at most 255 octets, and an
+ * NTLM domain travels in a target info AV pair as UTF-16LE. */
+#define DOMAIN_NAME_MAX 255
 
 /* expire_days is at most a century: longer is "never", which says so. */
 #define EXPIRE_DAYS_MAX 36500

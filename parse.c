@@ -16,6 +16,11 @@ void line_reader_init(struct line_reader *r, int fd, size_t max_line)
 	r->discarding = false;
 }
 
+void line_reader_limit(struct line_reader *r, size_t max_line)
+{
+	r->max_line = max_line;
+}
+
 /* Moves the unread bytes to the front so that read() has the most room. */
 static void line_compact(struct line_reader *r)
 {

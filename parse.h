@@ -34,8 +34,11 @@ struct line {
 	size_t len;
 };
 
-/* Prepares a reader on fd for lines of at most max_line octets (CRLF included, at most COMMAND_LENGTH_MAX). */
+/* Prepares a reader on fd for lines of at most max_line octets (CRLF included, at most INPUT_BUFFER_SIZE). */
 void line_reader_init(struct line_reader *r, int fd, size_t max_line);
+
+/* Changes the longest line accepted from the next line on (at most INPUT_BUFFER_SIZE): a SASL response may be longer than a command. */
+void line_reader_limit(struct line_reader *r, size_t max_line);
 
 /* Takes the next complete line from the buffered input, ending at LF with an optional CR before it. */
 enum line_status line_take(struct line_reader *r, struct line *out);

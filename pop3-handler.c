@@ -7,6 +7,7 @@
 
 #include "pop3-handler.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,9 +20,11 @@
 
 #include "auth.h"
 #include "confine.h"
+#include "gssapi.h"
 #include "io.h"
 #include "log.h"
 #include "maildir.h"
+#include "ntlm.h"
 #include "params.h"
 #include "parse.h"
 #include "privsep.h"
@@ -35,6 +38,7 @@ enum setting_kind {
 	SET_PATH,		/* an absolute path */
 	SET_TEMPLATE,		/* the Maildir template */
 	SET_NAME,		/* a user name */
+	SET_DOMAIN,		/* a domain or realm name */
 	SET_NUMBER,		/* a decimal number in [min, max] */
 	SET_CHOICE,		/* one word of a list, stored as its index */
 };
@@ -74,6 +78,10 @@ static const struct setting settings[] = {
 	{ "confine", SET_CHOICE, AT(confine), 0, 0, yes_no },
 	{ "privsep_user", SET_NAME, AT(privsep_user), 0, 0, NULL },
 	{ "privsep_dir", SET_PATH, AT(privsep_dir), 0, 0, NULL },
+	{ "ntlm", SET_CHOICE, AT(ntlm), 0, 0, yes_no },
+	{ "ntlm_domain", SET_DOMAIN, AT(ntlm_domain), 0, 0, NULL },
+	{ "keytab", SET_PATH, AT(keytab), 0, 0, NULL },
+	{ "krb5_realm", SET_DOMAIN, AT(krb5_realm), 0, 0, NULL },
 };
 
 void config_defaults(struct config *cfg)
@@ -95,6 +103,17 @@ void config_defaults(struct config *cfg)
 	cfg->confine = 1;
 	str_copy(cfg->privsep_user, sizeof cfg->privsep_user, "nobody");
 	str_copy(cfg->privsep_dir, sizeof cfg->privsep_dir, "/var/empty");
+	cfg->ntlm = 0;
+	str_copy(cfg->keytab, sizeof cfg->keytab, "/etc/krb5.keytab");
+}
+
+/* Tells whether a domain or realm name is one we accept: 1..DOMAIN_NAME_MAX letters, digits, '.', '-' and '_'. */
+static bool domain_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len >= 1 && len <= DOMAIN_NAME_MAX &&
+	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_") == len;
 }
 
 /* Checks that a Maildir template uses only %u, %h and %%, and yields an absolute path. */
@@ -128,6 +147,10 @@ static bool set_string(const struct setting *s, char *dst, const char *value, ch
 		snprintf(err, errlen, "%s: not a valid user name", s->key);
 		return false;
 	}
+	if (s->kind == SET_DOMAIN && !domain_name_ok(value)) {
+		snprintf(err, errlen, "%s: expected 1 to %d letters, digits, '.', '-' or '_'", s->key, DOMAIN_NAME_MAX);
+		return false;
+	}
 	return str_copy(dst, PATH_MAX, value);	/* fits: checked above */
 }
 
@@ -158,6 +181,7 @@ bool config_set(struct config *cfg, const char *key, const char *value, char *er
 		case SET_PATH:
 		case SET_TEMPLATE:
 		case SET_NAME:
+		case SET_DOMAIN:
 			return set_string(s, field, value, err, errlen);
 		case SET_CHOICE:
 			return set_choice(s, (unsigned *)(void *)field, value, err, errlen);
@@ -262,6 +286,9 @@ bool maildir_expand(const char *template, const char *user, const char *home, ch
 
 enum state { STATE_AUTHORIZATION, STATE_TRANSACTION, STATE_END };
 
+/* The SASL response a session awaits after a "+ " challenge. */
+enum sasl_wait { SASL_NONE, SASL_PLAIN, SASL_NTLM_NEGOTIATE, SASL_NTLM_AUTHENTICATE, SASL_GSSAPI };
+
 struct session {
 	const struct config *cfg;
 	enum state state;
@@ -269,7 +296,11 @@ struct session {
 	bool mailbox_done;		/* QUIT finished the mailbox (UPDATE, flags) */
 	bool plaintext_ok;		/* USER/PASS allowed on this connection */
 	char client[CLIENT_ADDRESS_MAX];	/* the client's address, or "local" */
-	bool sasl_pending;		/* AUTH PLAIN sent "+ ": the next line is the response */
+	enum sasl_wait sasl;		/* what the line after a "+ " challenge answers */
+	bool gssapi_first;		/* the next GSSAPI response starts the exchange */
+	uint32_t ntlm_flags;		/* chosen in our NTLM CHALLENGE */
+	char host[DOMAIN_NAME_MAX + 1];	/* NTLM: this computer's NetBIOS name */
+	unsigned char challenge[SASL_CHALLENGE_MAX];	/* the "+ " challenge being sent */
 	bool user_given;		/* USER was accepted and PASS may follow */
 	char user[USER_NAME_MAX + 1];	/* "" when the name given is not one we accept */
 	struct login_guard guard;	/* decides logins here (or, separated, in the parent) */
@@ -314,6 +345,7 @@ struct reply {
 	bool bad;			/* a protocol error: counts towards BAD_COMMANDS_MAX */
 	bool close;			/* end the session after this reply */
 	bool continuation;		/* a SASL "+ " line instead of +OK/-ERR */
+	size_t challenge_len;		/* with the continuation: octets of s->challenge */
 	bool silent;			/* no reply, and the session ends (separated child: the parent replies) */
 	const char *code;		/* RFC 2449/3206 response code, or NULL */
 	char text[RESPONSE_MAX];
@@ -380,22 +412,25 @@ static uint64_t message_size(const struct session *s, size_t i)
 
 /* --- AUTHORIZATION state --- */
 
+/* Takes s->user from a name a client sent: "" when it is not one we accept, so that it fails as an unknown user. */
+static void set_user(struct session *s, const char *name, size_t len)
+{
+	s->user[0] = '\0';
+	if (auth_user_name_ok(name, len)) {
+		memcpy(s->user, name, len);
+		s->user[len] = '\0';
+	}
+}
+
 static void cmd_user(struct session *s, const struct request *q, struct reply *r)
 {
-	const char *name = q->cmd->argv[0].text;
-	size_t len = q->cmd->argv[0].len;
-
 	if (!s->plaintext_ok) {
 		reply_err(r, "AUTH", "Plaintext authentication is not allowed without TLS");
 		return;
 	}
 	/* Profile V0008/V0009: always +OK, whether or not the user exists.
 	 * A name we would never accept is remembered as "" and fails at PASS. */
-	s->user[0] = '\0';
-	if (auth_user_name_ok(name, len)) {
-		memcpy(s->user, name, len);
-		s->user[len] = '\0';
-	}
+	set_user(s, q->cmd->argv[0].text, q->cmd->argv[0].len);
 	s->user_given = true;
 	reply_ok(r, "Send your password");
 }
@@ -467,10 +502,10 @@ static void start_transaction(struct session *s, const struct account *a, const 
 	enter_transaction(s, a, mechanism, r);
 }
 
-/* Separated child: asks the parent to decide the login, once every earlier reply is out (the parent may reply next); false when it could not. */
-static bool ask_parent(struct session *s, const char *password, const char *mechanism, enum login_result *result)
+/* Separated child: makes sure every earlier reply is out before the parent is asked (after a login it replies next); false when the client is gone. */
+static bool ready_to_ask_parent(struct session *s)
 {
-	return output_flush(&s->out) && privsep_ask(s->parent_fd, mechanism, s->user, password, result);
+	return output_flush(&s->out);
 }
 
 /* Separated child, after the parent accepted the login: hands it the client and the input not yet used; from then on the parent replies (or nobody, if that failed: logged). */
@@ -483,24 +518,14 @@ static void hand_over(struct session *s, struct reply *r)
 	r->silent = true;
 }
 
-/* Verifies s->user and a password, for USER/PASS and AUTH alike, here or (separated) in the parent; on success the session enters TRANSACTION, or the separated child hands it over. */
-static void try_login(struct session *s, const char *password, const char *mechanism, struct reply *r)
+/* Replies to a decided login: on success the session enters TRANSACTION (a separated child hands it over), a failure says so. */
+static void login_decided(struct session *s, enum login_result result, const struct account *a,
+			  const char *mechanism, struct reply *r)
 {
-	struct account a = { .uid = 0 };
-	enum login_result result;
-
-	if (s->parent_fd < 0) {
-		result = auth_login(&s->guard, s->user, password, mechanism, &a);
-	} else if (!ask_parent(s, password, mechanism, &result)) {
-		/* The parent is gone (killed, and this process with it any
-		 * moment) or the client is: end without a word. */
-		r->silent = true;
-		return;
-	}
 	switch (result) {
 	case LOGIN_OK:
 		if (s->parent_fd < 0)
-			start_transaction(s, &a, mechanism, r);
+			start_transaction(s, a, mechanism, r);
 		else
 			hand_over(s, r);
 		break;
@@ -518,11 +543,40 @@ static void try_login(struct session *s, const char *password, const char *mecha
 		reply_err(r, "SYS/PERM", "This account cannot log in here");
 		break;
 	}
+}
+
+/* Verifies s->user and a credential, for every mechanism but GSSAPI, here or (separated) in the parent, and replies. */
+static void try_login(struct session *s, const struct credential *c, const char *mechanism, struct reply *r)
+{
+	struct account a = { .uid = 0 };
+	enum login_result result;
+
+	if (s->parent_fd < 0) {
+		result = auth_login(&s->guard, s->user, c, mechanism, &a);
+	} else if (!ready_to_ask_parent(s) || !privsep_ask(s->parent_fd, mechanism, s->user, c, &result)) {
+		/* The parent is gone (killed, and this process with it any
+		 * moment) or the client is: end without a word. */
+		r->silent = true;
+		return;
+	}
+	login_decided(s, result, &a, mechanism, r);
 	account_clear(&a);
+}
+
+/* Counts the start of a login exchange; false, with the reply closing the session, once too many have started. */
+static bool begin_exchange(struct session *s, struct reply *r)
+{
+	if (auth_exchange_begin(&s->guard))
+		return true;
+	reply_err(r, "AUTH", "Too many authentication attempts, closing connection");
+	r->close = true;
+	return false;
 }
 
 static void cmd_pass(struct session *s, const struct request *q, struct reply *r)
 {
+	struct credential c = { .kind = CREDENTIAL_PASSWORD, .password = q->cmd->rest };
+
 	if (!s->plaintext_ok) {
 		reply_err(r, "AUTH", "Plaintext authentication is not allowed without TLS");
 		return;
@@ -538,7 +592,8 @@ static void cmd_pass(struct session *s, const struct request *q, struct reply *r
 	/* Profile V0011: the password is the rest of the line, spaces and
 	 * all.  The line is NUL-terminated where the password ends. */
 	s->user_given = false;
-	try_login(s, q->cmd->rest, "USER", r);
+	if (begin_exchange(s, r))
+		try_login(s, &c, "USER", r);
 }
 
 static void cmd_apop(struct session *s, const struct request *q, struct reply *r)
@@ -547,29 +602,21 @@ static void cmd_apop(struct session *s, const struct request *q, struct reply *r
 	reply_err(r, NULL, "APOP is not supported");
 }
 
-/* The SASL mechanisms offered (RFC 5034), one per line. */
-static const char *const sasl_mechanisms[] = { "PLAIN" };
-
-static bool body_mechanisms(struct session *s)
+/* Sends a challenge of len octets in s->challenge and awaits the response as next. */
+static void send_challenge(struct session *s, size_t len, enum sasl_wait next, struct reply *r)
 {
-	for (size_t i = 0; i < sizeof sasl_mechanisms / sizeof *sasl_mechanisms; i++)
-		output_line(&s->out, "%s", sasl_mechanisms[i]);
-	return true;
+	s->sasl = next;
+	r->continuation = true;
+	r->challenge_len = len;
 }
 
-/* Checks a base64 SASL PLAIN response (RFC 4616) and logs in with it. */
-static void sasl_plain(struct session *s, const char *response, size_t len, struct reply *r)
+/* Checks a SASL PLAIN message (RFC 4616), decoded in buf (buf[len] writable), and logs in with it. */
+static void sasl_plain(struct session *s, char *buf, size_t len, struct reply *r)
 {
-	/* Decoded, a response is shorter than the line that carried it. */
-	char decoded[COMMAND_LENGTH_MAX];
 	struct sasl_plain plain;
-	size_t n;
+	struct credential c = { .kind = CREDENTIAL_PASSWORD };
 
-	if (!base64_decode(response, len, (unsigned char *)decoded, sizeof decoded - 1, &n)) {
-		reply_bad(r, "Invalid base64 in the SASL response");
-		return;
-	}
-	switch (sasl_plain_parse(decoded, n, &plain)) {
+	switch (sasl_plain_parse(buf, len, &plain)) {
 	case PLAIN_MALFORMED:
 		reply_bad(r, "Malformed SASL PLAIN response");
 		break;
@@ -580,18 +627,187 @@ static void sasl_plain(struct session *s, const char *response, size_t len, stru
 		reply_err(r, "AUTH", "Authorization identity must be empty or the user name");
 		break;
 	case PLAIN_OK:
-		s->user[0] = '\0';
-		if (auth_user_name_ok(plain.authcid, plain.authcid_len))
-			memcpy(s->user, plain.authcid, plain.authcid_len + 1);
-		try_login(s, plain.password, "PLAIN", r);
+		if (!begin_exchange(s, r))
+			break;
+		set_user(s, plain.authcid, plain.authcid_len);
+		c.password = plain.password;
+		try_login(s, &c, "PLAIN", r);
 		break;
 	}
-	explicit_bzero(decoded, sizeof decoded);
+}
+
+/* Answers an NTLM NEGOTIATE message with a CHALLENGE whose server challenge comes from where logins are decided. */
+static void ntlm_negotiate(struct session *s, const unsigned char *msg, size_t len, struct reply *r)
+{
+	struct ntlm_target t = { .domain = s->guard.ntlm_domain, .computer = s->host };
+	bool issued = false;
+	uint32_t flags;
+	size_t n = 0;
+
+	if (!ntlm_parse_negotiate(msg, len, &flags)) {
+		reply_bad(r, "Malformed NTLM message");
+		return;
+	}
+	if (!begin_exchange(s, r))
+		return;
+	if (s->parent_fd < 0) {
+		issued = auth_ntlm_challenge(&s->guard, t.challenge);
+	} else if (!privsep_challenge(s->parent_fd, t.challenge, &issued)) {
+		r->silent = true;
+		return;
+	}
+	if (issued)
+		n = ntlm_build_challenge(flags, &t, s->challenge, sizeof s->challenge, &s->ntlm_flags);
+	explicit_bzero(t.challenge, sizeof t.challenge);
+	if (n == 0) {
+		reply_err(r, "SYS/TEMP", "Authentication is temporarily unavailable");
+		return;
+	}
+	send_challenge(s, n, SASL_NTLM_AUTHENTICATE, r);
+}
+
+/* Logs in with an NTLM AUTHENTICATE message answering our CHALLENGE. */
+static void ntlm_authenticate(struct session *s, const unsigned char *msg, size_t len, struct reply *r)
+{
+	static struct ntlm_authenticate a;
+	struct credential c = { .kind = CREDENTIAL_NTLMV2, .domain = a.domain, .response = a.response };
+
+	switch (ntlm_parse_authenticate(msg, len, s->ntlm_flags, &a)) {
+	case NTLM_MALFORMED:
+	case NTLM_TOO_LONG:
+		reply_bad(r, "Malformed NTLM message");
+		return;
+	case NTLM_NOT_V2:
+		reply_err(r, "AUTH", "Only NTLMv2 responses are accepted");
+		return;
+	case NTLM_BAD_USER:
+		reply_bad(r, "Invalid authentication identity");
+		return;
+	case NTLM_OK:
+		set_user(s, a.user, a.user_len);
+		break;
+	}
+	c.domain_len = a.domain_len;
+	c.response_len = a.response_len;
+	try_login(s, &c, "NTLM", r);
+	explicit_bzero(&a, sizeof a);
+}
+
+/* Takes a GSSAPI response a step further where logins are decided: the next challenge, or the login decided. */
+static void gssapi_respond(struct session *s, const unsigned char *in, size_t len, struct reply *r)
+{
+	struct account a = { .uid = 0 };
+	enum login_result result = LOGIN_FAILED;
+	bool first = s->gssapi_first;
+	enum sasl_step step;
+	size_t n = 0;
+
+	if (first && !begin_exchange(s, r))
+		return;
+	s->gssapi_first = false;
+	if (s->parent_fd < 0) {
+		step = auth_gssapi_step(&s->guard, first, in, len, s->challenge, sizeof s->challenge, &n, &result, &a);
+	} else if (!ready_to_ask_parent(s) || !privsep_gssapi(s->parent_fd, first, in, len, s->challenge,
+							      sizeof s->challenge, &n, &step, &result)) {
+		r->silent = true;
+		return;
+	}
+	if (step == SASL_CHALLENGE)
+		send_challenge(s, n, SASL_GSSAPI, r);
+	else
+		login_decided(s, result, &a, "GSSAPI", r);
+	account_clear(&a);
+}
+
+/* Takes one base64 SASL response (initial or after a challenge) for what the session awaits. */
+static void sasl_respond(struct session *s, enum sasl_wait what, const char *text, size_t len, struct reply *r)
+{
+	/* Static: a whole Kerberos ticket, and a password, pass through. */
+	static unsigned char decoded[SASL_TOKEN_MAX + 1];
+	size_t n;
+
+	/* RFC 5034: "=" is an empty response. */
+	if (len == 1 && text[0] == '=')
+		len = 0;
+	if (!base64_decode(text, len, decoded, sizeof decoded - 1, &n)) {
+		reply_bad(r, "Invalid base64 in the SASL response");
+		return;
+	}
+	switch (what) {
+	case SASL_NONE:
+		break;
+	case SASL_PLAIN:
+		sasl_plain(s, (char *)decoded, n, r);
+		break;
+	case SASL_NTLM_NEGOTIATE:
+		ntlm_negotiate(s, decoded, n, r);
+		break;
+	case SASL_NTLM_AUTHENTICATE:
+		ntlm_authenticate(s, decoded, n, r);
+		break;
+	case SASL_GSSAPI:
+		gssapi_respond(s, decoded, n, r);
+		break;
+	}
+	explicit_bzero(decoded, n);
+}
+
+/* The SASL mechanisms (RFC 5034), in the order CAPA and AUTH list them. */
+static const struct sasl_mechanism {
+	const char *name;
+	enum sasl_wait first;		/* what its first response is */
+	bool plaintext;			/* it sends the password in the clear */
+} sasl_mechanisms[] = {
+	{ "GSSAPI", SASL_GSSAPI, false },
+	{ "NTLM", SASL_NTLM_NEGOTIATE, false },
+	{ "PLAIN", SASL_PLAIN, true },
+};
+
+#define SASL_MECHANISM_COUNT (sizeof sasl_mechanisms / sizeof *sasl_mechanisms)
+
+/* Tells whether this session offers a mechanism: PLAIN always (the policy may still refuse it, with a reason), the others when configured and usable. */
+static bool mechanism_offered(const struct session *s, const struct sasl_mechanism *m)
+{
+	return m->first == SASL_PLAIN || (m->first == SASL_NTLM_NEGOTIATE && s->guard.ntlm_offered) ||
+	       (m->first == SASL_GSSAPI && s->guard.gssapi_offered);
+}
+
+/* Writes the offered mechanisms into buf, each after a space, as CAPA's SASL line lists them; returns buf. */
+static const char *mechanism_list(const struct session *s, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < SASL_MECHANISM_COUNT; i++)
+		if (mechanism_offered(s, &sasl_mechanisms[i]))
+			len += (size_t)snprintf(buf + len, size - len, " %s", sasl_mechanisms[i].name);
+	return buf;
+}
+
+static bool body_mechanisms(struct session *s)
+{
+	for (size_t i = 0; i < SASL_MECHANISM_COUNT; i++)
+		if (mechanism_offered(s, &sasl_mechanisms[i]))
+			output_line(&s->out, "%s", sasl_mechanisms[i].name);
+	return true;
+}
+
+/* The offered mechanism named name (any case), or NULL. */
+static const struct sasl_mechanism *find_mechanism(const struct session *s, const char *name, size_t len)
+{
+	for (size_t i = 0; i < SASL_MECHANISM_COUNT; i++) {
+		const struct sasl_mechanism *m = &sasl_mechanisms[i];
+
+		if (strlen(m->name) == len && strncasecmp(m->name, name, len) == 0 && mechanism_offered(s, m))
+			return m;
+	}
+	return NULL;
 }
 
 static void cmd_auth(struct session *s, const struct request *q, struct reply *r)
 {
 	const struct command *c = q->cmd;
+	const struct sasl_mechanism *m;
 
 	if (c->argc == 0) {
 		/* Outlook asks "AUTH" alone for the list of mechanisms. */
@@ -603,40 +819,39 @@ static void cmd_auth(struct session *s, const struct request *q, struct reply *r
 		reply_bad(r, "Wrong number of arguments for AUTH");
 		return;
 	}
-	if (c->argv[0].len != 5 || strncasecmp(c->argv[0].text, "PLAIN", 5) != 0) {
+	m = find_mechanism(s, c->argv[0].text, c->argv[0].len);
+	if (m == NULL) {
 		reply_err(r, NULL, "Unsupported authentication mechanism");
 		return;
 	}
-	if (!s->plaintext_ok) {
+	if (m->plaintext && !s->plaintext_ok) {
 		reply_err(r, "AUTH", "Plaintext authentication is not allowed without TLS");
 		return;
 	}
 	s->user_given = false;
-	if (c->argc == 1) {
-		s->sasl_pending = true;
-		r->continuation = true;
-		return;
-	}
-	/* RFC 5034: "=" is an empty initial response. */
-	if (c->argv[1].len == 1 && c->argv[1].text[0] == '=')
-		sasl_plain(s, "", 0, r);
+	s->gssapi_first = true;
+	if (c->argc == 1)
+		send_challenge(s, 0, m->first, r);
 	else
-		sasl_plain(s, c->argv[1].text, c->argv[1].len, r);
+		sasl_respond(s, m->first, c->argv[1].text, c->argv[1].len, r);
 }
 
 /* Handles the line answering an AUTH continuation: "*" cancels, anything else is the base64 response. */
 static void sasl_continue(struct session *s, struct line *line, struct reply *r)
 {
-	s->sasl_pending = false;
+	enum sasl_wait what = s->sasl;
+
+	s->sasl = SASL_NONE;
 	if (line->len == 1 && line->text[0] == '*')
 		reply_err(r, NULL, "Authentication cancelled");
 	else
-		sasl_plain(s, line->text, line->len, r);
+		sasl_respond(s, what, line->text, line->len, r);
 	explicit_bzero(line->text, line->len);
 }
 
 static bool body_capabilities(struct session *s)
 {
+	char list[RESPONSE_MAX];
 	static const char *const common[] = {
 		"TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING",
 		"IMPLEMENTATION pop3-handler",
@@ -651,7 +866,7 @@ static bool body_capabilities(struct session *s)
 	if (s->state == STATE_AUTHORIZATION) {
 		if (s->plaintext_ok)
 			output_line(&s->out, "USER");
-		output_line(&s->out, "SASL PLAIN");
+		output_line(&s->out, "SASL%s", mechanism_list(s, list, sizeof list));
 	}
 	return true;
 }
@@ -947,7 +1162,7 @@ static void send_reply(struct session *s, struct reply *r)
 		r->close = true;
 	}
 	if (r->continuation)
-		output_put(&s->out, "+ \r\n", 4);
+		output_continuation(&s->out, s->challenge, r->challenge_len);
 	else
 		output_response(&s->out, r->ok, r->code, r->text);
 	if (r->body != NULL) {
@@ -992,23 +1207,30 @@ static bool wait_for_input(struct session *s)
 	}
 }
 
+/* The longest line the session takes next: a command, or a SASL response.  RFC 5034 bounds a response by what its mechanism needs: a Kerberos ticket or an NTLM message may be long, a PLAIN response (a name and a password) fits a command line, and a password never gets longer than the privileged parent takes. */
+static size_t line_limit(const struct session *s)
+{
+	return s->sasl == SASL_NONE || s->sasl == SASL_PLAIN ? s->cfg->max_command_length : SASL_LINE_MAX;
+}
+
 static void session_loop(struct session *s)
 {
 	while (s->state != STATE_END && s->out.state == OUTPUT_OK) {
 		struct reply r = { 0 };
 		struct line line;
 
+		line_reader_limit(&s->in, line_limit(s));
 		switch (line_take(&s->in, &line)) {
 		case LINE_NEED_MORE:
 			if (!wait_for_input(s))
 				return;
 			continue;
 		case LINE_TOO_LONG:
-			s->sasl_pending = false;
+			s->sasl = SASL_NONE;
 			reply_bad(&r, "Command line too long");
 			break;
 		case LINE_OK:
-			if (s->sasl_pending)
+			if (s->sasl != SASL_NONE)
 				sasl_continue(s, &line, &r);
 			else
 				dispatch(s, &line, &r);
@@ -1018,6 +1240,24 @@ static void session_loop(struct session *s)
 		send_reply(s, &r);
 	}
 	output_flush(&s->out);
+}
+
+/* Writes this host's name as NTLM names computers: up to its first dot, in capitals; "POP3" when it has none we can use. */
+static void netbios_host_name(char *out, size_t size)
+{
+	char name[DOMAIN_NAME_MAX + 1] = "";
+	size_t len;
+
+	if (gethostname(name, sizeof name - 1) != 0)
+		name[0] = '\0';
+	name[strcspn(name, ".")] = '\0';
+	for (char *p = name; *p != '\0'; p++)
+		*p = (char)toupper((unsigned char)*p);
+	len = strlen(name);
+	if (len == 0 || !domain_name_ok(name) || len >= size)
+		str_copy(out, size, "POP3");
+	else
+		str_copy(out, size, name);
 }
 
 /* Prepares a session on in_fd and out_fd: the client's address, the plaintext policy, the login guard, the buffers and the signals. */
@@ -1036,6 +1276,11 @@ static void session_init(struct session *s, const struct config *cfg, int in_fd,
 	s->guard.client = s->client;
 	s->guard.max_failures = cfg->max_auth_failures;
 	s->guard.fail_delay = cfg->auth_fail_delay;
+	netbios_host_name(s->host, sizeof s->host);
+	s->guard.ntlm_offered = cfg->ntlm;
+	s->guard.ntlm_domain = cfg->ntlm_domain[0] != '\0' ? cfg->ntlm_domain : s->host;
+	s->guard.gssapi_offered = gssapi_available(cfg->keytab);
+	gssapi_init(&s->guard.gssapi, cfg->keytab, cfg->krb5_realm);
 	line_reader_init(&s->in, in_fd, cfg->max_command_length);
 	output_init(&s->out, out_fd);
 	io_signals_init();
@@ -1125,12 +1370,14 @@ static int session_run_separated(const struct config *cfg, struct privsep_jail *
 static void usage(void)
 {
 	printf("usage: pop3-handler [-c FILE] [-o key=value]...\n"
-	       "       pop3-handler -H | -V | -h\n"
+	       "       pop3-handler -H [-N] | -V | -h\n"
 	       "Serves one POP3 session on standard input and output.\n"
 	       "  -c FILE       configuration file (default %s)\n"
 	       "  -o key=value  override one configuration key (may repeat)\n"
 	       "  -H            read a password on standard input, print its hash\n"
 	       "                for the passwd file (libxcrypt's default method)\n"
+	       "  -N            with -H: also print the password's NT hash, for\n"
+	       "                the passwd file's eighth field (NTLM)\n"
 	       "  -V            print the version\n"
 	       "  -h            print this help\n", DEFAULT_CONFIG_FILE);
 }
@@ -1155,14 +1402,19 @@ static int startup_error(const struct config *cfg, const char *why)
 static int configure(int argc, char **argv, struct config *cfg)
 {
 	const char *file = DEFAULT_CONFIG_FILE;
+	bool hash = false, nt_hash = false;
 	char err[RESPONSE_MAX];
 	int opt;
 
 	config_defaults(cfg);
-	while ((opt = getopt(argc, argv, ":c:o:HVh")) != -1) {
+	while ((opt = getopt(argc, argv, ":c:o:HNVh")) != -1) {
 		switch (opt) {
 		case 'H':
-			return auth_hash_tool();
+			hash = true;
+			break;
+		case 'N':
+			nt_hash = true;
+			break;
 		case 'c':
 			file = optarg;
 			break;
@@ -1181,10 +1433,14 @@ static int configure(int argc, char **argv, struct config *cfg)
 	}
 	if (optind < argc)
 		return startup_error(cfg, "unexpected argument; see pop3-handler -h");
+	if (hash)
+		return auth_hash_tool(nt_hash);
+	if (nt_hash)
+		return startup_error(cfg, "-N goes with -H; see pop3-handler -h");
 	if (!config_load(cfg, file, err, sizeof err))
 		return startup_error(cfg, err);
 	optind = 1;
-	while ((opt = getopt(argc, argv, ":c:o:HVh")) != -1)
+	while ((opt = getopt(argc, argv, ":c:o:HNVh")) != -1)
 		if (opt == 'o' && !config_assign(cfg, optarg, err, sizeof err))
 			return startup_error(cfg, err);
 	if (cfg->log == LOG_TARGET_STDERR)

@@ -23,7 +23,7 @@
 #include "util.h"
 
 /* The names of enum privsep_mechanism, as the logs give them. */
-static const char *const mechanism_names[PRIVSEP_MECHANISM_COUNT] = { "USER", "PLAIN" };
+static const char *const mechanism_names[PRIVSEP_MECHANISM_COUNT] = { "USER", "PLAIN", "NTLM" };
 
 /* The client's input and output descriptors travel with the hand-over. */
 #define CLIENT_FDS 2
@@ -154,13 +154,23 @@ static bool reap(pid_t child, int *wstatus)
 	return true;
 }
 
-/* In the parent: sends the child a struct privsep_answer; false (logged) when that failed. */
-static bool send_to_child(int fd, uint32_t kind, uint32_t result)
+/* Sends one message of len octets, resuming after signals; the number of octets sent, or -1 (errno set). */
+static ssize_t send_message(int fd, const void *msg, size_t len)
 {
-	struct privsep_answer a = { kind, result };
-	ssize_t n = send(fd, &a, sizeof a, MSG_NOSIGNAL);
+	ssize_t n;
 
-	if (n != (ssize_t)sizeof a) {
+	do
+		n = send(fd, msg, len, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/* In the parent: sends the child one message; false (logged) when that failed. */
+static bool send_to_child(int fd, const void *msg, size_t len)
+{
+	ssize_t n = send_message(fd, msg, len);
+
+	if (n != (ssize_t)len) {
 		log_msg(LOG_ERR, "privilege separation: cannot write to the network process: %s",
 			n < 0 ? strerror(errno) : "short send");
 		return false;
@@ -168,17 +178,21 @@ static bool send_to_child(int fd, uint32_t kind, uint32_t result)
 	return true;
 }
 
-/* In the child: receives a struct privsep_answer; false unless one of that kind came. */
-static bool receive_from_parent(int fd, uint32_t kind, struct privsep_answer *a)
+/* In the child: receives one message of exactly len octets into msg; false unless one of that kind and size came. */
+static bool receive_from_parent(int fd, uint32_t kind, void *msg, size_t len)
 {
+	uint32_t got;
 	ssize_t n;
 
 	/* The parent sleeps the failure delay before it answers: the
 	 * inactivity timer may fire meanwhile, and the wait goes on. */
 	do
-		n = recv(fd, a, sizeof *a, MSG_TRUNC);
+		n = recv(fd, msg, len, MSG_TRUNC);
 	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof *a && a->kind == kind;
+	if (n != (ssize_t)len)
+		return false;
+	memcpy(&got, msg, sizeof got);
+	return got == kind;
 }
 
 /* Kills the child and waits for it: it is not to be trusted to end by itself. */
@@ -226,7 +240,7 @@ enum privsep_role privsep_fork(struct privsep_jail *jail, bool keep_stderr, int 
 			_exit(1);
 		/* Not a byte is read from the client before the root parent
 		 * has let go of it. */
-		if (!receive_from_parent(*fd, PRIVSEP_START, &start)) {
+		if (!receive_from_parent(*fd, PRIVSEP_START, &start, sizeof start)) {
 			log_msg(LOG_ERR, "privilege separation: the parent did not let the session start");
 			_exit(1);
 		}
@@ -237,7 +251,7 @@ enum privsep_role privsep_fork(struct privsep_jail *jail, bool keep_stderr, int 
 	*fd = sv[0];
 	detached = detach_client(null, keep_stderr);
 	close(null);
-	if (detached && send_to_child(*fd, PRIVSEP_START, 0))
+	if (detached && send_to_child(*fd, &(struct privsep_answer){ PRIVSEP_START, 0 }, sizeof(struct privsep_answer)))
 		return PRIVSEP_PARENT;
 	close(sv[0]);
 	stop_child(*child);
@@ -246,39 +260,107 @@ enum privsep_role privsep_fork(struct privsep_jail *jail, bool keep_stderr, int 
 
 /* --- The child ------------------------------------------------------- */
 
-bool privsep_ask(int fd, const char *mechanism, const char *user, const char *secret, enum login_result *result)
+/* In the child: fills a login request with the credential; false when it does not fit. */
+static bool login_request(struct privsep_login *rq, uint32_t mechanism, const char *user, const struct credential *c)
+{
+	bool fits = mechanism < PRIVSEP_MECHANISM_COUNT && str_copy(rq->user, sizeof rq->user, user);
+
+	rq->kind = PRIVSEP_LOGIN;
+	rq->mechanism = mechanism;
+	rq->user_len = (uint32_t)strlen(rq->user);
+	if (c->kind == CREDENTIAL_PASSWORD) {
+		fits = fits && str_copy(rq->secret, sizeof rq->secret, c->password);
+		rq->secret_len = (uint32_t)strlen(rq->secret);
+		return fits;
+	}
+	fits = fits && c->domain_len <= sizeof rq->domain && c->response_len <= sizeof rq->response;
+	if (fits) {
+		memcpy(rq->domain, c->domain, c->domain_len);
+		memcpy(rq->response, c->response, c->response_len);
+		rq->domain_len = (uint32_t)c->domain_len;
+		rq->response_len = (uint32_t)c->response_len;
+	}
+	return fits;
+}
+
+/* In the child: sends a request of len octets and receives the answer of its kind and size; false (logged, naming what) when either failed. */
+static bool ask_parent(int fd, const void *rq, size_t len, bool fits, uint32_t kind, void *answer, size_t answer_len,
+		       const char *what)
+{
+	ssize_t n = fits ? send_message(fd, rq, len) : 0;
+
+	if (n != (ssize_t)len) {
+		log_msg(LOG_ERR, "privilege separation: cannot send the %s: %s", what,
+			!fits ? "it does not fit" : n < 0 ? strerror(errno) : "short send");
+		return false;
+	}
+	if (!receive_from_parent(fd, kind, answer, answer_len)) {
+		log_msg(LOG_ERR, "privilege separation: no valid answer to the %s", what);
+		return false;
+	}
+	return true;
+}
+
+bool privsep_ask(int fd, const char *mechanism, const char *user, const struct credential *c,
+		 enum login_result *result)
 {
 	static struct privsep_login rq;
 	struct privsep_answer a;
-	ssize_t n = 0;
 	uint32_t m = 0;
-	bool fits;
+	bool fits, ok;
 
 	while (m < PRIVSEP_MECHANISM_COUNT && strcmp(mechanism_names[m], mechanism) != 0)
 		m++;
 	memset(&rq, 0, sizeof rq);
-	rq.kind = PRIVSEP_LOGIN;
-	rq.mechanism = m;
-	fits = m < PRIVSEP_MECHANISM_COUNT && str_copy(rq.user, sizeof rq.user, user) &&
-	       str_copy(rq.secret, sizeof rq.secret, secret);
-	rq.user_len = (uint32_t)strlen(rq.user);
-	rq.secret_len = (uint32_t)strlen(rq.secret);
-	if (fits) {
-		do
-			n = send(fd, &rq, sizeof rq, MSG_NOSIGNAL);
-		while (n < 0 && errno == EINTR);
-	}
+	fits = login_request(&rq, m, user, c);
+	ok = ask_parent(fd, &rq, sizeof rq, fits, PRIVSEP_ANSWER, &a, sizeof a, "login request");
 	explicit_bzero(&rq, sizeof rq);
-	if (n != (ssize_t)sizeof rq) {
-		log_msg(LOG_ERR, "privilege separation: cannot send the login request: %s",
-			!fits ? "it does not fit" : n < 0 ? strerror(errno) : "short send");
-		return false;
-	}
-	if (!receive_from_parent(fd, PRIVSEP_ANSWER, &a) || a.result > LOGIN_REFUSED) {
+	if (ok && a.result > LOGIN_REFUSED) {
 		log_msg(LOG_ERR, "privilege separation: no valid answer to the login request");
+		ok = false;
+	}
+	if (ok)
+		*result = (enum login_result)a.result;
+	return ok;
+}
+
+bool privsep_challenge(int fd, unsigned char challenge[NTLM_CHALLENGE_SIZE], bool *issued)
+{
+	struct privsep_challenge rq = { PRIVSEP_CHALLENGE, 0, { 0 } }, a;
+
+	if (!ask_parent(fd, &rq, sizeof rq, true, PRIVSEP_CHALLENGE, &a, sizeof a, "challenge request"))
+		return false;
+	if (a.ok > 1) {
+		log_msg(LOG_ERR, "privilege separation: a malformed answer to the challenge request");
 		return false;
 	}
+	memcpy(challenge, a.challenge, sizeof a.challenge);
+	*issued = a.ok == 1;
+	return true;
+}
+
+bool privsep_gssapi(int fd, bool first, const unsigned char *in, size_t in_len, unsigned char *out, size_t out_size,
+		    size_t *out_len, enum sasl_step *step, enum login_result *result)
+{
+	static struct privsep_gssapi_request rq;
+	static struct privsep_gssapi_answer a;
+	bool fits = in_len <= sizeof rq.token;
+
+	memset(&rq, 0, sizeof rq);
+	rq.kind = PRIVSEP_GSSAPI;
+	rq.first = first;
+	rq.len = (uint32_t)(fits ? in_len : 0);
+	memcpy(rq.token, in, rq.len);
+	if (!ask_parent(fd, &rq, sizeof rq, fits, PRIVSEP_GSSAPI_ANSWER, &a, sizeof a, "GSSAPI token"))
+		return false;
+	if (a.decided > 1 || a.result > LOGIN_REFUSED || a.len > sizeof a.token || a.len > out_size) {
+		log_msg(LOG_ERR, "privilege separation: a malformed answer to the GSSAPI token");
+		return false;
+	}
+	*step = a.decided ? SASL_DECIDED : SASL_CHALLENGE;
 	*result = (enum login_result)a.result;
+	*out_len = a.len;
+	memcpy(out, a.token, a.len);
 	return true;
 }
 
@@ -336,6 +418,8 @@ void privsep_parent_init(struct privsep_parent *p, int fd, struct login_guard *g
 union message {
 	uint32_t kind;
 	struct privsep_login login;
+	struct privsep_challenge challenge;
+	struct privsep_gssapi_request gssapi;
 	struct privsep_hand_over hand_over;
 };
 
@@ -395,26 +479,85 @@ static bool message_waiting(int fd)
 	return n > 0 || (n == 0 && !child_hung_up(fd));
 }
 
-/* Why a login request's fields are unacceptable, or NULL. */
-static const char *login_problem(const struct privsep_parent *p, const struct privsep_login *rq)
+/* Counts a new login exchange: why it may not start, or NULL. */
+static const char *exchange_problem(const struct privsep_parent *p)
 {
-	if (rq->mechanism >= PRIVSEP_MECHANISM_COUNT)
-		return "an unknown mechanism";
-	/* Both mechanisms send the password in the clear: where the policy
-	 * forbids that, an honest child never asks. */
+	return auth_exchange_begin(p->guard) ? NULL : "too many login exchanges";
+}
+
+/* Why the credential of an NTLM login request is unacceptable, or NULL. */
+static const char *ntlm_problem(const struct privsep_parent *p, const struct privsep_login *rq)
+{
+	if (!p->guard->ntlm_offered)
+		return "an NTLM login, which is not offered";
+	if (rq->secret_len != 0 || rq->domain_len > NTLM_DOMAIN_MAX || rq->domain_len % 2 != 0 ||
+	    rq->response_len < NTLM_RESPONSE_MIN || rq->response_len > NTLM_RESPONSE_MAX)
+		return "an NTLM credential of the wrong size";
+	/* One answer per challenge: a login without one, or a second
+	 * login on it, would let a response be tried again. */
+	if (!p->guard->ntlm_challenge_issued)
+		return "an NTLM login without a challenge";
+	return NULL;
+}
+
+/* Why the credential of a USER or PLAIN login request is unacceptable, or NULL. */
+static const char *password_problem(const struct privsep_parent *p, const struct privsep_login *rq)
+{
+	/* Both send the password in the clear: where the policy forbids
+	 * that, an honest child never asks. */
 	if (!p->plaintext_ok)
 		return "a plaintext login the policy forbids";
-	if (rq->user_len > USER_NAME_MAX || strnlen(rq->user, sizeof rq->user) != rq->user_len)
-		return "a user name of the wrong length";
-	if (rq->user_len > 0 && !auth_user_name_ok(rq->user, rq->user_len))
-		return "a user name with forbidden characters";
-	if (rq->secret_len > PRIVSEP_SECRET_MAX || strnlen(rq->secret, sizeof rq->secret) != rq->secret_len)
+	if (rq->secret_len > PRIVSEP_SECRET_MAX || strnlen(rq->secret, sizeof rq->secret) != rq->secret_len ||
+	    rq->domain_len != 0 || rq->response_len != 0)
 		return "a secret of the wrong length";
 	/* A PASS argument is the non-empty rest of a command line, which
 	 * holds no CR or LF. */
 	if (rq->mechanism == PRIVSEP_USER && (rq->secret_len == 0 || strpbrk(rq->secret, "\r\n") != NULL))
 		return "a password no command line can carry";
-	return NULL;
+	return exchange_problem(p);
+}
+
+/* Why a login request's fields are unacceptable, or NULL. */
+static const char *login_problem(const struct privsep_parent *p, const struct privsep_login *rq)
+{
+	if (rq->mechanism >= PRIVSEP_MECHANISM_COUNT)
+		return "an unknown mechanism";
+	if (rq->user_len > USER_NAME_MAX || strnlen(rq->user, sizeof rq->user) != rq->user_len)
+		return "a user name of the wrong length";
+	if (rq->user_len > 0 && !auth_user_name_ok(rq->user, rq->user_len))
+		return "a user name with forbidden characters";
+	return rq->mechanism == PRIVSEP_NTLM ? ntlm_problem(p, rq) : password_problem(p, rq);
+}
+
+/* Why a GSSAPI token is unacceptable, or NULL. */
+static const char *gssapi_problem(const struct privsep_parent *p, const struct privsep_gssapi_request *rq)
+{
+	if (!p->guard->gssapi_offered)
+		return "a GSSAPI token, which is not offered";
+	if (rq->first > 1 || rq->len > sizeof rq->token)
+		return "a malformed GSSAPI token";
+	if (!rq->first)
+		return p->guard->gssapi.state == GSSAPI_IDLE ? "a GSSAPI token outside an exchange" : NULL;
+	return exchange_problem(p);
+}
+
+/* Why a request of the kind in in, received as r says, is unacceptable now, or NULL. */
+static const char *request_problem(const struct privsep_parent *p, const union message *in, const struct received *r,
+				   size_t size)
+{
+	if (p->expect != AWAIT_REQUEST)
+		return "a request out of order";
+	if (r->len != size || r->nfds != 0)
+		return "a request of the wrong size or with descriptors";
+	if (in->kind == PRIVSEP_LOGIN)
+		return login_problem(p, &in->login);
+	if (in->kind == PRIVSEP_GSSAPI)
+		return gssapi_problem(p, &in->gssapi);
+	if (!p->guard->ntlm_offered)
+		return "a challenge request, but NTLM is not offered";
+	if (in->challenge.ok != 0)
+		return "a malformed challenge request";
+	return exchange_problem(p);
 }
 
 /* Why a message is unacceptable now, or NULL. */
@@ -424,24 +567,23 @@ static const char *message_problem(const struct privsep_parent *p, const union m
 		return "an oversized message";
 	if (r->len < sizeof in->kind)
 		return "a message too short to have a kind";
-	if (in->kind == PRIVSEP_LOGIN) {
-		if (p->expect != AWAIT_REQUEST)
-			return "a login request out of order";
-		if (r->len != sizeof in->login || r->nfds != 0)
-			return "a login request of the wrong size or with descriptors";
-		if (p->requests >= p->guard->max_failures + PRIVSEP_EXTRA_REQUESTS)
-			return "too many login requests";
-		return login_problem(p, &in->login);
-	}
-	if (in->kind == PRIVSEP_HAND_OVER) {
+	switch (in->kind) {
+	case PRIVSEP_LOGIN:
+		return request_problem(p, in, r, sizeof in->login);
+	case PRIVSEP_CHALLENGE:
+		return request_problem(p, in, r, sizeof in->challenge);
+	case PRIVSEP_GSSAPI:
+		return request_problem(p, in, r, sizeof in->gssapi);
+	case PRIVSEP_HAND_OVER:
 		if (p->expect != AWAIT_HAND_OVER)
 			return "a hand-over without an accepted login";
 		if (r->len != sizeof in->hand_over || r->nfds != CLIENT_FDS ||
 		    in->hand_over.input_len > sizeof in->hand_over.input)
 			return "a malformed hand-over";
 		return NULL;
+	default:
+		return "a message of unknown kind";
 	}
-	return "a message of unknown kind";
 }
 
 /* Logs why the child is refused. */
@@ -451,31 +593,70 @@ static enum privsep_step refuse(const char *problem)
 	return STEP_REFUSED;
 }
 
-/* Decides a checked login request and answers it. */
-static enum privsep_step answer_login(struct privsep_parent *p, const struct privsep_login *rq)
+/* Sends a checked request's answer (len octets), once no other request is queued behind it, and moves on: after LOGIN_OK (decided) to the hand-over, after the last failure to the end. */
+static enum privsep_step send_answer(struct privsep_parent *p, const void *answer, size_t len, bool decided,
+				     enum login_result result, const char *mechanism)
 {
-	const char *mechanism = mechanism_names[rq->mechanism];
-	enum login_result result;
-
-	p->requests++;
-	result = auth_login(p->guard, rq->user, rq->secret, mechanism, &p->account);
 	/* One request in flight: an honest child waits for each answer,
 	 * failure delay included, before it asks again. */
 	if (message_waiting(p->fd)) {
 		account_clear(&p->account);
 		return refuse("a request before the answer to the previous one");
 	}
-	if (!send_to_child(p->fd, PRIVSEP_ANSWER, (uint32_t)result)) {
+	if (!send_to_child(p->fd, answer, len)) {
 		account_clear(&p->account);
 		return STEP_REFUSED;
 	}
-	if (result == LOGIN_OK) {
+	if (decided && result == LOGIN_OK) {
 		p->mechanism = mechanism;
 		p->expect = AWAIT_HAND_OVER;
-	} else if (result == LOGIN_FAILED_LAST) {
+	} else if (decided && result == LOGIN_FAILED_LAST) {
 		p->expect = AWAIT_END;
 	}
 	return STEP_ANSWERED;
+}
+
+/* Decides a checked login request and answers it. */
+static enum privsep_step answer_login(struct privsep_parent *p, const struct privsep_login *rq)
+{
+	const char *mechanism = mechanism_names[rq->mechanism];
+	struct credential c = { .kind = rq->mechanism == PRIVSEP_NTLM ? CREDENTIAL_NTLMV2 : CREDENTIAL_PASSWORD,
+				.password = rq->secret, .domain = rq->domain, .domain_len = rq->domain_len,
+				.response = rq->response, .response_len = rq->response_len };
+	enum login_result result = auth_login(p->guard, rq->user, &c, mechanism, &p->account);
+	struct privsep_answer a = { PRIVSEP_ANSWER, (uint32_t)result };
+
+	return send_answer(p, &a, sizeof a, true, result, mechanism);
+}
+
+/* Issues an NTLM challenge for a checked request. */
+static enum privsep_step answer_challenge(struct privsep_parent *p)
+{
+	struct privsep_challenge a = { PRIVSEP_CHALLENGE, 0, { 0 } };
+	enum privsep_step step;
+
+	a.ok = auth_ntlm_challenge(p->guard, a.challenge);
+	step = send_answer(p, &a, sizeof a, false, LOGIN_FAILED, "NTLM");
+	explicit_bzero(&a, sizeof a);
+	return step;
+}
+
+/* Takes a checked GSSAPI token a step further and answers with a challenge or the login decided. */
+static enum privsep_step answer_gssapi(struct privsep_parent *p, const struct privsep_gssapi_request *rq)
+{
+	static struct privsep_gssapi_answer a;
+	enum login_result result = LOGIN_FAILED;
+	size_t len = 0;
+	enum sasl_step step;
+
+	memset(&a, 0, sizeof a);
+	step = auth_gssapi_step(p->guard, rq->first == 1, rq->token, rq->len, a.token, sizeof a.token, &len, &result,
+				&p->account);
+	a.kind = PRIVSEP_GSSAPI_ANSWER;
+	a.decided = step == SASL_DECIDED;
+	a.result = (uint32_t)result;
+	a.len = (uint32_t)len;
+	return send_answer(p, &a, sizeof a, a.decided, result, "GSSAPI");
 }
 
 /* Takes the client's descriptors and unused input from a checked hand-over. */
@@ -511,6 +692,10 @@ enum privsep_step privsep_parent_step(struct privsep_parent *p)
 		step = refuse(problem);
 	} else if (in.kind == PRIVSEP_LOGIN) {
 		step = answer_login(p, &in.login);
+	} else if (in.kind == PRIVSEP_CHALLENGE) {
+		step = answer_challenge(p);
+	} else if (in.kind == PRIVSEP_GSSAPI) {
+		step = answer_gssapi(p, &in.gssapi);
 	} else {
 		step = take_hand_over(p, &in.hand_over, &r);
 	}

@@ -4,7 +4,9 @@
  * AUTHORIZATION state as privsep_user, chrooted to the empty privsep_dir,
  * with supplementary groups cleared and no-new-privileges set; for each
  * login attempt it sends the root parent one fixed-size request over a
- * socket pair.  The parent holds no descriptor of the client meanwhile,
+ * socket pair (for NTLM it also asks for the challenge; a GSSAPI token it
+ * relays as it came, decoded from base64, and relays the answer).  The
+ * parent holds no descriptor of the client meanwhile,
  * treats every message as hostile, decides each login with the session's
  * login guard (so the failure delay and count are out of the child's
  * reach) and answers.  After an accepted login the child hands over the
@@ -30,19 +32,51 @@ enum privsep_kind {
 	PRIVSEP_ANSWER = 0x414e5357,	/* "ANSW": parent to child, a struct privsep_answer */
 	PRIVSEP_START = 0x53545254,	/* "STRT": parent to child, a struct privsep_answer (result 0):
 					 * the parent holds nothing of the client, the child may start */
+	PRIVSEP_CHALLENGE = 0x4348414c,	/* "CHAL": either way, a struct privsep_challenge */
+	PRIVSEP_GSSAPI = 0x47535350,	/* "GSSP": child to parent, a struct privsep_gssapi_request */
+	PRIVSEP_GSSAPI_ANSWER = 0x47535341,	/* "GSSA": parent to child, a struct privsep_gssapi_answer */
 };
 
-/* The mechanisms a login request may name; both send a password in the clear. */
-enum privsep_mechanism { PRIVSEP_USER, PRIVSEP_PLAIN, PRIVSEP_MECHANISM_COUNT };
+/* The mechanisms a login request may name: the first two send a password
+ * in the clear, NTLM an NTLMv2 response to the challenge the parent issued. */
+enum privsep_mechanism { PRIVSEP_USER, PRIVSEP_PLAIN, PRIVSEP_NTLM, PRIVSEP_MECHANISM_COUNT };
 
 /* One login attempt.  Strings are NUL-terminated at their length. */
 struct privsep_login {
 	uint32_t kind;
 	uint32_t mechanism;		/* enum privsep_mechanism */
 	uint32_t user_len;		/* 0: a name the child would not accept */
-	uint32_t secret_len;
+	uint32_t secret_len;		/* USER, PLAIN: the password */
+	uint32_t domain_len;		/* NTLM: the client's domain, UTF-16LE */
+	uint32_t response_len;		/* NTLM: its NtChallengeResponse */
 	char user[USER_NAME_MAX + 1];
 	char secret[PRIVSEP_SECRET_MAX + 1];
+	unsigned char domain[NTLM_DOMAIN_MAX];
+	unsigned char response[NTLM_RESPONSE_MAX];
+};
+
+/* A request for an NTLM server challenge (ok and challenge zero), and the answer. */
+struct privsep_challenge {
+	uint32_t kind;
+	uint32_t ok;
+	unsigned char challenge[NTLM_CHALLENGE_SIZE];
+};
+
+/* One client response of a SASL GSSAPI exchange, decoded. */
+struct privsep_gssapi_request {
+	uint32_t kind;
+	uint32_t first;			/* 1: it starts a new exchange */
+	uint32_t len;
+	unsigned char token[SASL_TOKEN_MAX];
+};
+
+/* The parent's answer: a challenge to send, or the login decided. */
+struct privsep_gssapi_answer {
+	uint32_t kind;
+	uint32_t decided;		/* 0: send token as the next challenge; 1: see result */
+	uint32_t result;		/* enum login_result */
+	uint32_t len;
+	unsigned char token[SASL_CHALLENGE_MAX];
 };
 
 /* After LOGIN_OK, with the client's input and output descriptors attached (SCM_RIGHTS). */
@@ -76,8 +110,16 @@ enum privsep_role privsep_fork(struct privsep_jail *jail, bool keep_stderr, int 
 
 /* --- The child --- */
 
-/* Asks the parent to decide a login with mechanism ("USER" or "PLAIN"), user ("" for a name not accepted) and secret, which is wiped from the request once sent; false (logged) when the parent could not be asked or did not answer properly. */
-bool privsep_ask(int fd, const char *mechanism, const char *user, const char *secret, enum login_result *result);
+/* Asks the parent to decide a login with mechanism ("USER", "PLAIN" or "NTLM"), user ("" for a name not accepted) and credential, which is wiped from the request once sent; false (logged) when the parent could not be asked or did not answer properly. */
+bool privsep_ask(int fd, const char *mechanism, const char *user, const struct credential *c,
+		 enum login_result *result);
+
+/* Asks the parent for a fresh NTLM server challenge, with *issued false when it had no randomness (logged there); false (logged) when the parent could not be asked or did not answer properly. */
+bool privsep_challenge(int fd, unsigned char challenge[NTLM_CHALLENGE_SIZE], bool *issued);
+
+/* Relays one decoded client response of a SASL GSSAPI exchange (first: it starts one) to the parent, as auth_gssapi_step() takes it, and gives its answer the same way (without the account: the hand-over follows LOGIN_OK); false (logged) when the parent could not be asked or did not answer properly. */
+bool privsep_gssapi(int fd, bool first, const unsigned char *in, size_t in_len, unsigned char *out, size_t out_size,
+		    size_t *out_len, enum sasl_step *step, enum login_result *result);
 
 /* After LOGIN_OK, hands the parent the client's descriptors in_fd and out_fd with the len octets of input read but not used; false (logged) when that failed. */
 bool privsep_hand_over(int fd, int in_fd, int out_fd, const char *input, size_t len);
@@ -87,9 +129,8 @@ bool privsep_hand_over(int fd, int in_fd, int out_fd, const char *input, size_t 
 /* The parent's side: the channel, what it expects next, and the login. */
 struct privsep_parent {
 	int fd;				/* the parent's end of the socket pair */
-	struct login_guard *guard;	/* decides each login, keeps the failures */
+	struct login_guard *guard;	/* decides each login, keeps the failures and exchanges */
 	bool plaintext_ok;		/* the policy the child must have applied */
-	unsigned requests;		/* login requests received */
 	enum { AWAIT_REQUEST, AWAIT_HAND_OVER, AWAIT_END } expect;
 	/* After LOGIN_OK, and from the hand-over: */
 	struct account account;
@@ -103,13 +144,13 @@ struct privsep_parent {
 void privsep_parent_init(struct privsep_parent *p, int fd, struct login_guard *guard, bool plaintext_ok);
 
 enum privsep_step {
-	STEP_ANSWERED,		/* a login request was checked and answered */
+	STEP_ANSWERED,		/* a request was checked and answered */
 	STEP_HANDED_OVER,	/* the hand-over arrived: p holds the login */
 	STEP_ENDED,		/* the child closed its end */
 	STEP_REFUSED,		/* malformed, oversized, surplus or out of order, or the channel failed (logged) */
 };
 
-/* Receives one message from the child and acts on it: checks and answers a login request, or takes the hand-over after LOGIN_OK. */
+/* Receives one message from the child and acts on it: checks and answers a login, challenge or GSSAPI request, or takes the hand-over after LOGIN_OK. */
 enum privsep_step privsep_parent_step(struct privsep_parent *p);
 
 /* Serves the child until the hand-over (true), or until it ends or is refused and killed (false, with *status the exit status for this process); the child is reaped either way. */

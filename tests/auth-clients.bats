@@ -30,47 +30,6 @@ teardown() {
 	cleanup_world
 }
 
-# listen [SYSTEMD-SOCKET-ACTIVATE-OPTION]...: serves the handler on a free
-# port of 127.0.0.1, one process per connection; sets PORT and SSA_PID.
-# The handler's log (stderr) goes to $T/ssa.log with the launcher's own
-# lines.  A port taken between choosing and binding is retried.
-listen() {
-	local port
-	for _ in 1 2 3 4 5; do
-		port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-		: >"$T/ssa.log"
-		systemd-socket-activate --inetd -a -l "127.0.0.1:$port" "$@" "$HANDLER" -c "$T/conf" 2>"$T/ssa.log" &
-		SSA_PID=$!
-		for _ in $(seq 100); do
-			if grep -q '^Listening on' "$T/ssa.log"; then
-				PORT=$port
-				return 0
-			fi
-			kill -0 "$SSA_PID" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill "$SSA_PID" 2>/dev/null || true
-		wait "$SSA_PID" 2>/dev/null || true
-		SSA_PID=
-	done
-	echo "systemd-socket-activate did not start:"
-	cat "$T/ssa.log"
-	return 1
-}
-
-# expect_server_logged TEXT: a handler wrote the log line "pop3-handler[PID]: TEXT"
-# (waiting up to 2 s: the handler may still be ending when the client is done).
-expect_server_logged() {
-	for _ in $(seq 40); do
-		sed -n 's/^pop3-handler\[[0-9]*\]: //p' "$T/ssa.log" | grep -qxF -- "$1" && return 0
-		sleep 0.05
-	done
-	echo "log lacks the line: $1"
-	echo "--- log ---"
-	cat "$T/ssa.log"
-	return 1
-}
-
 # crlf FILE: the file with every LF turned into CRLF.
 crlf() {
 	sed 's/$/\r/' "$1"

@@ -229,6 +229,19 @@ now_ns() { date +%s%N; }
 	accepts tls=yes tls=no
 }
 
+@test "ntlm: yes or no; ntlm_domain and krb5_realm: 1..255 letters, digits, '.', '-', '_'; keytab: an absolute path" {
+	rejects "ntlm: expected no or yes" ntlm=on ntlm=
+	accepts ntlm=yes ntlm=no
+	local word="expected 1 to 255 letters, digits, '.', '-' or '_'"
+	rejects "ntlm_domain: $word" ntlm_domain= "ntlm_domain=EX AMPLE" 'ntlm_domain=EX\AMPLE' \
+		"ntlm_domain=$(printf 'D%.0s' $(seq 256))"
+	rejects "krb5_realm: $word" krb5_realm= krb5_realm=EXAMPLE.COM@X krb5_realm=Ä
+	accepts ntlm_domain=EXAMPLE ntlm_domain=ex-ample_1.corp "ntlm_domain=$(printf 'D%.0s' $(seq 255))" \
+		krb5_realm=EXAMPLE.COM
+	rejects "keytab: must be an absolute path" keytab=krb5.keytab keytab=
+	accepts keytab=/nonexistent/krb5.keytab
+}
+
 @test "log: syslog or stderr" {
 	rejects "log: expected syslog or stderr" log=file log=/dev/stderr log=
 	accepts log=syslog log=stderr

@@ -2,8 +2,11 @@
 # Issue 8, SASL GSSAPI (RFC 4752) with Kerberos 5: tests/unit/test-gssapi
 # drives whole exchanges between an MIT Kerberos client and gssapi.c
 # against a throw-away realm (tests/krb5-lib.bash) whose KDC this file
-# starts once for all its tests.
+# starts once for all its tests; then curl logs in to the handler started
+# per connection by systemd-socket-activate (as inetd would), with the
+# realm's tickets, and is refused without a fitting one.
 
+load helpers
 load krb5-lib
 
 # The test program beside the handler under test: make check-sanitize
@@ -28,6 +31,42 @@ teardown_file() {
 	krb5_realm_stop
 }
 
+setup() {
+	unset REMOTE_ADDR REMOTE_HOST TCPREMOTEIP
+	setup_world
+	add_user alice secret
+	add_user bob secret
+	deliver alice 1700000001.M1P1.host 'Subject: one\n\nbody one\n'
+	conf keytab "$KRB5_TEST_KEYTAB"
+	SSA_PID=
+}
+
+teardown() {
+	stop_listener
+	cleanup_world
+}
+
+# curl_gssapi [CURL-OPTION]...: lists the mailbox at localhost (the
+# service principal is pop/localhost) with AUTH GSSAPI and the tickets of
+# KRB5CCNAME; the listing in $T/out, curl's trace in $T/trace, its exit
+# status in $rc.
+curl_gssapi() {
+	rc=0
+	curl -sS -v --max-time 10 --login-options AUTH=GSSAPI -u : "$@" "pop3://localhost:$PORT/" \
+		>"$T/out" 2>"$T/trace" || rc=$?
+}
+
+# listen_krb5: listen, passing the test realm's settings to the handler
+# (systemd-socket-activate passes on only the variables it is told to).
+listen_krb5() {
+	listen -E KRB5_CONFIG -E KRB5RCACHEDIR
+}
+
+# refute_server_logged TEXT: no handler logged a line holding TEXT.
+refute_server_logged() {
+	! grep -qF -- "$1" "$T/ssa.log" || { echo "the log holds: $1"; cat "$T/ssa.log"; return 1; }
+}
+
 @test "GSSAPI exchanges against a test KDC (tests/unit/test-gssapi)" {
 	# shellcheck disable=SC2086
 	run ${UNIT_WRAPPER:-} "$TEST_GSSAPI"
@@ -37,4 +76,105 @@ teardown_file() {
 		cat "$KRB5_TEST_DIR/test-gssapi.log"
 		return 1
 	fi
+}
+
+@test "CAPA and AUTH offer GSSAPI only while the keytab has a usable pop/ key" {
+	session -- CAPA AUTH QUIT
+	[ "$status" -eq 0 ]
+	expect_line 10 "SASL GSSAPI PLAIN"
+	expect_lines 12 "+OK Supported mechanisms follow" GSSAPI PLAIN "." "+OK Bye"
+	# a keytab with imap/localhost only, and none at all
+	session -o "keytab=$KRB5_TEST_OTHER_KEYTAB" -- CAPA "AUTH GSSAPI" QUIT
+	expect_line 10 "SASL PLAIN"
+	expect_line 12 "-ERR Unsupported authentication mechanism"
+	expect_logged "GSSAPI: getting the service key for pop from $KRB5_TEST_OTHER_KEYTAB failed"
+	session -o "keytab=$T/no.keytab" -- CAPA QUIT
+	expect_line 10 "SASL PLAIN"
+	[ ! -s "$T/log" ]
+}
+
+@test "curl logs in with AUTH GSSAPI and alice's ticket, as alice" {
+	listen_krb5
+	curl_gssapi
+	[ "$rc" -eq 0 ] || { cat "$T/trace" "$T/ssa.log"; false; }
+	printf '1 26\r\n' >"$T/want"
+	cmp "$T/want" "$T/out"
+	tr -d '\r' <"$T/trace" | grep -qx '> AUTH GSSAPI'
+	expect_server_logged "info: login user=alice mechanism=GSSAPI client=127.0.0.1 messages=1 octets=26"
+}
+
+@test "GSSAPI needs no plaintext permission, and curl may name alice as authorization identity" {
+	conf plaintext_auth no
+	listen_krb5
+	curl_gssapi --sasl-authzid alice
+	[ "$rc" -eq 0 ]
+	expect_server_logged "info: login user=alice mechanism=GSSAPI client=127.0.0.1 messages=1 octets=26"
+	curl_gssapi --sasl-authzid bob
+	[ "$rc" -eq 67 ]	# CURLE_LOGIN_DENIED
+	expect_server_logged "notice: failed login: GSSAPI exchange failed, client=127.0.0.1"
+}
+
+@test "a principal that maps to no user, one with an instance, and one of another realm are refused" {
+	listen_krb5
+	# bob@POP3TEST.LOCAL is a principal, but not in the user database
+	sed -i '/^bob:/d' "$T/passwd"
+	KRB5CCNAME=$TEST_CCACHE_BOB curl_gssapi
+	[ "$rc" -eq 67 ]
+	[ ! -s "$T/out" ]
+	expect_server_logged "notice: failed login: unknown user, mechanism=GSSAPI client=127.0.0.1"
+	KRB5CCNAME=$TEST_CCACHE_ADMIN curl_gssapi
+	[ "$rc" -eq 67 ]
+	grep -q "alice/admin@$KRB5_TEST_REALM" "$T/ssa.log"
+	refute_server_logged "login user="
+	# alice, while the configured realm is another
+	stop_listener
+	conf krb5_realm OTHER.REALM
+	listen_krb5
+	curl_gssapi
+	[ "$rc" -eq 67 ]
+	grep -q "alice@$KRB5_TEST_REALM.*OTHER.REALM" "$T/ssa.log"
+	refute_server_logged "login user="
+}
+
+@test "without a ticket curl cannot log in; a ticket the server's clock sees as stale is refused" {
+	listen_krb5
+	KRB5CCNAME=FILE:$T/no-ccache curl_gssapi
+	[ "$rc" -ne 0 ]
+	refute_server_logged "login user="
+	stop_listener
+	# The handler's clock 3 hours on: alice's ticket (1 hour) has expired.
+	HANDLER_REAL=$HANDLER
+	HANDLER=$T/late-handler
+	printf '#!/bin/sh\nexec faketime -f +3h %s "$@"\n' "$HANDLER_REAL" >"$HANDLER"
+	chmod 755 "$HANDLER"
+	listen_krb5
+	curl_gssapi
+	[ "$rc" -eq 67 ]
+	expect_server_logged "notice: failed login: GSSAPI exchange failed, client=127.0.0.1"
+	grep -q "GSSAPI: .*failed: .*\(expired\|skew\)" "$T/ssa.log"
+}
+
+@test "a garbage GSSAPI token fails as a login (counted), a cancelled exchange does not" {
+	session -- "AUTH GSSAPI" "$(printf 'not a kerberos token' | base64)" \
+		"AUTH GSSAPI" "*" \
+		"AUTH GSSAPI $(printf 'junk' | base64)" \
+		"AUTH GSSAPI" "not base64!" QUIT
+	[ "$status" -eq 0 ]
+	expect_lines 1 "+ " "-ERR [AUTH] Authentication failed" \
+		"+ " "-ERR Authentication cancelled" \
+		"-ERR [AUTH] Authentication failed" \
+		"+ " "-ERR Invalid base64 in the SASL response" "+OK Bye"
+	[ "$(grep -c 'failed login: GSSAPI exchange failed, client=local' "$T/log")" -eq 2 ]
+	session -o max_auth_failures=2 -- "AUTH GSSAPI" "AAAA" "USER alice" "PASS wrong" "NOOP"
+	expect_lines 1 "+ " "-ERR [AUTH] Authentication failed" "+OK Send your password" \
+		"-ERR [AUTH] Authentication failed; too many failures, closing connection"
+}
+
+@test "a GSSAPI response of 16 KiB is taken; a longer line is refused whole" {
+	local token
+	token=$(head -c 12285 /dev/zero | tr '\0' 'x' | base64 -w 0)
+	[ ${#token} -eq 16380 ]
+	session -- "AUTH GSSAPI" "$token" "AUTH GSSAPI" "${token}AAAA" "NOOP" QUIT
+	expect_lines 1 "+ " "-ERR [AUTH] Authentication failed" "+ " "-ERR Command line too long" \
+		"-ERR Command not valid in this state" "+OK Bye"
 }

@@ -449,7 +449,7 @@ static void test_available(void)
 	log_clear();
 	snprintf(path, sizeof path, "%s/no-such.keytab", dir);
 	unit_expect_bool(gssapi_available(path), false, "available: a missing keytab");
-	unit_ok(log_has("GSSAPI not offered: keytab"), "available: a missing keytab: logged");
+	unit_ok(!log_has("GSSAPI"), "available: a missing keytab (a site without Kerberos): nothing logged");
 	log_clear();
 	unit_expect_bool(gssapi_available(other_keytab), false, "available: a keytab with imap/localhost only");
 	unit_ok(log_has("getting the service key for pop"), "available: a keytab without pop/: logged");

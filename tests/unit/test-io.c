@@ -8,6 +8,7 @@
  * a blank line starting the next), and only misaligned feeds prove it.
  */
 #include "io.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -535,6 +536,64 @@ static void test_cut_lines(void)
 	unit_buf_free(&got);
 }
 
+/* ---- output_continuation ---- */
+
+/* RFC 4648 section 10's vectors, binary octets, and the empty challenge. */
+static const struct {
+	const char *data;
+	size_t len;
+	const char *expected;
+} continuation_cases[] = {
+	{ BYTES(""), "+ \r\n" },
+	{ BYTES("f"), "+ Zg==\r\n" },
+	{ BYTES("fo"), "+ Zm8=\r\n" },
+	{ BYTES("foo"), "+ Zm9v\r\n" },
+	{ BYTES("foob"), "+ Zm9vYg==\r\n" },
+	{ BYTES("fooba"), "+ Zm9vYmE=\r\n" },
+	{ BYTES("foobar"), "+ Zm9vYmFy\r\n" },
+	{ BYTES("\xff\xfe\xfd"), "+ //79\r\n" },
+	{ BYTES("\0\0\0\0"), "+ AAAAAA==\r\n" },
+	{ BYTES("\xfb\xff"), "+ +/8=\r\n" },
+};
+
+/* A challenge far longer than a response line goes out whole, and decodes back to itself. */
+static void test_long_continuation(void)
+{
+	static unsigned char data[3001], decoded[3001];
+	struct unit_buf got = { 0 };
+	size_t n = 0;
+	bool framed;
+
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (unsigned char)(i * 7 + 3);
+	sink_reset();
+	output_continuation(&out, data, sizeof data);
+	sink_collect(&got);
+	framed = got.len == 2 + 4004 + 2 && memcmp(got.data, "+ ", 2) == 0 &&
+		 memcmp(got.data + got.len - 2, "\r\n", 2) == 0;
+	unit_ok(framed, "a 3001-octet challenge is one line of 4008 octets, not cut at RESPONSE_MAX");
+	unit_ok(framed && base64_decode(got.data + 2, got.len - 4, decoded, sizeof decoded, &n) &&
+			    n == sizeof data && memcmp(decoded, data, n) == 0,
+		    "the long challenge decodes back to its octets");
+	unit_buf_free(&got);
+}
+
+static void test_continuations(void)
+{
+	struct unit_buf got = { 0 };
+
+	for (size_t i = 0; i < sizeof continuation_cases / sizeof *continuation_cases; i++) {
+		sink_reset();
+		output_continuation(&out, (const unsigned char *)continuation_cases[i].data,
+				    continuation_cases[i].len);
+		sink_collect(&got);
+		unit_expect_str(got.data, continuation_cases[i].expected, "output_continuation of %zu octets",
+				continuation_cases[i].len);
+	}
+	unit_buf_free(&got);
+	test_long_continuation();
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof encode_cases / sizeof *encode_cases; i++)
@@ -545,6 +604,7 @@ int main(void)
 	test_crlf_count();
 	test_responses();
 	test_cut_lines();
+	test_continuations();
 	if (sink_fd >= 0)
 		close(sink_fd);
 	return unit_done();

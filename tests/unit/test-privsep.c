@@ -9,9 +9,12 @@
  * runs the real child side (privsep_ask, privsep_hand_over), and
  * privsep_parent_serve is shown to kill a refused child.
  *
- * The user database holds alice (password "secret") with a uid this
- * process may serve, and root0 (uid 0), whose right password is always
- * refused.  Cheap sha256crypt hashes keep the many checks fast.
+ * The user database holds alice (password "secret", and its NT hash) with
+ * a uid this process may serve, and root0 (uid 0), whose right password
+ * is always refused.  Cheap sha256crypt hashes keep the many checks fast.
+ * NTLM requests carry NTLMv2 responses computed here with nettle, apart
+ * from ntlm.c, and GSSAPI tokens show the parent's checks around the
+ * exchange (the exchange itself is tests/gssapi.bats').
  */
 #include "privsep.h"
 
@@ -29,7 +32,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <nettle/hmac.h>
+
 #include "log.h"
+#include "ntlm.h"
 #include "unit.h"
 
 static char world[64];
@@ -42,7 +48,8 @@ static void make_world(void)
 {
 	struct crypt_data cd;
 	unsigned id = geteuid() == 0 ? 4242 : (unsigned)getuid();
-	char line[512];
+	unsigned char nt[NTLM_HASH_SIZE];
+	char line[512], nt_text[2 * NTLM_HASH_SIZE + 1];
 	const char *hash;
 	FILE *f;
 
@@ -53,8 +60,11 @@ static void make_world(void)
 	hash = crypt_r("secret", "$5$rounds=1000$unitsalt$", &cd);
 	if (hash == NULL || hash[0] == '*')
 		unit_bail("crypt_r failed");
-	snprintf(line, sizeof line, "alice:%s:%u:%u::%s:/bin/sh\nroot0:%s:0:0::%s:/bin/sh\n", hash, id, id,
-		 world, hash, world);
+	if (!ntlm_nt_hash("secret", nt))
+		unit_bail("ntlm_nt_hash failed");
+	ntlm_hash_format(nt, nt_text);
+	snprintf(line, sizeof line, "alice:%s:%u:%u::%s:/bin/sh:%s\nroot0:%s:0:0::%s:/bin/sh\n", hash, id, id,
+		 world, nt_text, hash, world);
 	snprintf(passwd_path, sizeof passwd_path, "%s/passwd", world);
 	f = fopen(passwd_path, "w");
 	if (f == NULL || fputs(line, f) == EOF || fclose(f) != 0 || chmod(passwd_path, 0600) != 0)
@@ -279,13 +289,13 @@ struct bad_request {
 
 static const struct bad_request bad_requests[] = {
 	{ "one octet more than the largest message", OVERSIZED, "an oversized message" },
-	{ "one octet more than a request", LONG, "a login request of the wrong size or with descriptors" },
-	{ "one octet less than a request", SHORT, "a login request of the wrong size or with descriptors" },
+	{ "one octet more than a request", LONG, "a request of the wrong size or with descriptors" },
+	{ "one octet less than a request", SHORT, "a request of the wrong size or with descriptors" },
 	{ "two octets", TWO_OCTETS, "a message too short to have a kind" },
 	{ "an empty message from a live child", EMPTY, "an empty message" },
 	{ "an unknown kind", UNKNOWN_KIND, "a message of unknown kind" },
 	{ "the parent's own answer kind", ANSWER_KIND, "a message of unknown kind" },
-	{ "mechanism 2", UNKNOWN_MECHANISM, "an unknown mechanism" },
+	{ "a mechanism past the last", UNKNOWN_MECHANISM, "an unknown mechanism" },
 	{ "user_len longer than the name", USER_LEN_LONGER, "a user name of the wrong length" },
 	{ "user_len shorter than the name", USER_LEN_SHORTER, "a user name of the wrong length" },
 	{ "user_len 2^32-1", USER_LEN_HUGE, "a user name of the wrong length" },
@@ -418,7 +428,7 @@ static void test_failures_close(void)
 	unit_expect_uint(c.guard.failures, 3, "the parent counted three failures");
 	send_login(&c, PRIVSEP_USER, "alice", "secret");
 	expect_step(&c, STEP_REFUSED, "none", "a request after the last failure");
-	unit_ok(log_has("a login request out of order"), "a request after the last failure: logged");
+	unit_ok(log_has("a request out of order"), "a request after the last failure: logged");
 	unit_expect_uint(c.guard.failures, 3, "a request after the last failure: no password checked");
 	channel_close(&c);
 }
@@ -460,7 +470,7 @@ static void test_one_in_flight(void)
 
 static void test_too_many_requests(void)
 {
-	unsigned allowed = 3 + PRIVSEP_EXTRA_REQUESTS;
+	unsigned allowed = 3 + AUTH_EXTRA_EXCHANGES;
 	unsigned answered = 0;
 	struct channel c;
 
@@ -470,10 +480,10 @@ static void test_too_many_requests(void)
 		send_login(&c, PRIVSEP_USER, "root0", "secret");
 		answered += privsep_parent_step(&c.p) == STEP_ANSWERED && strcmp(answer(&c), "REFUSED") == 0;
 	}
-	unit_expect_uint(answered, allowed, "max_auth_failures + PRIVSEP_EXTRA_REQUESTS requests are answered");
+	unit_expect_uint(answered, allowed, "max_auth_failures + AUTH_EXTRA_EXCHANGES requests are answered");
 	log_clear();
 	send_login(&c, PRIVSEP_USER, "alice", "secret");
-	expect_refused(&c, "too many login requests", "one request more");
+	expect_refused(&c, "too many login exchanges", "one request more");
 	channel_close(&c);
 }
 
@@ -496,9 +506,232 @@ static void test_descriptors_with_login(void)
 
 	channel_open(&c, 3, 0, true);
 	send_message(c.child, &rq, sizeof rq, fds, 2);
-	expect_refused(&c, "a login request of the wrong size or with descriptors", "a login request with descriptors");
+	expect_refused(&c, "a request of the wrong size or with descriptors", "a login request with descriptors");
 	channel_close(&c);
 	unit_expect_uint(open_fds(), before, "a login request with descriptors: none of them kept");
+}
+
+/* ---- NTLM: the challenge and the login that answers it ---- */
+
+/* The blob of an NTLMv2 response (MS-NLMP 2.2.2.7): RespType and
+ * HiRespType 1, reserved, a zero timestamp, a client challenge, reserved,
+ * and an AV pair list of MsvAvEOL alone. */
+static const unsigned char blob[28 + 4] = { 1, 1, [16] = 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa };
+
+/* Computes into out the NTLMv2 response of user "alice" (hashed as "ALICE") in an empty domain with password to challenge: NTProofStr then the blob. */
+static size_t ntlm_response(const unsigned char challenge[NTLM_CHALLENGE_SIZE], const char *password,
+			    unsigned char *out)
+{
+	static const unsigned char user[] = { 'A', 0, 'L', 0, 'I', 0, 'C', 0, 'E', 0 };
+	unsigned char nt[NTLM_HASH_SIZE], key[MD5_DIGEST_SIZE];
+	struct hmac_md5_ctx ctx;
+
+	if (!ntlm_nt_hash(password, nt))
+		unit_bail("ntlm_nt_hash failed");
+	hmac_md5_set_key(&ctx, sizeof nt, nt);
+	hmac_md5_update(&ctx, sizeof user, user);
+	hmac_md5_digest(&ctx, sizeof key, key);
+	hmac_md5_set_key(&ctx, sizeof key, key);
+	hmac_md5_update(&ctx, NTLM_CHALLENGE_SIZE, challenge);
+	hmac_md5_update(&ctx, sizeof blob, blob);
+	hmac_md5_digest(&ctx, MD5_DIGEST_SIZE, out);
+	memcpy(out + MD5_DIGEST_SIZE, blob, sizeof blob);
+	return MD5_DIGEST_SIZE + sizeof blob;
+}
+
+/* An NTLM login request for alice answering challenge with password. */
+static struct privsep_login ntlm_login(const unsigned char challenge[NTLM_CHALLENGE_SIZE], const char *password)
+{
+	struct privsep_login rq = login(PRIVSEP_NTLM, "alice", "");
+
+	rq.response_len = (uint32_t)ntlm_response(challenge, password, rq.response);
+	return rq;
+}
+
+/* Asks the parent for a challenge and takes one step; false unless a challenge came back, in challenge. */
+static bool get_challenge(struct channel *c, unsigned char challenge[NTLM_CHALLENGE_SIZE])
+{
+	struct privsep_challenge rq = { PRIVSEP_CHALLENGE, 0, { 0 } }, a;
+
+	send_message(c->child, &rq, sizeof rq, NULL, 0);
+	if (privsep_parent_step(&c->p) != STEP_ANSWERED ||
+	    recv(c->child, &a, sizeof a, MSG_DONTWAIT | MSG_TRUNC) != (ssize_t)sizeof a ||
+	    a.kind != PRIVSEP_CHALLENGE || a.ok != 1)
+		return false;
+	memcpy(challenge, a.challenge, sizeof a.challenge);
+	return true;
+}
+
+static void ntlm_channel_open(struct channel *c)
+{
+	channel_open(c, 3, 0, false);
+	c->guard.ntlm_offered = true;
+	c->guard.ntlm_domain = "EXAMPLE";
+}
+
+static void test_ntlm_login(void)
+{
+	unsigned char first[NTLM_CHALLENGE_SIZE], second[NTLM_CHALLENGE_SIZE];
+	struct privsep_login rq;
+	struct channel c;
+
+	/* Plaintext forbidden: NTLM sends no password, so it still works. */
+	ntlm_channel_open(&c);
+	unit_ok(get_challenge(&c, first), "NTLM: a challenge request is answered with a challenge");
+	rq = ntlm_login(first, "secret");
+	send_message(c.child, &rq, sizeof rq, NULL, 0);
+	expect_step(&c, STEP_ANSWERED, "OK", "NTLM: the right response to the challenge");
+	unit_expect_str(c.p.mechanism, "NTLM", "NTLM: the mechanism after the login");
+	channel_close(&c);
+
+	ntlm_channel_open(&c);
+	unit_ok(get_challenge(&c, first) && get_challenge(&c, second) && memcmp(first, second, sizeof first) != 0,
+		"NTLM: each challenge is fresh");
+	rq = ntlm_login(first, "secret");
+	send_message(c.child, &rq, sizeof rq, NULL, 0);
+	expect_step(&c, STEP_ANSWERED, "FAILED", "NTLM: the right password answering a replaced challenge");
+	channel_close(&c);
+
+	ntlm_channel_open(&c);
+	unit_ok(get_challenge(&c, first), "NTLM: a challenge for a wrong password");
+	rq = ntlm_login(first, "Secret");
+	send_message(c.child, &rq, sizeof rq, NULL, 0);
+	expect_step(&c, STEP_ANSWERED, "FAILED", "NTLM: a wrong password");
+	unit_expect_uint(c.guard.failures, 1, "NTLM: the failure is counted in the parent");
+	unit_ok(log_has("failed login user=alice mechanism=NTLM"), "NTLM: the failure is logged");
+	rq = ntlm_login(first, "secret");
+	send_message(c.child, &rq, sizeof rq, NULL, 0);
+	expect_step(&c, STEP_REFUSED, "none", "NTLM: a second answer to one challenge");
+	unit_ok(log_has("an NTLM login without a challenge"), "NTLM: a second answer to one challenge: logged");
+	channel_close(&c);
+}
+
+struct bad_ntlm {
+	const char *what;
+	bool offered, challenge;
+	uint32_t domain_len, response_len, secret_len;
+	const char *logged;
+};
+
+static const struct bad_ntlm bad_ntlm_requests[] = {
+	{ "NTLM not offered", false, false, 0, 48, 0, "an NTLM login, which is not offered" },
+	{ "no challenge issued", true, false, 0, 48, 0, "an NTLM login without a challenge" },
+	{ "an NTLMv1-sized response", true, true, 0, 24, 0, "an NTLM credential of the wrong size" },
+	{ "a response one octet short", true, true, 0, NTLM_RESPONSE_MIN - 1, 0, "an NTLM credential of the wrong size" },
+	{ "response_len past the buffer", true, true, 0, NTLM_RESPONSE_MAX + 1, 0, "an NTLM credential of the wrong size" },
+	{ "response_len 2^32-1", true, true, 0, UINT32_MAX, 0, "an NTLM credential of the wrong size" },
+	{ "an odd domain_len", true, true, 3, 48, 0, "an NTLM credential of the wrong size" },
+	{ "domain_len past the buffer", true, true, NTLM_DOMAIN_MAX + 2, 48, 0, "an NTLM credential of the wrong size" },
+	{ "a password besides", true, true, 0, 48, 6, "an NTLM credential of the wrong size" },
+};
+
+static void test_bad_ntlm_requests(void)
+{
+	unsigned char challenge[NTLM_CHALLENGE_SIZE] = { 0 };
+	struct privsep_challenge spoiled = { PRIVSEP_CHALLENGE, 1, { 0 } };
+	struct channel c;
+
+	for (size_t i = 0; i < sizeof bad_ntlm_requests / sizeof *bad_ntlm_requests; i++) {
+		const struct bad_ntlm *b = &bad_ntlm_requests[i];
+		struct privsep_login rq = ntlm_login(challenge, "secret");
+
+		ntlm_channel_open(&c);
+		c.guard.ntlm_offered = b->offered;
+		if (b->challenge && !get_challenge(&c, challenge))
+			unit_bail("no challenge");
+		rq.domain_len = b->domain_len;
+		rq.response_len = b->response_len;
+		rq.secret_len = b->secret_len;
+		memcpy(rq.secret, "secret", 6);
+		send_message(c.child, &rq, sizeof rq, NULL, 0);
+		expect_refused(&c, b->logged, b->what);
+		channel_close(&c);
+	}
+	channel_open(&c, 3, 0, true);
+	send_message(c.child, &spoiled, sizeof spoiled - 1, NULL, 0);
+	expect_refused(&c, "a request of the wrong size or with descriptors", "a challenge request one octet short");
+	channel_close(&c);
+	channel_open(&c, 3, 0, true);
+	spoiled.ok = 0;
+	send_message(c.child, &spoiled, sizeof spoiled, NULL, 0);
+	expect_refused(&c, "a challenge request, but NTLM is not offered", "a challenge request without NTLM");
+	channel_close(&c);
+	ntlm_channel_open(&c);
+	spoiled.ok = 1;
+	send_message(c.child, &spoiled, sizeof spoiled, NULL, 0);
+	expect_refused(&c, "a malformed challenge request", "a challenge request that carries an answer");
+	channel_close(&c);
+}
+
+/* ---- GSSAPI: the parent's checks around the exchange ---- */
+
+/* Sends a GSSAPI request of len token octets and takes one step; the answer as text: "challenge N", "decided FAILED", ..., or "none". */
+static const char *gssapi_round(struct channel *c, uint32_t first, uint32_t len)
+{
+	static const char *const names[] = { "OK", "FAILED", "FAILED_LAST", "UNAVAILABLE", "REFUSED" };
+	static struct privsep_gssapi_request rq;
+	static struct privsep_gssapi_answer a;
+	static char text[64];
+
+	memset(&rq, 0, sizeof rq);
+	rq.kind = PRIVSEP_GSSAPI;
+	rq.first = first;
+	rq.len = len;
+	memset(rq.token, 0x60, sizeof rq.token);
+	send_message(c->child, &rq, sizeof rq, NULL, 0);
+	if (privsep_parent_step(&c->p) != STEP_ANSWERED)
+		return "none";
+	if (recv(c->child, &a, sizeof a, MSG_DONTWAIT | MSG_TRUNC) != (ssize_t)sizeof a ||
+	    a.kind != PRIVSEP_GSSAPI_ANSWER || a.decided > 1 || a.result > LOGIN_REFUSED)
+		return "malformed";
+	if (a.decided)
+		snprintf(text, sizeof text, "decided %s", names[a.result]);
+	else
+		snprintf(text, sizeof text, "challenge %u", a.len);
+	return text;
+}
+
+/* A GSSAPI token the parent must refuse, on a fresh channel. */
+struct bad_gssapi {
+	const char *what;
+	bool offered;
+	uint32_t first, len;
+	const char *logged;
+};
+
+static const struct bad_gssapi bad_gssapi_requests[] = {
+	{ "GSSAPI not offered", false, 1, 10, "a GSSAPI token, which is not offered" },
+	{ "a token that continues no exchange", true, 0, 10, "a GSSAPI token outside an exchange" },
+	{ "first = 2", true, 2, 10, "a malformed GSSAPI token" },
+	{ "a length past the token", true, 1, SASL_TOKEN_MAX + 1, "a malformed GSSAPI token" },
+};
+
+/* Opens a channel whose guard offers GSSAPI (or not) with a keytab that does not exist. */
+static void gssapi_channel_open(struct channel *c, bool offered)
+{
+	channel_open(c, 3, 0, true);
+	c->guard.gssapi_offered = offered;
+	gssapi_init(&c->guard.gssapi, "/nonexistent/keytab", "");
+}
+
+static void test_gssapi_requests(void)
+{
+	struct channel c;
+
+	for (size_t i = 0; i < sizeof bad_gssapi_requests / sizeof *bad_gssapi_requests; i++) {
+		const struct bad_gssapi *b = &bad_gssapi_requests[i];
+
+		gssapi_channel_open(&c, b->offered);
+		unit_expect_str(gssapi_round(&c, b->first, b->len), "none", "%s: refused", b->what);
+		unit_ok(log_has(b->logged), "%s: logged \"%s\"", b->what, b->logged);
+		channel_close(&c);
+	}
+	gssapi_channel_open(&c, true);
+	unit_expect_str(gssapi_round(&c, 1, 10), "decided FAILED", "GSSAPI: a token no keytab can accept fails the login");
+	unit_expect_uint(c.guard.failures, 1, "GSSAPI: the failed exchange is a failure counted in the parent");
+	unit_ok(log_has("failed login: GSSAPI exchange failed"), "GSSAPI: the failed exchange is logged");
+	unit_expect_str(gssapi_round(&c, 0, 10), "none", "GSSAPI: a token after the exchange failed is refused");
+	channel_close(&c);
 }
 
 /* ---- the hand-over ---- */
@@ -525,7 +758,7 @@ static void test_hand_over_out_of_order(void)
 	logged_in(&c);
 	send_login(&c, PRIVSEP_USER, "alice", "secret");
 	expect_step(&c, STEP_REFUSED, "none", "a login request where the hand-over is due");
-	unit_ok(log_has("a login request out of order"), "a login request where the hand-over is due: logged");
+	unit_ok(log_has("a request out of order"), "a login request where the hand-over is due: logged");
 	channel_close(&c);
 }
 
@@ -618,14 +851,39 @@ static pid_t fork_asker(struct channel *c, const char *password, const int clien
 	if (pid < 0)
 		unit_bail("fork: %s", strerror(errno));
 	if (pid == 0) {
+		struct credential cred = { .kind = CREDENTIAL_PASSWORD, .password = password };
 		enum login_result result;
 
 		close(c->p.fd);
-		if (!privsep_ask(c->child, "USER", "alice", password, &result))
+		if (!privsep_ask(c->child, "USER", "alice", &cred, &result))
 			_exit(2);
 		if (result != LOGIN_OK)
 			_exit(1);
 		_exit(privsep_hand_over(c->child, client[0], client[1], "LIST\r\n", 6) ? 0 : 2);
+	}
+	return pid;
+}
+
+/* Runs the child side of NTLM in a process: a challenge, then the response computed with password; exit status 0 for LOGIN_OK, 1 for another result, 2 when asking failed. */
+static pid_t fork_ntlm_asker(struct channel *c, const char *password)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		unit_bail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		unsigned char challenge[NTLM_CHALLENGE_SIZE], response[NTLM_RESPONSE_MAX];
+		struct credential cred = { .kind = CREDENTIAL_NTLMV2, .domain = response, .response = response };
+		enum login_result result;
+		bool issued;
+
+		close(c->p.fd);
+		if (!privsep_challenge(c->child, challenge, &issued) || !issued)
+			_exit(2);
+		cred.response_len = ntlm_response(challenge, password, response);
+		if (!privsep_ask(c->child, "NTLM", "alice", &cred, &result))
+			_exit(2);
+		_exit(result == LOGIN_OK ? 0 : 1);
 	}
 	return pid;
 }
@@ -662,6 +920,16 @@ static void test_round_trips(void)
 		"privsep_hand_over: the client's descriptors");
 	unit_expect_uint((uint64_t)exit_status(pid), 0, "privsep_ask and privsep_hand_over: the child succeeded");
 	channel_close(&c);
+
+	for (int right = 0; right <= 1; right++) {
+		ntlm_channel_open(&c);
+		pid = fork_ntlm_asker(&c, right ? "secret" : "wrong");
+		unit_expect_str(step_name(privsep_parent_step(&c.p)), "ANSWERED", "privsep_challenge: answered");
+		unit_expect_str(step_name(privsep_parent_step(&c.p)), "ANSWERED", "privsep_ask, NTLM: answered");
+		unit_expect_uint((uint64_t)exit_status(pid), right ? 0 : 1, "privsep_ask, NTLM, %s password: the child learns the result",
+				 right ? "right" : "wrong");
+		channel_close(&c);
+	}
 	close(client[0]);
 	close(client[1]);
 }
@@ -730,6 +998,9 @@ int main(void)
 	test_too_many_requests();
 	test_plaintext_policy();
 	test_descriptors_with_login();
+	test_ntlm_login();
+	test_bad_ntlm_requests();
+	test_gssapi_requests();
 	test_hand_over_out_of_order();
 	test_bad_hand_overs();
 	test_hand_over_taken();
