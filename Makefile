@@ -70,7 +70,8 @@ check-sanitize:
 # valgrind (3.19) implements neither seccomp nor Landlock: the sessions get
 # confine = no (tests/helpers.bash), and test-confine, whose checks would
 # all be skipped, is left out.
-VALGRIND = valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite
+VALGRIND = valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite \
+	--suppressions=$(CURDIR)/tests/valgrind-krb5.supp
 check-valgrind: pop3-handler unit-tests
 	./tests/install-deps
 	POP3_HANDLER_WRAPPER='$(VALGRIND)' UNIT_WRAPPER='$(VALGRIND)' \

@@ -219,13 +219,18 @@ static const char *dummy_setting(void)
 	return setting;
 }
 
+/* Tells whether an account is locked (an empty hash, or one starting with '!' or '*', as passwd(5) and shadow(5) have it): it logs in with no mechanism. */
+static bool account_locked(const struct account *a)
+{
+	return a->hash[0] == '\0' || a->hash[0] == '!' || a->hash[0] == '*';
+}
+
 bool auth_password_ok(const struct account *a, const char *password)
 {
 	/* Some 32 KiB: static rather than on the stack. */
 	static struct crypt_data data;
 	/* An empty password never logs in, whatever the hash says. */
-	bool usable = a != NULL && a->hash[0] != '\0' && a->hash[0] != '!' && a->hash[0] != '*' &&
-		      password[0] != '\0';
+	bool usable = a != NULL && !account_locked(a) && password[0] != '\0';
 	const char *hash = usable ? a->hash : dummy_setting();
 	const char *out;
 	bool ok;
@@ -366,17 +371,15 @@ static enum login_result login_failed(struct login_guard *g, const char *user, b
 	return ++g->failures >= g->max_failures ? LOGIN_FAILED_LAST : LOGIN_FAILED;
 }
 
-/* Checks an NTLMv2 answer to the challenge issued last, using that challenge up; an unknown user or one without an NT hash costs the same HMACs and fails. */
+/* Checks an NTLMv2 answer to the challenge in the guard (answerable: it was issued and not answered before), then wipes the challenge; an unknown user, a locked account or one without an NT hash costs the same HMACs and fails. */
 static bool ntlm_answer_ok(struct login_guard *g, const struct account *a, const char *user,
-			   const struct credential *c)
+			   const struct credential *c, bool answerable)
 {
 	static const unsigned char no_hash[NTLM_HASH_SIZE];
-	bool usable = a != NULL && a->has_nt_hash && g->ntlm_challenge_issued;
+	bool usable = a != NULL && !account_locked(a) && a->has_nt_hash && answerable;
 	bool ok = ntlm_v2_ok(usable ? a->nt_hash : no_hash, user, c->domain, c->domain_len, g->ntlm_challenge,
 			     c->response, c->response_len);
 
-	g->ntlm_challenge_issued = false;
-	explicit_bzero(g->ntlm_challenge, sizeof g->ntlm_challenge);
 	if (a != NULL && !a->has_nt_hash)
 		log_msg(LOG_NOTICE, "user %s has no NT hash in the user database: NTLM cannot log in", user);
 	if (ok && usable && !ntlm_domain_ok(c->domain, c->domain_len, g->ntlm_domain)) {
@@ -386,35 +389,46 @@ static bool ntlm_answer_ok(struct login_guard *g, const struct account *a, const
 	return ok && usable;
 }
 
-/* Checks a credential for the account (NULL: unknown user). */
-static bool credential_ok(struct login_guard *g, const struct account *a, const char *user, const struct credential *c)
+/* Checks what proves the identity of the account (NULL: unknown user): a credential, or (c NULL) the mechanism itself, which only a locked account fails. */
+static bool identity_ok(struct login_guard *g, const struct account *a, const char *user, const struct credential *c,
+			bool answerable)
 {
+	if (c == NULL)
+		return a != NULL && !account_locked(a);
 	if (c->kind == CREDENTIAL_PASSWORD)
 		return auth_password_ok(a, c->password);
-	return ntlm_answer_ok(g, a, user, c);
+	return ntlm_answer_ok(g, a, user, c, answerable);
 }
 
-/* Decides a login of user with a credential, or (c NULL) of a user whose identity a mechanism proved. */
+/* Decides a login of user with a credential, or (c NULL) of a user whose identity a mechanism proved: auth_login() for the first, GSSAPI for the second. */
 static enum login_result decide_login(struct login_guard *g, const char *user, const struct credential *c,
 				      const char *mechanism, struct account *out)
 {
+	bool ntlm = c != NULL && c->kind == CREDENTIAL_NTLMV2;
+	/* An NTLM answer uses its challenge up, whatever comes of it (the
+	 * user database unreadable included): no response is tried twice. */
+	bool answerable = ntlm && g->ntlm_challenge_issued;
 	enum lookup_result found = LOOKUP_UNKNOWN;
 	enum login_result result = LOGIN_OK;
 
+	g->ntlm_challenge_issued = g->ntlm_challenge_issued && !ntlm;
 	memset(out, 0, sizeof *out);
 	if (user[0] != '\0')
 		found = auth_lookup(g->passwd_file, user, out);
 	if (found == LOOKUP_FAILED)
 		result = LOGIN_UNAVAILABLE;
-	else if (c != NULL ? !credential_ok(g, found == LOOKUP_FOUND ? out : NULL, user, c) : found != LOOKUP_FOUND)
+	else if (!identity_ok(g, found == LOOKUP_FOUND ? out : NULL, user, c, answerable))
 		result = login_failed(g, user, found == LOOKUP_FOUND, mechanism);
 	else if (!may_serve(out))
 		result = LOGIN_REFUSED;
+	if (ntlm)
+		explicit_bzero(g->ntlm_challenge, sizeof g->ntlm_challenge);
 	if (result != LOGIN_OK)
 		account_clear(out);
 	return result;
 }
 
+/* The public door takes a credential always: only GSSAPI, below, decides a login on the mechanism's word. */
 enum login_result auth_login(struct login_guard *g, const char *user, const struct credential *c,
 			     const char *mechanism, struct account *out)
 {

@@ -90,7 +90,7 @@ enum login_result {
 	LOGIN_REFUSED,		/* right password, but this process may not serve the account (logged) */
 };
 
-/* Decides one login of user ("" for a name the session would not accept: it fails as an unknown user) with a credential, the only place where logins are checked and failures logged, delayed and counted; an NTLMv2 credential answers the challenge issued last, which it uses up.  Fills *out on LOGIN_OK and leaves it wiped otherwise. */
+/* Decides one login of user ("" for a name the session would not accept: it fails as an unknown user) with a credential: the user database is read, the credential checked, a failure logged, delayed and counted (as for GSSAPI below, with which it shares the one decision).  A locked account (an empty hash, or one starting with '!' or '*') never logs in.  An NTLMv2 credential answers the challenge issued last, which it uses up whatever comes of it.  Fills *out on LOGIN_OK and leaves it wiped otherwise. */
 enum login_result auth_login(struct login_guard *g, const char *user, const struct credential *c,
 			     const char *mechanism, struct account *out);
 
@@ -103,7 +103,7 @@ bool auth_ntlm_challenge(struct login_guard *g, unsigned char challenge[NTLM_CHA
 /* What one step of a SASL GSSAPI exchange came to. */
 enum sasl_step { SASL_CHALLENGE, SASL_DECIDED };
 
-/* Takes one client response of a SASL GSSAPI exchange (first: it starts a new one): SASL_CHALLENGE with *out_len octets of out to send, or SASL_DECIDED with *result the login's outcome as auth_login() gives it (a failed exchange is a failed login: logged, delayed, counted) and *a filled on LOGIN_OK. */
+/* Takes one client response of a SASL GSSAPI exchange (first: it starts a new one, dropping any earlier one): SASL_CHALLENGE with *out_len octets of out to send, or SASL_DECIDED with *result the login's outcome as auth_login() gives it for the user the principal maps to (a failed exchange is a failed login: logged, delayed, counted) and *a filled on LOGIN_OK. */
 enum sasl_step auth_gssapi_step(struct login_guard *g, bool first, const unsigned char *in, size_t in_len,
 				unsigned char *out, size_t out_size, size_t *out_len, enum login_result *result,
 				struct account *a);

@@ -308,7 +308,20 @@ static enum gssapi_step accept_token(struct gssapi_exchange *x, gss_buffer_t in,
 	return GSSAPI_CONTINUE;
 }
 
-/* Checks the client's wrapped choice: exactly "no security layer", any maximum size, and an authorization identity that is empty or the mapped user. */
+/* Tells whether an authorization identity of len octets names the mapped user: empty, the user, or the principal user@realm (Thunderbird sends the account's user name, which may be the latter). */
+static bool authzid_ok(const struct gssapi_exchange *x, const char *authzid, size_t len)
+{
+	char realm[CONFIG_LINE_MAX];
+	size_t user_len = strlen(x->user);
+
+	if (len == 0 || (len == user_len && memcmp(authzid, x->user, len) == 0))
+		return true;
+	return len > user_len && memcmp(authzid, x->user, user_len) == 0 && authzid[user_len] == '@' &&
+	       user_realm(x, realm, sizeof realm) && len - user_len - 1 == strlen(realm) &&
+	       memcmp(authzid + user_len + 1, realm, len - user_len - 1) == 0;
+}
+
+/* Checks the client's wrapped choice: exactly "no security layer", any maximum size, and an authorization identity authzid_ok() accepts. */
 static enum gssapi_step check_choice(struct gssapi_exchange *x, gss_buffer_t in)
 {
 	gss_buffer_desc plain = GSS_C_EMPTY_BUFFER;
@@ -329,8 +342,7 @@ static enum gssapi_step check_choice(struct gssapi_exchange *x, gss_buffer_t in)
 		log_msg(LOG_NOTICE, "GSSAPI: %s chose a security layer other than none", x->user);
 		ok = false;
 	} else {
-		ok = authz_len == 0 || (authz_len == strlen(x->user) &&
-					memcmp(choice + LAYER_MESSAGE_SIZE, x->user, authz_len) == 0);
+		ok = authzid_ok(x, (const char *)choice + LAYER_MESSAGE_SIZE, authz_len);
 		if (!ok)
 			log_msg(LOG_NOTICE, "GSSAPI: %s asked to act as another user", x->user);
 	}

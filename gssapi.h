@@ -40,7 +40,7 @@ enum gssapi_step {
 /* Prepares an idle exchange using the keytab at path and mapping principals of realm ("" for libkrb5's default realm); the strings must outlive it. */
 void gssapi_init(struct gssapi_exchange *x, const char *keytab, const char *realm);
 
-/* Takes one decoded client response (the first starts a new exchange, dropping any earlier one): accepts the context token by token, offers no security layer once it is complete, and checks the client's choice (no layer; an authorization identity that is empty or the mapped user).  CONTINUE with *out_len octets in out to send; DONE once the principal user@realm mapped to a user name auth_user_name_ok() accepts; FAILED (logged) for a bad token, a principal of another realm or with an instance, a wrong choice, more than GSSAPI_STEPS_MAX tokens, or an output token larger than out_size. */
+/* Takes one decoded client response (in the idle state it starts an exchange; gssapi_reset() drops one under way): accepts the context token by token, offers no security layer once it is complete, and checks the client's choice (no layer; an authorization identity that is empty, the mapped user, or the principal user@realm itself).  CONTINUE with *out_len octets in out to send; DONE once the principal user@realm mapped to a user name auth_user_name_ok() accepts; FAILED (logged) for a bad token, a principal of another realm or with an instance, a wrong choice, more than GSSAPI_STEPS_MAX tokens, or an output token larger than out_size. */
 enum gssapi_step gssapi_step(struct gssapi_exchange *x, const unsigned char *in, size_t in_len, unsigned char *out,
 			     size_t out_size, size_t *out_len);
 

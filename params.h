@@ -112,7 +112,10 @@
  * long, CRLF included: RFC 5034 lifts the command length limit for them,
  * and a Kerberos ticket with a Windows PAC is several kilobytes.  Its
  * base64 carries up to SASL_TOKEN_MAX octets: 12,000 was Windows' default
- * MaxTokenSize until Windows 8.  The input buffer holds one such line. */
+ * MaxTokenSize until Windows 8 (48,000 since, for users in very many
+ * groups), and Dovecot's auth protocol takes 16 KiB lines too.  PLAIN's
+ * response stays within the command limit.  The input buffer holds one
+ * such line. */
 #define SASL_LINE_MAX 16384
 #define SASL_TOKEN_MAX ((SASL_LINE_MAX - 2) / 4 * 3)
 

@@ -300,6 +300,7 @@ struct session {
 	bool gssapi_first;		/* the next GSSAPI response starts the exchange */
 	uint32_t ntlm_flags;		/* chosen in our NTLM CHALLENGE */
 	char host[DOMAIN_NAME_MAX + 1];	/* NTLM: this computer's NetBIOS name */
+	char ntlm_domain[DOMAIN_NAME_MAX + 1];	/* NTLM: the domain, in capitals */
 	unsigned char challenge[SASL_CHALLENGE_MAX];	/* the "+ " challenge being sent */
 	bool user_given;		/* USER was accepted and PASS may follow */
 	char user[USER_NAME_MAX + 1];	/* "" when the name given is not one we accept */
@@ -502,12 +503,6 @@ static void start_transaction(struct session *s, const struct account *a, const 
 	enter_transaction(s, a, mechanism, r);
 }
 
-/* Separated child: makes sure every earlier reply is out before the parent is asked (after a login it replies next); false when the client is gone. */
-static bool ready_to_ask_parent(struct session *s)
-{
-	return output_flush(&s->out);
-}
-
 /* Separated child, after the parent accepted the login: hands it the client and the input not yet used; from then on the parent replies (or nobody, if that failed: logged). */
 static void hand_over(struct session *s, struct reply *r)
 {
@@ -553,9 +548,11 @@ static void try_login(struct session *s, const struct credential *c, const char 
 
 	if (s->parent_fd < 0) {
 		result = auth_login(&s->guard, s->user, c, mechanism, &a);
-	} else if (!ready_to_ask_parent(s) || !privsep_ask(s->parent_fd, mechanism, s->user, c, &result)) {
-		/* The parent is gone (killed, and this process with it any
-		 * moment) or the client is: end without a word. */
+	} else if (!output_flush(&s->out) || !privsep_ask(s->parent_fd, mechanism, s->user, c, &result)) {
+		/* Every earlier reply goes out first: after a login the parent
+		 * replies next.  Failing, the parent is gone (killed, and this
+		 * process with it any moment) or the client is: end without a
+		 * word. */
 		r->silent = true;
 		return;
 	}
@@ -611,12 +608,12 @@ static void send_challenge(struct session *s, size_t len, enum sasl_wait next, s
 }
 
 /* Checks a SASL PLAIN message (RFC 4616), decoded in buf (buf[len] writable), and logs in with it. */
-static void sasl_plain(struct session *s, char *buf, size_t len, struct reply *r)
+static void sasl_plain(struct session *s, unsigned char *buf, size_t len, struct reply *r)
 {
 	struct sasl_plain plain;
 	struct credential c = { .kind = CREDENTIAL_PASSWORD };
 
-	switch (sasl_plain_parse(buf, len, &plain)) {
+	switch (sasl_plain_parse((char *)buf, len, &plain)) {
 	case PLAIN_MALFORMED:
 		reply_bad(r, "Malformed SASL PLAIN response");
 		break;
@@ -637,7 +634,7 @@ static void sasl_plain(struct session *s, char *buf, size_t len, struct reply *r
 }
 
 /* Answers an NTLM NEGOTIATE message with a CHALLENGE whose server challenge comes from where logins are decided. */
-static void ntlm_negotiate(struct session *s, const unsigned char *msg, size_t len, struct reply *r)
+static void ntlm_negotiate(struct session *s, unsigned char *msg, size_t len, struct reply *r)
 {
 	struct ntlm_target t = { .domain = s->guard.ntlm_domain, .computer = s->host };
 	bool issued = false;
@@ -667,7 +664,7 @@ static void ntlm_negotiate(struct session *s, const unsigned char *msg, size_t l
 }
 
 /* Logs in with an NTLM AUTHENTICATE message answering our CHALLENGE. */
-static void ntlm_authenticate(struct session *s, const unsigned char *msg, size_t len, struct reply *r)
+static void ntlm_authenticate(struct session *s, unsigned char *msg, size_t len, struct reply *r)
 {
 	static struct ntlm_authenticate a;
 	struct credential c = { .kind = CREDENTIAL_NTLMV2, .domain = a.domain, .response = a.response };
@@ -694,7 +691,7 @@ static void ntlm_authenticate(struct session *s, const unsigned char *msg, size_
 }
 
 /* Takes a GSSAPI response a step further where logins are decided: the next challenge, or the login decided. */
-static void gssapi_respond(struct session *s, const unsigned char *in, size_t len, struct reply *r)
+static void gssapi_respond(struct session *s, unsigned char *in, size_t len, struct reply *r)
 {
 	struct account a = { .uid = 0 };
 	enum login_result result = LOGIN_FAILED;
@@ -707,8 +704,8 @@ static void gssapi_respond(struct session *s, const unsigned char *in, size_t le
 	s->gssapi_first = false;
 	if (s->parent_fd < 0) {
 		step = auth_gssapi_step(&s->guard, first, in, len, s->challenge, sizeof s->challenge, &n, &result, &a);
-	} else if (!ready_to_ask_parent(s) || !privsep_gssapi(s->parent_fd, first, in, len, s->challenge,
-							      sizeof s->challenge, &n, &step, &result)) {
+	} else if (!output_flush(&s->out) || !privsep_gssapi(s->parent_fd, first, in, len, s->challenge,
+							       sizeof s->challenge, &n, &step, &result)) {
 		r->silent = true;
 		return;
 	}
@@ -719,7 +716,17 @@ static void gssapi_respond(struct session *s, const unsigned char *in, size_t le
 	account_clear(&a);
 }
 
-/* Takes one base64 SASL response (initial or after a challenge) for what the session awaits. */
+/* What takes each kind of decoded SASL response (a buffer with room for a NUL after len octets). */
+typedef void sasl_responder(struct session *, unsigned char *, size_t, struct reply *);
+
+static sasl_responder *const sasl_responders[] = {
+	[SASL_PLAIN] = sasl_plain,
+	[SASL_NTLM_NEGOTIATE] = ntlm_negotiate,
+	[SASL_NTLM_AUTHENTICATE] = ntlm_authenticate,
+	[SASL_GSSAPI] = gssapi_respond,
+};
+
+/* Takes one base64 SASL response (initial or after a challenge) for what the session awaits (not SASL_NONE). */
 static void sasl_respond(struct session *s, enum sasl_wait what, const char *text, size_t len, struct reply *r)
 {
 	/* Static: a whole Kerberos ticket, and a password, pass through. */
@@ -729,27 +736,12 @@ static void sasl_respond(struct session *s, enum sasl_wait what, const char *tex
 	/* RFC 5034: "=" is an empty response. */
 	if (len == 1 && text[0] == '=')
 		len = 0;
-	if (!base64_decode(text, len, decoded, sizeof decoded - 1, &n)) {
+	if (base64_decode(text, len, decoded, sizeof decoded - 1, &n))
+		sasl_responders[what](s, decoded, n, r);
+	else
 		reply_bad(r, "Invalid base64 in the SASL response");
-		return;
-	}
-	switch (what) {
-	case SASL_NONE:
-		break;
-	case SASL_PLAIN:
-		sasl_plain(s, (char *)decoded, n, r);
-		break;
-	case SASL_NTLM_NEGOTIATE:
-		ntlm_negotiate(s, decoded, n, r);
-		break;
-	case SASL_NTLM_AUTHENTICATE:
-		ntlm_authenticate(s, decoded, n, r);
-		break;
-	case SASL_GSSAPI:
-		gssapi_respond(s, decoded, n, r);
-		break;
-	}
-	explicit_bzero(decoded, n);
+	/* A decoder that fails has written part of the response already. */
+	explicit_bzero(decoded, sizeof decoded);
 }
 
 /* The SASL mechanisms (RFC 5034), in the order CAPA and AUTH list them. */
@@ -772,23 +764,39 @@ static bool mechanism_offered(const struct session *s, const struct sasl_mechani
 	       (m->first == SASL_GSSAPI && s->guard.gssapi_offered);
 }
 
-/* Writes the offered mechanisms into buf, each after a space, as CAPA's SASL line lists them; returns buf. */
-static const char *mechanism_list(const struct session *s, char *buf, size_t size)
+/* Puts the mechanisms this session offers into list, in order; returns how many. */
+static size_t offered_mechanisms(const struct session *s, const char *list[SASL_MECHANISM_COUNT])
 {
-	size_t len = 0;
+	size_t n = 0;
 
-	buf[0] = '\0';
 	for (size_t i = 0; i < SASL_MECHANISM_COUNT; i++)
 		if (mechanism_offered(s, &sasl_mechanisms[i]))
-			len += (size_t)snprintf(buf + len, size - len, " %s", sasl_mechanisms[i].name);
-	return buf;
+			list[n++] = sasl_mechanisms[i].name;
+	return n;
 }
 
+/* Writes CAPA's SASL line: "SASL" and the offered mechanisms. */
+static void output_sasl_capability(struct session *s)
+{
+	const char *list[SASL_MECHANISM_COUNT];
+	size_t n = offered_mechanisms(s, list);
+
+	output_put(&s->out, "SASL", 4);
+	for (size_t i = 0; i < n; i++) {
+		output_put(&s->out, " ", 1);
+		output_put(&s->out, list[i], strlen(list[i]));
+	}
+	output_put(&s->out, "\r\n", 2);
+}
+
+/* AUTH alone: the offered mechanisms, one a line. */
 static bool body_mechanisms(struct session *s)
 {
-	for (size_t i = 0; i < SASL_MECHANISM_COUNT; i++)
-		if (mechanism_offered(s, &sasl_mechanisms[i]))
-			output_line(&s->out, "%s", sasl_mechanisms[i].name);
+	const char *list[SASL_MECHANISM_COUNT];
+	size_t n = offered_mechanisms(s, list);
+
+	for (size_t i = 0; i < n; i++)
+		output_line(&s->out, "%s", list[i]);
 	return true;
 }
 
@@ -851,7 +859,6 @@ static void sasl_continue(struct session *s, struct line *line, struct reply *r)
 
 static bool body_capabilities(struct session *s)
 {
-	char list[RESPONSE_MAX];
 	static const char *const common[] = {
 		"TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING",
 		"IMPLEMENTATION pop3-handler",
@@ -866,7 +873,7 @@ static bool body_capabilities(struct session *s)
 	if (s->state == STATE_AUTHORIZATION) {
 		if (s->plaintext_ok)
 			output_line(&s->out, "USER");
-		output_line(&s->out, "SASL%s", mechanism_list(s, list, sizeof list));
+		output_sasl_capability(s);
 	}
 	return true;
 }
@@ -1242,22 +1249,25 @@ static void session_loop(struct session *s)
 	output_flush(&s->out);
 }
 
-/* Writes this host's name as NTLM names computers: up to its first dot, in capitals; "POP3" when it has none we can use. */
-static void netbios_host_name(char *out, size_t size)
+/* Writes name (at most DOMAIN_NAME_MAX octets) into out in capitals, as NTLM names domains and computers. */
+static void netbios_name(char out[DOMAIN_NAME_MAX + 1], const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < DOMAIN_NAME_MAX && name[i] != '\0'; i++)
+		out[i] = (char)toupper((unsigned char)name[i]);
+	out[i] = '\0';
+}
+
+/* Writes this host's NTLM computer name: its name up to the first dot, in capitals; "POP3" when it has none we can use. */
+static void netbios_host_name(char out[DOMAIN_NAME_MAX + 1])
 {
 	char name[DOMAIN_NAME_MAX + 1] = "";
-	size_t len;
 
 	if (gethostname(name, sizeof name - 1) != 0)
 		name[0] = '\0';
 	name[strcspn(name, ".")] = '\0';
-	for (char *p = name; *p != '\0'; p++)
-		*p = (char)toupper((unsigned char)*p);
-	len = strlen(name);
-	if (len == 0 || !domain_name_ok(name) || len >= size)
-		str_copy(out, size, "POP3");
-	else
-		str_copy(out, size, name);
+	netbios_name(out, domain_name_ok(name) ? name : "POP3");
 }
 
 /* Prepares a session on in_fd and out_fd: the client's address, the plaintext policy, the login guard, the buffers and the signals. */
@@ -1276,9 +1286,10 @@ static void session_init(struct session *s, const struct config *cfg, int in_fd,
 	s->guard.client = s->client;
 	s->guard.max_failures = cfg->max_auth_failures;
 	s->guard.fail_delay = cfg->auth_fail_delay;
-	netbios_host_name(s->host, sizeof s->host);
+	netbios_host_name(s->host);
+	netbios_name(s->ntlm_domain, cfg->ntlm_domain[0] != '\0' ? cfg->ntlm_domain : s->host);
 	s->guard.ntlm_offered = cfg->ntlm;
-	s->guard.ntlm_domain = cfg->ntlm_domain[0] != '\0' ? cfg->ntlm_domain : s->host;
+	s->guard.ntlm_domain = s->ntlm_domain;
 	s->guard.gssapi_offered = gssapi_available(cfg->keytab);
 	gssapi_init(&s->guard.gssapi, cfg->keytab, cfg->krb5_realm);
 	line_reader_init(&s->in, in_fd, cfg->max_command_length);
@@ -1443,6 +1454,8 @@ static int configure(int argc, char **argv, struct config *cfg)
 	while ((opt = getopt(argc, argv, ":c:o:HNVh")) != -1)
 		if (opt == 'o' && !config_assign(cfg, optarg, err, sizeof err))
 			return startup_error(cfg, err);
+	if (cfg->ntlm && strcmp(cfg->passwd_file, AUTH_SYSTEM_DATABASE) == 0)
+		return startup_error(cfg, "ntlm = yes needs a passwd_file with NT hashes: the host's accounts have none");
 	if (cfg->log == LOG_TARGET_STDERR)
 		log_to_stderr();
 	else

@@ -125,7 +125,7 @@ refute_server_logged() {
 	KRB5CCNAME=$TEST_CCACHE_ADMIN curl_gssapi
 	[ "$rc" -eq 67 ]
 	grep -q "alice/admin@$KRB5_TEST_REALM" "$T/ssa.log"
-	refute_server_logged "login user="
+	refute_server_logged "info: login user="
 	# alice, while the configured realm is another
 	stop_listener
 	conf krb5_realm OTHER.REALM
@@ -133,14 +133,23 @@ refute_server_logged() {
 	curl_gssapi
 	[ "$rc" -eq 67 ]
 	grep -q "alice@$KRB5_TEST_REALM.*OTHER.REALM" "$T/ssa.log"
-	refute_server_logged "login user="
+	refute_server_logged "info: login user="
+}
+
+@test "a locked account (its hash starting with !) cannot log in with a ticket either" {
+	sed -i 's/^alice:/alice:!/' "$T/passwd"
+	listen_krb5
+	curl_gssapi
+	[ "$rc" -eq 67 ]
+	expect_server_logged "notice: failed login user=alice mechanism=GSSAPI client=127.0.0.1"
+	refute_server_logged "info: login user="
 }
 
 @test "without a ticket curl cannot log in; a ticket the server's clock sees as stale is refused" {
 	listen_krb5
 	KRB5CCNAME=FILE:$T/no-ccache curl_gssapi
 	[ "$rc" -ne 0 ]
-	refute_server_logged "login user="
+	refute_server_logged "info: login user="
 	stop_listener
 	# The handler's clock 3 hours on: alice's ticket (1 hour) has expired.
 	HANDLER_REAL=$HANDLER
@@ -177,4 +186,24 @@ refute_server_logged() {
 	session -- "AUTH GSSAPI" "$token" "AUTH GSSAPI" "${token}AAAA" "NOOP" QUIT
 	expect_lines 1 "+ " "-ERR [AUTH] Authentication failed" "+ " "-ERR Command line too long" \
 		"-ERR Command not valid in this state" "+OK Bye"
+}
+
+@test "pop3@.service's SystemCallFilter allows a GSSAPI login's system calls (keytab, replay cache)" {
+	command -v strace >/dev/null 2>&1 || skip "strace is not installed"
+	command -v systemd-analyze >/dev/null 2>&1 || skip "systemd-analyze is not installed"
+	# a sanitizer build makes system calls of its own
+	[ -z "${POP3_HANDLER:-}" ] || skip "POP3_HANDLER is another build"
+	local real=$HANDLER
+	HANDLER=$T/traced-handler
+	printf '#!/bin/sh\nexec strace -f -qq -o %s %s "$@"\n' "$T/trace" "$real" >"$HANDLER"
+	chmod 755 "$HANDLER"
+	conf log syslog
+	listen_krb5
+	curl_gssapi
+	[ "$rc" -eq 0 ]
+	# the trace shows the keytab read and the replay cache written
+	grep -qF "\"$KRB5_TEST_KEYTAB\"" "$T/trace"
+	grep -qF "\"$KRB5RCACHEDIR/" "$T/trace"
+	systemd-analyze syscall-filter >"$T/groups" 2>/dev/null
+	"$BATS_TEST_DIRNAME/unit-filter-allows" "$BATS_TEST_DIRNAME/../contrib/systemd/pop3@.service" "$T/groups" "$T/trace"
 }

@@ -18,7 +18,7 @@ setup() {
 	add_user bob hunter2
 	deliver alice 1700000001.M1P1.host "$M1"
 	conf ntlm yes
-	conf ntlm_domain EXAMPLE
+	conf ntlm_domain Example	# sent in capitals
 	SSA_PID=
 }
 
@@ -137,6 +137,19 @@ PY
 	expect_server_logged "info: login user=alice mechanism=NTLM client=127.0.0.1 messages=1 octets=26"
 	curl -sS --max-time 10 --login-options AUTH=PLAIN -u alice:secret "pop3://127.0.0.1:$PORT/" >"$T/out" 2>&1 || rc=$?
 	[ "$rc" -ne 0 ]
+}
+
+@test "a locked account (its hash starting with !) cannot log in with NTLM either" {
+	sed -i 's/^alice:/alice:!/' "$T/passwd"
+	listen
+	curl_ntlm alice:secret
+	[ "$rc" -eq 67 ]
+	expect_server_logged "notice: failed login user=alice mechanism=NTLM client=127.0.0.1"
+}
+
+@test "ntlm = yes with passwd_file = system is refused at start: the host's accounts have no NT hash" {
+	session -o passwd_file=system -- QUIT
+	expect_startup_error "ntlm = yes needs a passwd_file with NT hashes: the host's accounts have none"
 }
 
 @test "a user without an NT hash cannot log in with NTLM, and the log says why" {

@@ -1,8 +1,8 @@
 /*
  * fuzz-session.c - libFuzzer target for a whole session: the input is what
  * a client sends, served by session_run() against a small fixed Maildir and
- * passwd file (user "fuzz", password "secret", user "plain" with the same
- * password through AUTH PLAIN).  The replies are checked for the protocol's
+ * passwd file (user "fuzz", password "secret" and its NT hash, user "plain"
+ * with the same password through AUTH PLAIN), with NTLM offered.  The replies are checked for the protocol's
  * invariants, and the Maildir for lost mail: a message may only be gone
  * when the input held both DELE and QUIT.
  *
@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ntlm.h"
 #include "pop3-handler.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -108,7 +109,8 @@ static void reset_maildir(void)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const char *const dirs[] = { "Maildir", "Maildir/cur", "Maildir/new", "Maildir/tmp" };
-	char path[512], line[512], err[256];
+	char path[512], line[512], err[256], nt_text[2 * NTLM_HASH_SIZE + 1];
+	unsigned char nt[NTLM_HASH_SIZE];
 	struct crypt_data cd;
 
 	(void)argc, (void)argv;
@@ -123,10 +125,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			die(path);
 	}
 	memset(&cd, 0, sizeof cd);
+	if (!ntlm_nt_hash("secret", nt))
+		die("ntlm_nt_hash");
+	ntlm_hash_format(nt, nt_text);
 	/* A cheap hash keeps the fuzzer fast; the check is the same code. */
-	snprintf(line, sizeof line, "fuzz:%s:%u:%u::%s:/bin/sh\nplain:%s:%u:%u::%s:/bin/sh\n",
+	snprintf(line, sizeof line, "fuzz:%s:%u:%u::%s:/bin/sh:%s\nplain:%s:%u:%u::%s:/bin/sh\n",
 		 crypt_r("secret", "$5$rounds=1000$fuzzsalt$", &cd), (unsigned)getuid(), (unsigned)getgid(),
-		 world, crypt_r("secret", "$5$rounds=1000$fuzzsalt$", &cd), (unsigned)getuid(),
+		 world, nt_text, crypt_r("secret", "$5$rounds=1000$fuzzsalt$", &cd), (unsigned)getuid(),
 		 (unsigned)getgid(), world);
 	snprintf(path, sizeof path, "%s/passwd", world);
 	put_file(path, line);
@@ -138,7 +143,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	    !config_set(&cfg, "passwd_file", path, err, sizeof err) ||
 	    !config_set(&cfg, "auth_fail_delay", "0", err, sizeof err) ||
 	    !config_set(&cfg, "max_auth_failures", "100", err, sizeof err) ||
-	    !config_set(&cfg, "plaintext_auth", "yes", err, sizeof err)) {
+	    !config_set(&cfg, "plaintext_auth", "yes", err, sizeof err) ||
+	    !config_set(&cfg, "ntlm", "yes", err, sizeof err) ||
+	    !config_set(&cfg, "keytab", "/nonexistent/krb5.keytab", err, sizeof err)) {
 		fprintf(stderr, "config: %s\n", err);
 		abort();
 	}

@@ -604,6 +604,19 @@ static void test_ntlm_login(void)
 	expect_step(&c, STEP_REFUSED, "none", "NTLM: a second answer to one challenge");
 	unit_ok(log_has("an NTLM login without a challenge"), "NTLM: a second answer to one challenge: logged");
 	channel_close(&c);
+	/* The user database unreadable: the challenge is used up all the same. */
+	ntlm_channel_open(&c);
+	unit_ok(get_challenge(&c, first), "NTLM: a challenge while the user database is unsafe");
+	if (chmod(passwd_path, 0620) != 0)
+		unit_bail("chmod: %s", strerror(errno));
+	rq = ntlm_login(first, "secret");
+	send_message(c.child, &rq, sizeof rq, NULL, 0);
+	expect_step(&c, STEP_ANSWERED, "UNAVAILABLE", "NTLM: the user database unsafe");
+	if (chmod(passwd_path, 0600) != 0)
+		unit_bail("chmod: %s", strerror(errno));
+	send_message(c.child, &rq, sizeof rq, NULL, 0);
+	expect_step(&c, STEP_REFUSED, "none", "NTLM: the same answer again once the database is back");
+	channel_close(&c);
 }
 
 struct bad_ntlm {
