@@ -207,3 +207,15 @@ refute_server_logged() {
 	systemd-analyze syscall-filter >"$T/groups" 2>/dev/null
 	"$BATS_TEST_DIRNAME/unit-filter-allows" "$BATS_TEST_DIRNAME/../contrib/systemd/pop3@.service" "$T/groups" "$T/trace"
 }
+
+@test "curl's token replayed in another session is refused: the replay cache outlives a session" {
+	listen_krb5
+	curl_gssapi
+	[ "$rc" -eq 0 ]
+	local token
+	token=$(tr -d '\r' <"$T/trace" | sed -n 's/^> \(YII[A-Za-z0-9+/=]*\)$/\1/p' | head -n 1)
+	[ ${#token} -gt 100 ]
+	session -- "AUTH GSSAPI" "$token" QUIT
+	expect_lines 1 "+ " "-ERR [AUTH] Authentication failed" "+OK Bye"
+	expect_logged "Request is a replay"
+}
