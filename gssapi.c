@@ -6,6 +6,7 @@
 #include "gssapi.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "util.h"
 
 /* RFC 4752 section 3.3: the first octet of the security layer negotiation
  * is a bit mask of layers; we offer (and accept) only "no security layer",
@@ -28,8 +30,76 @@
 /* Room for the text of a GSS status: MIT's messages are a line each. */
 #define STATUS_TEXT_MAX 512
 
-/* Frees a buffer GSS gave us.  gss_release_buffer() frees nothing of
- * length 0, but gss_unwrap() allocates one for an empty message: a client
+/* MIT Kerberos is loaded only where a keytab makes GSSAPI possible.
+ * Linked, its eight libraries would be loaded by every session, and most
+ * sites have no Kerberos: measured, that cost each session some 600 KiB of
+ * memory and the loading of eight libraries.  dlsym() on the handle finds libkrb5's functions too, as a
+ * dependency of libgssapi_krb5.  What gssapi.c calls: */
+#define MIT_LIBRARY "libgssapi_krb5.so.2"
+
+static struct mit_kerberos {
+	bool loaded;
+	gss_OID *nt_hostbased_service;		/* GSS_C_NT_HOSTBASED_SERVICE */
+	const gss_OID_set *mech_set_krb5;	/* gss_mech_set_krb5 */
+	__typeof__(gss_accept_sec_context) *accept_sec_context;
+	__typeof__(gss_acquire_cred_from) *acquire_cred_from;
+	__typeof__(gss_delete_sec_context) *delete_sec_context;
+	__typeof__(gss_display_name) *display_name;
+	__typeof__(gss_display_status) *display_status;
+	__typeof__(gss_import_name) *import_name;
+	__typeof__(gss_release_buffer) *release_buffer;
+	__typeof__(gss_release_cred) *release_cred;
+	__typeof__(gss_release_name) *release_name;
+	__typeof__(gss_unwrap) *unwrap;
+	__typeof__(gss_wrap) *wrap;
+	__typeof__(krb5_init_context) *init_context;
+	__typeof__(krb5_get_default_realm) *get_default_realm;
+	__typeof__(krb5_free_default_realm) *free_default_realm;
+	__typeof__(krb5_get_error_message) *get_error_message;
+	__typeof__(krb5_free_error_message) *free_error_message;
+	__typeof__(krb5_free_context) *free_context;
+} mit;
+
+#define MIT_SYMBOL(name, field) { name, offsetof(struct mit_kerberos, field) }
+
+static const struct library_symbol mit_symbols[] = {
+	MIT_SYMBOL("GSS_C_NT_HOSTBASED_SERVICE", nt_hostbased_service),
+	MIT_SYMBOL("gss_mech_set_krb5", mech_set_krb5),
+	MIT_SYMBOL("gss_accept_sec_context", accept_sec_context),
+	MIT_SYMBOL("gss_acquire_cred_from", acquire_cred_from),
+	MIT_SYMBOL("gss_delete_sec_context", delete_sec_context),
+	MIT_SYMBOL("gss_display_name", display_name),
+	MIT_SYMBOL("gss_display_status", display_status),
+	MIT_SYMBOL("gss_import_name", import_name),
+	MIT_SYMBOL("gss_release_buffer", release_buffer),
+	MIT_SYMBOL("gss_release_cred", release_cred),
+	MIT_SYMBOL("gss_release_name", release_name),
+	MIT_SYMBOL("gss_unwrap", unwrap),
+	MIT_SYMBOL("gss_wrap", wrap),
+	MIT_SYMBOL("krb5_init_context", init_context),
+	MIT_SYMBOL("krb5_get_default_realm", get_default_realm),
+	MIT_SYMBOL("krb5_free_default_realm", free_default_realm),
+	MIT_SYMBOL("krb5_get_error_message", get_error_message),
+	MIT_SYMBOL("krb5_free_error_message", free_error_message),
+	MIT_SYMBOL("krb5_free_context", free_context),
+};
+
+/* Loads MIT Kerberos into mit, once; false (logged at priority) when the library or one of its symbols is missing. */
+static bool mit_load(int priority)
+{
+	char err[RESPONSE_MAX];
+
+	if (!mit.loaded && !library_load(MIT_LIBRARY, mit_symbols, sizeof mit_symbols / sizeof *mit_symbols, &mit, err,
+					 sizeof err)) {
+		log_msg(priority, "GSSAPI: %s", err);
+		return false;
+	}
+	mit.loaded = true;
+	return true;
+}
+
+/* Frees a buffer GSS gave us.  mit.release_buffer() frees nothing of
+ * length 0, but mit.unwrap() allocates one for an empty message: a client
  * could leak memory with each. */
 static void free_buffer(gss_buffer_t buffer)
 {
@@ -38,7 +108,7 @@ static void free_buffer(gss_buffer_t buffer)
 	if (buffer->length == 0 && buffer->value != NULL)
 		gssalloc_free(buffer->value);
 	else
-		gss_release_buffer(&minor, buffer);
+		mit.release_buffer(&minor, buffer);
 	buffer->value = NULL;
 	buffer->length = 0;
 }
@@ -53,7 +123,7 @@ static void append_status(char *text, size_t size, OM_uint32 code, int type)
 		OM_uint32 minor;
 		size_t used = strlen(text);
 
-		if (GSS_ERROR(gss_display_status(&minor, code, type, GSS_C_NO_OID, &more, &msg)))
+		if (GSS_ERROR(mit.display_status(&minor, code, type, GSS_C_NO_OID, &more, &msg)))
 			return;
 		snprintf(text + used, size - used, "%s%.*s", used > 0 ? "; " : "", (int)msg.length,
 			 (const char *)msg.value);
@@ -72,7 +142,7 @@ static void log_gss_failure(int priority, const char *what, OM_uint32 major, OM_
 	log_msg(priority, "GSSAPI: %s failed: %s", what, text);
 }
 
-/* Gets acceptor credentials for the service "pop" of any host name from the keytab at path, Kerberos 5 only (RFC 4752 is not SPNEGO); failures are logged at priority. */
+/* Gets acceptor credentials for the service "pop" of any host name from the keytab at path, Kerberos 5 only (RFC 4752 is not SPNEGO), loading MIT Kerberos first (every other GSS call follows one of these); failures are logged at priority. */
 static bool acquire_acceptor(const char *keytab, gss_cred_id_t *cred, int priority)
 {
 	static char service[] = "pop";
@@ -83,21 +153,23 @@ static bool acquire_acceptor(const char *keytab, gss_cred_id_t *cred, int priori
 	OM_uint32 major, minor, ignored;
 
 	*cred = GSS_C_NO_CREDENTIAL;
-	major = gss_import_name(&minor, &service_name, GSS_C_NT_HOSTBASED_SERVICE, &name);
+	if (!mit_load(priority))
+		return false;
+	major = mit.import_name(&minor, &service_name, *mit.nt_hostbased_service, &name);
 	if (major != GSS_S_COMPLETE) {
 		log_gss_failure(priority, "importing the service name", major, minor);
 		return false;
 	}
-	major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE, gss_mech_set_krb5, GSS_C_ACCEPT, &store,
+	major = mit.acquire_cred_from(&minor, name, GSS_C_INDEFINITE, *mit.mech_set_krb5, GSS_C_ACCEPT, &store,
 				      cred, NULL, NULL);
-	gss_release_name(&ignored, &name);
+	mit.release_name(&ignored, &name);
 	if (major != GSS_S_COMPLETE) {
 		char what[CONFIG_LINE_MAX + 64];
 
 		snprintf(what, sizeof what, "getting the service key for pop from %s", keytab);
 		log_gss_failure(priority, what, major, minor);
 		if (*cred != GSS_C_NO_CREDENTIAL)
-			gss_release_cred(&ignored, cred);
+			mit.release_cred(&ignored, cred);
 		return false;
 	}
 	return true;
@@ -120,7 +192,7 @@ bool gssapi_available(const char *keytab)
 	 * no key in memory. */
 	if (!acquire_acceptor(keytab, &cred, LOG_DEBUG))
 		return false;
-	gss_release_cred(&minor, &cred);
+	mit.release_cred(&minor, &cred);
 	return true;
 }
 
@@ -141,9 +213,9 @@ static void release_exchange(struct gssapi_exchange *x)
 	OM_uint32 minor;
 
 	if (x->ctx != GSS_C_NO_CONTEXT)
-		gss_delete_sec_context(&minor, &x->ctx, GSS_C_NO_BUFFER);
+		mit.delete_sec_context(&minor, &x->ctx, GSS_C_NO_BUFFER);
 	if (x->cred != GSS_C_NO_CREDENTIAL)
-		gss_release_cred(&minor, &x->cred);
+		mit.release_cred(&minor, &x->cred);
 	x->ctx = GSS_C_NO_CONTEXT;
 	x->cred = GSS_C_NO_CREDENTIAL;
 	x->state = GSSAPI_IDLE;
@@ -184,22 +256,22 @@ static bool user_realm(const struct gssapi_exchange *x, char *realm, size_t size
 		snprintf(realm, size, "%s", x->realm);
 		return true;
 	}
-	code = krb5_init_context(&kc);
+	code = mit.init_context(&kc);
 	if (code != 0) {
 		log_msg(LOG_NOTICE, "GSSAPI: cannot read the Kerberos configuration (error %ld)", (long)code);
 		return false;
 	}
-	code = krb5_get_default_realm(kc, &dflt);
+	code = mit.get_default_realm(kc, &dflt);
 	if (code != 0) {
-		const char *msg = krb5_get_error_message(kc, code);
+		const char *msg = mit.get_error_message(kc, code);
 
 		log_msg(LOG_NOTICE, "GSSAPI: no default realm: %s", msg);
-		krb5_free_error_message(kc, msg);
+		mit.free_error_message(kc, msg);
 	} else {
 		snprintf(realm, size, "%s", dflt);
-		krb5_free_default_realm(kc, dflt);
+		mit.free_default_realm(kc, dflt);
 	}
-	krb5_free_context(kc);
+	mit.free_context(kc);
 	return code == 0;
 }
 
@@ -233,7 +305,7 @@ static bool map_client(struct gssapi_exchange *x, gss_name_t client)
 	OM_uint32 major, minor;
 	const char *problem;
 
-	major = gss_display_name(&minor, client, &shown, NULL);
+	major = mit.display_name(&minor, client, &shown, NULL);
 	if (major != GSS_S_COMPLETE) {
 		log_gss_failure(LOG_NOTICE, "showing the client principal", major, minor);
 		return false;
@@ -258,7 +330,7 @@ static enum gssapi_step offer_layer(struct gssapi_exchange *x, unsigned char *ou
 	gss_buffer_desc wrapped = GSS_C_EMPTY_BUFFER;
 	OM_uint32 major, minor;
 
-	major = gss_wrap(&minor, x->ctx, 0, GSS_C_QOP_DEFAULT, &plain, NULL, &wrapped);
+	major = mit.wrap(&minor, x->ctx, 0, GSS_C_QOP_DEFAULT, &plain, NULL, &wrapped);
 	if (major != GSS_S_COMPLETE) {
 		log_gss_failure(LOG_NOTICE, "wrapping the security layer offer", major, minor);
 		return GSSAPI_FAILED;
@@ -279,21 +351,21 @@ static enum gssapi_step accept_token(struct gssapi_exchange *x, gss_buffer_t in,
 	bool mapped;
 
 	/* No delegated credentials handle: MIT drops any the client sends. */
-	major = gss_accept_sec_context(&minor, &x->ctx, x->cred, in, GSS_C_NO_CHANNEL_BINDINGS, &client, NULL,
+	major = mit.accept_sec_context(&minor, &x->ctx, x->cred, in, GSS_C_NO_CHANNEL_BINDINGS, &client, NULL,
 				       &token, NULL, NULL, NULL);
 	/* Any supplementary bit (a replayed, old or out-of-sequence token) fails too. */
 	if (major != GSS_S_COMPLETE && major != GSS_S_CONTINUE_NEEDED) {
 		log_gss_failure(LOG_NOTICE, "accepting the context", major, minor);
 		free_buffer(&token);
-		gss_release_name(&ignored, &client);
+		mit.release_name(&ignored, &client);
 		return GSSAPI_FAILED;
 	}
 	if (major == GSS_S_CONTINUE_NEEDED) {
-		gss_release_name(&ignored, &client);
+		mit.release_name(&ignored, &client);
 		return emit_token(&token, out, out_size, out_len) ? GSSAPI_CONTINUE : GSSAPI_FAILED;
 	}
 	mapped = map_client(x, client);
-	gss_release_name(&ignored, &client);
+	mit.release_name(&ignored, &client);
 	if (!mapped) {
 		free_buffer(&token);
 		return GSSAPI_FAILED;
@@ -330,7 +402,7 @@ static enum gssapi_step check_choice(struct gssapi_exchange *x, gss_buffer_t in)
 	size_t authz_len;
 	bool ok;
 
-	major = gss_unwrap(&minor, x->ctx, in, &plain, NULL, NULL);
+	major = mit.unwrap(&minor, x->ctx, in, &plain, NULL, NULL);
 	if (major != GSS_S_COMPLETE) {
 		log_gss_failure(LOG_NOTICE, "unwrapping the security layer choice", major, minor);
 		free_buffer(&plain);

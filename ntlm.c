@@ -9,7 +9,50 @@
 #include <nettle/hmac.h>
 #include <nettle/md4.h>
 #include <nettle/memops.h>
+#include <stddef.h>
 #include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+/* nettle (MD4, HMAC-MD5) is loaded when NTLM first needs a hash: linked,
+ * its relocations would cost every session some 200 KiB of memory, and
+ * most sessions never use NTLM.  Its soname has been libnettle.so.8 since
+ * nettle 3.6. */
+#define NETTLE_LIBRARY "libnettle.so.8"
+
+static struct nettle {
+	bool loaded;
+	__typeof__(nettle_md4_init) *md4_init;
+	__typeof__(nettle_md4_update) *md4_update;
+	__typeof__(nettle_md4_digest) *md4_digest;
+	__typeof__(nettle_hmac_md5_set_key) *hmac_md5_set_key;
+	__typeof__(nettle_hmac_md5_update) *hmac_md5_update;
+	__typeof__(nettle_hmac_md5_digest) *hmac_md5_digest;
+	__typeof__(nettle_memeql_sec) *memeql_sec;
+} nettle;
+
+#define NETTLE_SYMBOL(field) { "nettle_" #field, offsetof(struct nettle, field) }
+
+static const struct library_symbol nettle_symbols[] = {
+	NETTLE_SYMBOL(md4_init),	 NETTLE_SYMBOL(md4_update),	 NETTLE_SYMBOL(md4_digest),
+	NETTLE_SYMBOL(hmac_md5_set_key), NETTLE_SYMBOL(hmac_md5_update), NETTLE_SYMBOL(hmac_md5_digest),
+	NETTLE_SYMBOL(memeql_sec),
+};
+
+/* Loads nettle into the table, once; false (logged) when it or one of its functions is missing. */
+static bool nettle_load(void)
+{
+	char err[RESPONSE_MAX];
+
+	if (!nettle.loaded && !library_load(NETTLE_LIBRARY, nettle_symbols, sizeof nettle_symbols / sizeof *nettle_symbols,
+					    &nettle, err, sizeof err)) {
+		log_msg(LOG_ERR, "NTLM: %s", err);
+		return false;
+	}
+	nettle.loaded = true;
+	return true;
+}
 
 /* Every message starts with the signature "NTLMSSP\0" and a 32-bit type. */
 static const unsigned char ntlm_signature[8] = "NTLMSSP";
@@ -231,12 +274,13 @@ bool ntlm_nt_hash(const char *password, unsigned char hash[NTLM_HASH_SIZE])
 	unsigned char utf16[2 * NTLM_PASSWORD_MAX];
 	size_t len = strnlen(password, NTLM_PASSWORD_MAX + 1), n;
 	struct md4_ctx ctx;
-	bool ok = len <= NTLM_PASSWORD_MAX && utf8_to_utf16le(password, len, utf16, sizeof utf16, &n);
+	bool ok = len <= NTLM_PASSWORD_MAX && utf8_to_utf16le(password, len, utf16, sizeof utf16, &n) &&
+		  nettle_load();
 
 	if (ok) {
-		md4_init(&ctx);
-		md4_update(&ctx, n, utf16);
-		md4_digest(&ctx, NTLM_HASH_SIZE, hash);
+		nettle.md4_init(&ctx);
+		nettle.md4_update(&ctx, n, utf16);
+		nettle.md4_digest(&ctx, NTLM_HASH_SIZE, hash);
 		explicit_bzero(&ctx, sizeof ctx);
 	} else {
 		explicit_bzero(hash, NTLM_HASH_SIZE);
@@ -523,14 +567,14 @@ static void ntowf_v2(const unsigned char nt_hash[NTLM_HASH_SIZE], const char *us
 {
 	struct hmac_md5_ctx ctx;
 
-	hmac_md5_set_key(&ctx, NTLM_HASH_SIZE, nt_hash);
+	nettle.hmac_md5_set_key(&ctx, NTLM_HASH_SIZE, nt_hash);
 	for (const char *p = user; *p != '\0'; p++) {
 		unsigned char unit[2] = { ascii_upper((unsigned char)*p), 0 };
 
-		hmac_md5_update(&ctx, sizeof unit, unit);
+		nettle.hmac_md5_update(&ctx, sizeof unit, unit);
 	}
-	hmac_md5_update(&ctx, domain_len, domain);
-	hmac_md5_digest(&ctx, NTLM_HASH_SIZE, ntowf);
+	nettle.hmac_md5_update(&ctx, domain_len, domain);
+	nettle.hmac_md5_digest(&ctx, NTLM_HASH_SIZE, ntowf);
 	explicit_bzero(&ctx, sizeof ctx);
 }
 
@@ -541,10 +585,10 @@ static void nt_proof(const unsigned char ntowf[NTLM_HASH_SIZE], const unsigned c
 {
 	struct hmac_md5_ctx ctx;
 
-	hmac_md5_set_key(&ctx, NTLM_HASH_SIZE, ntowf);
-	hmac_md5_update(&ctx, NTLM_CHALLENGE_SIZE, challenge);
-	hmac_md5_update(&ctx, blob_len, blob);
-	hmac_md5_digest(&ctx, NTLM_HASH_SIZE, proof);
+	nettle.hmac_md5_set_key(&ctx, NTLM_HASH_SIZE, ntowf);
+	nettle.hmac_md5_update(&ctx, NTLM_CHALLENGE_SIZE, challenge);
+	nettle.hmac_md5_update(&ctx, blob_len, blob);
+	nettle.hmac_md5_digest(&ctx, NTLM_HASH_SIZE, proof);
 	explicit_bzero(&ctx, sizeof ctx);
 }
 
@@ -559,11 +603,11 @@ bool ntlm_v2_ok(const unsigned char nt_hash[NTLM_HASH_SIZE], const char *user, c
 	if (response_len < NTLM_RESPONSE_MIN)
 		return false;
 	blob = response + NTLM_HASH_SIZE;
-	if (blob[0] != BLOB_RESP_TYPE || blob[1] != BLOB_RESP_TYPE || !is_ascii(user))
+	if (blob[0] != BLOB_RESP_TYPE || blob[1] != BLOB_RESP_TYPE || !is_ascii(user) || !nettle_load())
 		return false;
 	ntowf_v2(nt_hash, user, domain, domain_len, ntowf);
 	nt_proof(ntowf, challenge, blob, response_len - NTLM_HASH_SIZE, proof);
-	ok = memeql_sec(proof, response, NTLM_HASH_SIZE);
+	ok = nettle.memeql_sec(proof, response, NTLM_HASH_SIZE);
 	explicit_bzero(ntowf, sizeof ntowf);
 	explicit_bzero(proof, sizeof proof);
 	return ok;

@@ -39,7 +39,7 @@
 /* Converts len octets of UTF-8 to UTF-16LE in out (size octets); false when the input is not valid UTF-8 (overlong forms, surrogates and code points above U+10FFFF included) or the result does not fit. */
 bool utf8_to_utf16le(const char *in, size_t len, unsigned char *out, size_t size, size_t *out_len);
 
-/* Computes the NT hash, MD4 of the password in UTF-16LE; false (hash zeroed) when the password is not valid UTF-8 or longer than NTLM_PASSWORD_MAX octets. */
+/* Computes the NT hash, MD4 of the password in UTF-16LE; false (hash zeroed) when the password is not valid UTF-8 or longer than NTLM_PASSWORD_MAX octets, or nettle cannot be loaded (logged). */
 bool ntlm_nt_hash(const char *password, unsigned char hash[NTLM_HASH_SIZE]);
 
 /* Parses the text form of an NT hash (32 hexadecimal digits, either case); false for anything else. */

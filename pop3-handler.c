@@ -1337,7 +1337,7 @@ static int serve_handed_over(struct session *s, struct privsep_parent *p)
 
 	line_reader_init(&s->in, p->client_in, s->cfg->max_command_length);
 	line_feed(&s->in, p->input, p->input_len);
-	explicit_bzero(p->input, sizeof p->input);
+	explicit_bzero(p->input, p->input_len);
 	output_init(&s->out, p->client_out);
 	start_transaction(s, &p->account, p->mechanism, &r);
 	account_clear(&p->account);

@@ -3,6 +3,7 @@
  */
 #include "util.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -103,6 +104,28 @@ bool write_all(int fd, const void *buf, size_t len)
 		}
 		p += n;
 		len -= (size_t)n;
+	}
+	return true;
+}
+
+bool library_load(const char *soname, const struct library_symbol *symbols, size_t count, void *table, char *err,
+		  size_t errlen)
+{
+	void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+
+	if (lib == NULL) {
+		snprintf(err, errlen, "cannot load %s: %s", soname, dlerror());
+		return false;
+	}
+	for (size_t i = 0; i < count; i++) {
+		void *symbol = dlsym(lib, symbols[i].name);
+
+		if (symbol == NULL) {
+			snprintf(err, errlen, "%s lacks %s", soname, symbols[i].name);
+			return false;
+		}
+		/* POSIX's way from dlsym()'s pointer to a function pointer. */
+		memcpy((char *)table + symbols[i].offset, &symbol, sizeof symbol);
 	}
 	return true;
 }

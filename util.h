@@ -29,4 +29,14 @@ FILE *fopen_regular(const char *path);
 /* Writes all of buf to fd, resuming after signals and short writes; false with errno on failure. */
 bool write_all(int fd, const void *buf, size_t len);
 
+/* A function or variable of a library loaded at run time, and where its address goes in the caller's table of pointers. */
+struct library_symbol {
+	const char *name;
+	size_t offset;
+};
+
+/* Loads the library soname and stores the address of each of the count symbols at table plus its offset; false with the reason in err when the library or a symbol is missing. */
+bool library_load(const char *soname, const struct library_symbol *symbols, size_t count, void *table, char *err,
+		  size_t errlen);
+
 #endif
