@@ -132,7 +132,7 @@ static enum lookup_result system_entry(const struct passwd *pw, struct account *
 	str_copy(out->name, sizeof out->name, pw->pw_name);
 	str_copy(out->home, sizeof out->home, pw->pw_dir);
 	if (!str_copy(out->hash, sizeof out->hash, hash))
-		str_copy(out->hash, sizeof out->hash, "*");	/* too long to be a hash: locked */
+		str_copy(out->hash, sizeof out->hash, "!");	/* too long to be a hash: locked */
 	out->uid = pw->pw_uid;
 	out->gid = pw->pw_gid;
 	if (sp != NULL)
@@ -219,18 +219,20 @@ static const char *dummy_setting(void)
 	return setting;
 }
 
-/* Tells whether an account is locked (an empty hash, or one starting with '!' or '*', as passwd(5) and shadow(5) have it): it logs in with no mechanism. */
+/* Tells whether an account is locked: its hash starts with '!' (passwd -l, usermod -L, an expired shadow entry), so it logs in with no mechanism.  An empty hash or '*' only means no password, as for OpenSSH: a Kerberos principal or an NT hash may still log in. */
 static bool account_locked(const struct account *a)
 {
-	return a->hash[0] == '\0' || a->hash[0] == '!' || a->hash[0] == '*';
+	return a->hash[0] == '!';
 }
 
 bool auth_password_ok(const struct account *a, const char *password)
 {
 	/* Some 32 KiB: static rather than on the stack. */
 	static struct crypt_data data;
-	/* An empty password never logs in, whatever the hash says. */
-	bool usable = a != NULL && !account_locked(a) && password[0] != '\0';
+	/* An empty password never logs in, whatever the hash says; nor does
+	 * an account without one (an empty hash or '*'). */
+	bool usable = a != NULL && !account_locked(a) && a->hash[0] != '\0' && a->hash[0] != '*' &&
+		      password[0] != '\0';
 	const char *hash = usable ? a->hash : dummy_setting();
 	const char *out;
 	bool ok;
@@ -294,8 +296,11 @@ int auth_hash_tool(bool nt_hash)
 	} else if (crypt_gensalt_rn(NULL, 0, NULL, 0, setting, sizeof setting) == NULL ||
 		   (hash = crypt_rn(password, setting, &data, (int)sizeof data)) == NULL || hash[0] == '*') {
 		fprintf(stderr, "pop3-handler: libxcrypt could not hash: %s\n", strerror(errno));
+	} else if (nt_hash && !ntlm_ready()) {
+		fprintf(stderr, "pop3-handler: no NT hash without nettle (libnettle8)\n");
 	} else if (nt_hash && !ntlm_nt_hash(password, nt)) {
-		fprintf(stderr, "pop3-handler: an NT hash needs a password in UTF-8\n");
+		fprintf(stderr, "pop3-handler: an NT hash needs a password in UTF-8 of at most %d octets\n",
+			NTLM_PASSWORD_MAX);
 	} else {
 		printf("%s\n", hash);
 		if (nt_hash) {
@@ -371,7 +376,16 @@ static enum login_result login_failed(struct login_guard *g, const char *user, b
 	return ++g->failures >= g->max_failures ? LOGIN_FAILED_LAST : LOGIN_FAILED;
 }
 
-/* Checks an NTLMv2 answer to the challenge in the guard (answerable: it was issued and not answered before), then wipes the challenge; an unknown user, a locked account or one without an NT hash costs the same HMACs and fails. */
+/* Logs why a known account fails a mechanism that needs no password (GSSAPI, or NTLM: needs_nt_hash) whatever the client sends. */
+static void log_account_problem(const struct account *a, const char *user, bool needs_nt_hash)
+{
+	if (account_locked(a))
+		log_msg(LOG_NOTICE, "user %s: the account is locked", user);
+	else if (needs_nt_hash && !a->has_nt_hash)
+		log_msg(LOG_NOTICE, "user %s has no NT hash in the user database: NTLM cannot log in", user);
+}
+
+/* Checks an NTLMv2 answer to the challenge in the guard (answerable: it was issued and not answered before); an unknown user, a locked account or one without an NT hash costs the same HMACs and fails. */
 static bool ntlm_answer_ok(struct login_guard *g, const struct account *a, const char *user,
 			   const struct credential *c, bool answerable)
 {
@@ -380,8 +394,8 @@ static bool ntlm_answer_ok(struct login_guard *g, const struct account *a, const
 	bool ok = ntlm_v2_ok(usable ? a->nt_hash : no_hash, user, c->domain, c->domain_len, g->ntlm_challenge,
 			     c->response, c->response_len);
 
-	if (a != NULL && !a->has_nt_hash)
-		log_msg(LOG_NOTICE, "user %s has no NT hash in the user database: NTLM cannot log in", user);
+	if (a != NULL)
+		log_account_problem(a, user, true);
 	if (ok && usable && !ntlm_domain_ok(c->domain, c->domain_len, g->ntlm_domain)) {
 		log_msg(LOG_NOTICE, "user %s: NTLM login names a domain other than %s", user, g->ntlm_domain);
 		ok = false;
@@ -389,12 +403,15 @@ static bool ntlm_answer_ok(struct login_guard *g, const struct account *a, const
 	return ok && usable;
 }
 
-/* Checks what proves the identity of the account (NULL: unknown user): a credential, or (c NULL) the mechanism itself, which only a locked account fails. */
+/* Checks what proves the identity of the account (NULL: unknown user, who always fails): a credential, or (c NULL) the mechanism itself, GSSAPI, which a locked account fails. */
 static bool identity_ok(struct login_guard *g, const struct account *a, const char *user, const struct credential *c,
 			bool answerable)
 {
-	if (c == NULL)
+	if (c == NULL) {
+		if (a != NULL)
+			log_account_problem(a, user, false);
 		return a != NULL && !account_locked(a);
+	}
 	if (c->kind == CREDENTIAL_PASSWORD)
 		return auth_password_ok(a, c->password);
 	return ntlm_answer_ok(g, a, user, c, answerable);

@@ -40,7 +40,7 @@ bool auth_user_name_ok(const char *name, size_t len);
 /* Finds user in the passwd-format file at path (name:hash:uid:gid:gecos:home:shell, and an optional eighth field with the NT hash as 32 hexadecimal digits; malformed lines are logged and skipped), or in the host's accounts when path is AUTH_SYSTEM_DATABASE (locked or expired accounts get a hash that never matches). */
 enum lookup_result auth_lookup(const char *path, const char *user, struct account *out);
 
-/* Checks password against the account's crypt(3) hash in constant time; with no account (unknown user) or a locked hash (empty, '!' or '*') it spends the same as a real check against a hash of libxcrypt's default method, and fails. */
+/* Checks password against the account's crypt(3) hash in constant time; with no account (unknown user), a locked one ('!') or one without a password (an empty hash or '*') it spends the same as a real check against a hash of libxcrypt's default method, and fails. */
 bool auth_password_ok(const struct account *a, const char *password);
 
 /* Reads a password from standard input (twice and without echo on a terminal) and prints its hash with libxcrypt's default method, and with nt_hash its NT hash on a second line; returns the exit status. */
@@ -90,7 +90,7 @@ enum login_result {
 	LOGIN_REFUSED,		/* right password, but this process may not serve the account (logged) */
 };
 
-/* Decides one login of user ("" for a name the session would not accept: it fails as an unknown user) with a credential: the user database is read, the credential checked, a failure logged, delayed and counted (as for GSSAPI below, with which it shares the one decision).  A locked account (an empty hash, or one starting with '!' or '*') never logs in.  An NTLMv2 credential answers the challenge issued last, which it uses up whatever comes of it.  Fills *out on LOGIN_OK and leaves it wiped otherwise. */
+/* Decides one login of user ("" for a name the session would not accept: it fails as an unknown user) with a credential: the user database is read, the credential checked, a failure logged, delayed and counted (as for GSSAPI below, with which it shares the one decision).  A locked account (its hash starting with '!') never logs in; one without a password (an empty hash or '*') fails passwords only.  An NTLMv2 credential answers the challenge issued last, which it uses up whatever comes of it.  Fills *out on LOGIN_OK and leaves it wiped otherwise. */
 enum login_result auth_login(struct login_guard *g, const char *user, const struct credential *c,
 			     const char *mechanism, struct account *out);
 

@@ -40,7 +40,7 @@
 static struct mit_kerberos {
 	bool loaded;
 	gss_OID *nt_hostbased_service;		/* GSS_C_NT_HOSTBASED_SERVICE */
-	const gss_OID_set *mech_set_krb5;	/* gss_mech_set_krb5 */
+	const gss_OID_set *mech_set_krb5;
 	__typeof__(gss_accept_sec_context) *accept_sec_context;
 	__typeof__(gss_acquire_cred_from) *acquire_cred_from;
 	__typeof__(gss_delete_sec_context) *delete_sec_context;
@@ -60,38 +60,27 @@ static struct mit_kerberos {
 	__typeof__(krb5_free_context) *free_context;
 } mit;
 
-#define MIT_SYMBOL(name, field) { name, offsetof(struct mit_kerberos, field) }
+#define GSS_SYMBOL(field) { "gss_" #field, offsetof(struct mit_kerberos, field) }
+#define KRB5_SYMBOL(field) { "krb5_" #field, offsetof(struct mit_kerberos, field) }
 
 static const struct library_symbol mit_symbols[] = {
-	MIT_SYMBOL("GSS_C_NT_HOSTBASED_SERVICE", nt_hostbased_service),
-	MIT_SYMBOL("gss_mech_set_krb5", mech_set_krb5),
-	MIT_SYMBOL("gss_accept_sec_context", accept_sec_context),
-	MIT_SYMBOL("gss_acquire_cred_from", acquire_cred_from),
-	MIT_SYMBOL("gss_delete_sec_context", delete_sec_context),
-	MIT_SYMBOL("gss_display_name", display_name),
-	MIT_SYMBOL("gss_display_status", display_status),
-	MIT_SYMBOL("gss_import_name", import_name),
-	MIT_SYMBOL("gss_release_buffer", release_buffer),
-	MIT_SYMBOL("gss_release_cred", release_cred),
-	MIT_SYMBOL("gss_release_name", release_name),
-	MIT_SYMBOL("gss_unwrap", unwrap),
-	MIT_SYMBOL("gss_wrap", wrap),
-	MIT_SYMBOL("krb5_init_context", init_context),
-	MIT_SYMBOL("krb5_get_default_realm", get_default_realm),
-	MIT_SYMBOL("krb5_free_default_realm", free_default_realm),
-	MIT_SYMBOL("krb5_get_error_message", get_error_message),
-	MIT_SYMBOL("krb5_free_error_message", free_error_message),
-	MIT_SYMBOL("krb5_free_context", free_context),
+	{ "GSS_C_NT_HOSTBASED_SERVICE", offsetof(struct mit_kerberos, nt_hostbased_service) },
+	GSS_SYMBOL(mech_set_krb5),	  GSS_SYMBOL(accept_sec_context), GSS_SYMBOL(acquire_cred_from),
+	GSS_SYMBOL(delete_sec_context),	  GSS_SYMBOL(display_name),	  GSS_SYMBOL(display_status),
+	GSS_SYMBOL(import_name),	  GSS_SYMBOL(release_buffer),	  GSS_SYMBOL(release_cred),
+	GSS_SYMBOL(release_name),	  GSS_SYMBOL(unwrap),		  GSS_SYMBOL(wrap),
+	KRB5_SYMBOL(init_context),	  KRB5_SYMBOL(get_default_realm), KRB5_SYMBOL(free_default_realm),
+	KRB5_SYMBOL(get_error_message),	  KRB5_SYMBOL(free_error_message), KRB5_SYMBOL(free_context),
 };
 
-/* Loads MIT Kerberos into mit, once; false (logged at priority) when the library or one of its symbols is missing. */
-static bool mit_load(int priority)
+/* Loads MIT Kerberos into mit, once; false (logged at LOG_WARNING: a keytab is there to be used) when the library or one of its symbols is missing. */
+static bool mit_load(void)
 {
 	char err[RESPONSE_MAX];
 
-	if (!mit.loaded && !library_load(MIT_LIBRARY, mit_symbols, sizeof mit_symbols / sizeof *mit_symbols, &mit, err,
-					 sizeof err)) {
-		log_msg(priority, "GSSAPI: %s", err);
+	if (!mit.loaded && !library_load(MIT_LIBRARY, mit_symbols, sizeof mit_symbols / sizeof *mit_symbols, &mit,
+					 sizeof mit, err, sizeof err)) {
+		log_msg(LOG_WARNING, "GSSAPI: %s", err);
 		return false;
 	}
 	mit.loaded = true;
@@ -153,7 +142,7 @@ static bool acquire_acceptor(const char *keytab, gss_cred_id_t *cred, int priori
 	OM_uint32 major, minor, ignored;
 
 	*cred = GSS_C_NO_CREDENTIAL;
-	if (!mit_load(priority))
+	if (!mit_load())
 		return false;
 	major = mit.import_name(&minor, &service_name, *mit.nt_hostbased_service, &name);
 	if (major != GSS_S_COMPLETE) {

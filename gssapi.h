@@ -17,7 +17,7 @@
 
 #include "params.h"
 
-/* Tells whether GSSAPI can be offered: acceptor credentials for the service "pop" (any host name) can be had from the keytab at path.  Cheap when the keytab does not exist; why it cannot is logged at LOG_DEBUG. */
+/* Tells whether GSSAPI can be offered: acceptor credentials for the service "pop" (any host name) can be had from the keytab at path, MIT Kerberos loaded to get them.  Cheap when the keytab does not exist; why a keytab is unusable is logged at LOG_DEBUG, a library missing at LOG_WARNING. */
 bool gssapi_available(const char *keytab);
 
 /* One SASL GSSAPI exchange. */

@@ -9,6 +9,7 @@
 #include <nettle/hmac.h>
 #include <nettle/md4.h>
 #include <nettle/memops.h>
+#include <nettle/version.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -20,6 +21,12 @@
  * most sessions never use NTLM.  Its soname has been libnettle.so.8 since
  * nettle 3.6. */
 #define NETTLE_LIBRARY "libnettle.so.8"
+
+/* The functions' types and the contexts' sizes come from the headers: they
+ * must be those of the library loaded (nettle 4 changed both). */
+#if defined(NETTLE_VERSION_MAJOR) && NETTLE_VERSION_MAJOR != 3	/* (cppcheck reads no system header) */
+#error "ntlm.c loads libnettle.so.8, which is nettle 3: build against nettle 3's headers"
+#endif
 
 static struct nettle {
 	bool loaded;
@@ -40,14 +47,13 @@ static const struct library_symbol nettle_symbols[] = {
 	NETTLE_SYMBOL(memeql_sec),
 };
 
-/* Loads nettle into the table, once; false (logged) when it or one of its functions is missing. */
-static bool nettle_load(void)
+bool ntlm_ready(void)
 {
 	char err[RESPONSE_MAX];
 
 	if (!nettle.loaded && !library_load(NETTLE_LIBRARY, nettle_symbols, sizeof nettle_symbols / sizeof *nettle_symbols,
-					    &nettle, err, sizeof err)) {
-		log_msg(LOG_ERR, "NTLM: %s", err);
+					    &nettle, sizeof nettle, err, sizeof err)) {
+		log_msg(LOG_WARNING, "NTLM: %s", err);
 		return false;
 	}
 	nettle.loaded = true;
@@ -275,7 +281,7 @@ bool ntlm_nt_hash(const char *password, unsigned char hash[NTLM_HASH_SIZE])
 	size_t len = strnlen(password, NTLM_PASSWORD_MAX + 1), n;
 	struct md4_ctx ctx;
 	bool ok = len <= NTLM_PASSWORD_MAX && utf8_to_utf16le(password, len, utf16, sizeof utf16, &n) &&
-		  nettle_load();
+		  ntlm_ready();
 
 	if (ok) {
 		nettle.md4_init(&ctx);
@@ -603,7 +609,7 @@ bool ntlm_v2_ok(const unsigned char nt_hash[NTLM_HASH_SIZE], const char *user, c
 	if (response_len < NTLM_RESPONSE_MIN)
 		return false;
 	blob = response + NTLM_HASH_SIZE;
-	if (blob[0] != BLOB_RESP_TYPE || blob[1] != BLOB_RESP_TYPE || !is_ascii(user) || !nettle_load())
+	if (blob[0] != BLOB_RESP_TYPE || blob[1] != BLOB_RESP_TYPE || !is_ascii(user) || !ntlm_ready())
 		return false;
 	ntowf_v2(nt_hash, user, domain, domain_len, ntowf);
 	nt_proof(ntowf, challenge, blob, response_len - NTLM_HASH_SIZE, proof);

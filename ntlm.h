@@ -36,10 +36,13 @@
  * response is 24 octets, so it can never pass. */
 #define NTLM_RESPONSE_MIN (16 + 28 + 4)
 
+/* Loads nettle, which the hashes need, once; false (logged at LOG_WARNING) when it or one of its functions is missing: NTLM is then not to be offered. */
+bool ntlm_ready(void);
+
 /* Converts len octets of UTF-8 to UTF-16LE in out (size octets); false when the input is not valid UTF-8 (overlong forms, surrogates and code points above U+10FFFF included) or the result does not fit. */
 bool utf8_to_utf16le(const char *in, size_t len, unsigned char *out, size_t size, size_t *out_len);
 
-/* Computes the NT hash, MD4 of the password in UTF-16LE; false (hash zeroed) when the password is not valid UTF-8 or longer than NTLM_PASSWORD_MAX octets, or nettle cannot be loaded (logged). */
+/* Computes the NT hash, MD4 of the password in UTF-16LE; false (hash zeroed) when the password is not valid UTF-8 or longer than NTLM_PASSWORD_MAX octets, or ntlm_ready() fails. */
 bool ntlm_nt_hash(const char *password, unsigned char hash[NTLM_HASH_SIZE]);
 
 /* Parses the text form of an NT hash (32 hexadecimal digits, either case); false for anything else. */
@@ -87,7 +90,7 @@ enum ntlm_status ntlm_parse_authenticate(const unsigned char *msg, size_t len, u
 /* Tells whether a UTF-16LE domain from an AUTHENTICATE message is empty or, compared without regard to ASCII case, the domain we serve (ASCII). */
 bool ntlm_domain_ok(const unsigned char *domain, size_t domain_len, const char *ours);
 
-/* Checks an NTLMv2 response: its NTProofStr must equal HMAC-MD5(NTOWFv2, challenge + blob) with NTOWFv2 = HMAC-MD5(nt_hash, UTF-16LE(upper-cased user + domain)); compared in constant time.  User names outside ASCII fail.  A response shorter than NTLM_RESPONSE_MIN or with a blob whose RespType and HiRespType are not 1 fails. */
+/* Checks an NTLMv2 response (false when ntlm_ready() fails): its NTProofStr must equal HMAC-MD5(NTOWFv2, challenge + blob) with NTOWFv2 = HMAC-MD5(nt_hash, UTF-16LE(upper-cased user + domain)); compared in constant time.  User names outside ASCII fail.  A response shorter than NTLM_RESPONSE_MIN or with a blob whose RespType and HiRespType are not 1 fails. */
 bool ntlm_v2_ok(const unsigned char nt_hash[NTLM_HASH_SIZE], const char *user, const unsigned char *domain,
 		size_t domain_len, const unsigned char challenge[NTLM_CHALLENGE_SIZE],
 		const unsigned char *response, size_t response_len);

@@ -731,17 +731,19 @@ static void sasl_respond(struct session *s, enum sasl_wait what, const char *tex
 {
 	/* Static: a whole Kerberos ticket, and a password, pass through. */
 	static unsigned char decoded[SASL_TOKEN_MAX + 1];
-	size_t n;
+	size_t n, written;
 
 	/* RFC 5034: "=" is an empty response. */
 	if (len == 1 && text[0] == '=')
 		len = 0;
+	written = (len + 3) / 4 * 3;
 	if (base64_decode(text, len, decoded, sizeof decoded - 1, &n))
 		sasl_responders[what](s, decoded, n, r);
 	else
 		reply_bad(r, "Invalid base64 in the SASL response");
-	/* A decoder that fails has written part of the response already. */
-	explicit_bzero(decoded, sizeof decoded);
+	/* A decoder that fails has written part of the response already:
+	 * what it may have written is wiped, not the whole 12 KiB. */
+	explicit_bzero(decoded, written < sizeof decoded ? written : sizeof decoded);
 }
 
 /* The SASL mechanisms (RFC 5034), in the order CAPA and AUTH list them. */
@@ -1288,7 +1290,7 @@ static void session_init(struct session *s, const struct config *cfg, int in_fd,
 	s->guard.fail_delay = cfg->auth_fail_delay;
 	netbios_host_name(s->host);
 	netbios_name(s->ntlm_domain, cfg->ntlm_domain[0] != '\0' ? cfg->ntlm_domain : s->host);
-	s->guard.ntlm_offered = cfg->ntlm;
+	s->guard.ntlm_offered = cfg->ntlm && ntlm_ready();
 	s->guard.ntlm_domain = s->ntlm_domain;
 	s->guard.gssapi_offered = gssapi_available(cfg->keytab);
 	gssapi_init(&s->guard.gssapi, cfg->keytab, cfg->krb5_realm);
@@ -1444,8 +1446,10 @@ static int configure(int argc, char **argv, struct config *cfg)
 	}
 	if (optind < argc)
 		return startup_error(cfg, "unexpected argument; see pop3-handler -h");
-	if (hash)
+	if (hash) {
+		log_to_stderr();	/* a tool at a terminal, not a session */
 		return auth_hash_tool(nt_hash);
+	}
 	if (nt_hash)
 		return startup_error(cfg, "-N goes with -H; see pop3-handler -h");
 	if (!config_load(cfg, file, err, sizeof err))

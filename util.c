@@ -108,8 +108,11 @@ bool write_all(int fd, const void *buf, size_t len)
 	return true;
 }
 
-bool library_load(const char *soname, const struct library_symbol *symbols, size_t count, void *table, char *err,
-		  size_t errlen)
+/* A function's address travels through dlsym()'s data pointer. */
+_Static_assert(sizeof(void *) == sizeof(void (*)(void)), "function and data pointers differ in size");
+
+bool library_load(const char *soname, const struct library_symbol *symbols, size_t count, void *table,
+		  size_t table_size, char *err, size_t errlen)
 {
 	void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
 
@@ -122,6 +125,8 @@ bool library_load(const char *soname, const struct library_symbol *symbols, size
 
 		if (symbol == NULL) {
 			snprintf(err, errlen, "%s lacks %s", soname, symbols[i].name);
+			memset(table, 0, table_size);
+			dlclose(lib);
 			return false;
 		}
 		/* POSIX's way from dlsym()'s pointer to a function pointer. */

@@ -35,8 +35,8 @@ struct library_symbol {
 	size_t offset;
 };
 
-/* Loads the library soname and stores the address of each of the count symbols at table plus its offset; false with the reason in err when the library or a symbol is missing. */
-bool library_load(const char *soname, const struct library_symbol *symbols, size_t count, void *table, char *err,
-		  size_t errlen);
+/* Loads the library soname and stores the address of each of the count symbols at table (of table_size octets) plus its offset; false with the reason in err, the table zeroed and the library let go, when the library or a symbol is missing. */
+bool library_load(const char *soname, const struct library_symbol *symbols, size_t count, void *table,
+		  size_t table_size, char *err, size_t errlen);
 
 #endif

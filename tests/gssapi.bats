@@ -136,13 +136,17 @@ refute_server_logged() {
 	refute_server_logged "info: login user="
 }
 
-@test "a locked account (its hash starting with !) cannot log in with a ticket either" {
-	sed -i 's/^alice:/alice:!/' "$T/passwd"
+@test "an account without a password (hash *) logs in with its ticket; a locked one (hash !...) does not" {
+	sed -i 's/^alice:[^:]*:/alice:*:/' "$T/passwd"
 	listen_krb5
 	curl_gssapi
+	[ "$rc" -eq 0 ]
+	expect_server_logged "info: login user=alice mechanism=GSSAPI client=127.0.0.1 messages=1 octets=26"
+	sed -i 's/^alice:[^:]*:/alice:!locked:/' "$T/passwd"
+	curl_gssapi
 	[ "$rc" -eq 67 ]
+	expect_server_logged "notice: user alice: the account is locked"
 	expect_server_logged "notice: failed login user=alice mechanism=GSSAPI client=127.0.0.1"
-	refute_server_logged "info: login user="
 }
 
 @test "without a ticket curl cannot log in; a ticket the server's clock sees as stale is refused" {

@@ -139,11 +139,16 @@ PY
 	[ "$rc" -ne 0 ]
 }
 
-@test "a locked account (its hash starting with !) cannot log in with NTLM either" {
-	sed -i 's/^alice:/alice:!/' "$T/passwd"
+@test "an account with no crypt password (hash *) logs in with its NT hash; a locked one (hash !...) does not" {
+	sed -i 's/^alice:[^:]*:/alice:*:/' "$T/passwd"
 	listen
 	curl_ntlm alice:secret
+	[ "$rc" -eq 0 ]
+	expect_server_logged "info: login user=alice mechanism=NTLM client=127.0.0.1 messages=1 octets=26"
+	sed -i 's/^alice:[^:]*:/alice:!locked:/' "$T/passwd"
+	curl_ntlm alice:secret
 	[ "$rc" -eq 67 ]
+	expect_server_logged "notice: user alice: the account is locked"
 	expect_server_logged "notice: failed login user=alice mechanism=NTLM client=127.0.0.1"
 }
 

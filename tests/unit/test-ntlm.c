@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "unit.h"
+#include "util.h"
 
 #define GUARD 16
 #define GUARD_BYTE 0xa5
@@ -1029,8 +1030,47 @@ static void test_domain_ok(void)
 	}
 }
 
+/* ---- library_load: how ntlm.c gets nettle (and gssapi.c MIT Kerberos) ---- */
+
+struct md4_table {
+	void (*init)(void);
+	void (*digest)(void);
+};
+
+static const struct library_symbol md4_symbols[] = {
+	{ "nettle_md4_init", offsetof(struct md4_table, init) },
+	{ "nettle_md4_digest", offsetof(struct md4_table, digest) },
+};
+
+static const struct library_symbol missing_symbols[] = {
+	{ "nettle_md4_init", offsetof(struct md4_table, init) },
+	{ "nettle_no_such_function", offsetof(struct md4_table, digest) },
+};
+
+static void test_library_load(void)
+{
+	struct md4_table t;
+	char err[256];
+
+	memset(&t, 0, sizeof t);
+	unit_ok(library_load("libnettle.so.8", md4_symbols, 2, &t, sizeof t, err, sizeof err) && t.init != NULL &&
+			t.digest != NULL,
+		"library_load: nettle's functions are found");
+	memset(&t, 0, sizeof t);
+	unit_ok(!library_load("libno-such-library.so.1", md4_symbols, 2, &t, sizeof t, err, sizeof err) &&
+			strstr(err, "cannot load libno-such-library.so.1") != NULL && t.init == NULL,
+		"library_load: a missing library fails and says so (%s)", err);
+	memset(&t, 0xa5, sizeof t);
+	unit_ok(!library_load("libnettle.so.8", missing_symbols, 2, &t, sizeof t, err, sizeof err) &&
+			strcmp(err, "libnettle.so.8 lacks nettle_no_such_function") == 0 && t.init == NULL &&
+			t.digest == NULL,
+		"library_load: a missing symbol fails, names it, and leaves no pointer behind (%s)", err);
+	unit_ok(ntlm_ready(), "ntlm_ready: nettle loads");
+}
+
 int main(void)
 {
+	test_library_load();
 	test_utf8_to_utf16le();
 	test_nt_hash();
 	test_hash_text();
