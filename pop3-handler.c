@@ -301,7 +301,6 @@ struct session {
 	uint32_t ntlm_flags;		/* chosen in our NTLM CHALLENGE */
 	char host[DOMAIN_NAME_MAX + 1];	/* NTLM: this computer's NetBIOS name */
 	char ntlm_domain[DOMAIN_NAME_MAX + 1];	/* NTLM: the domain, in capitals */
-	unsigned char challenge[SASL_CHALLENGE_MAX];	/* the "+ " challenge being sent */
 	bool user_given;		/* USER was accepted and PASS may follow */
 	char user[USER_NAME_MAX + 1];	/* "" when the name given is not one we accept */
 	struct login_guard guard;	/* decides logins here (or, separated, in the parent) */
@@ -317,6 +316,9 @@ struct session {
 	size_t message;			/* its number, 0-based */
 	bool top;
 	uint64_t top_lines;
+	/* The buffers come last: session_init() clears what is before them
+	 * and leaves their pages untouched until they are used. */
+	unsigned char challenge[SASL_CHALLENGE_MAX];	/* the "+ " challenge being sent */
 	struct line_reader in;
 	struct output out;
 };
@@ -1275,7 +1277,7 @@ static void netbios_host_name(char out[DOMAIN_NAME_MAX + 1])
 /* Prepares a session on in_fd and out_fd: the client's address, the plaintext policy, the login guard, the buffers and the signals. */
 static void session_init(struct session *s, const struct config *cfg, int in_fd, int out_fd)
 {
-	memset(s, 0, sizeof *s);
+	memset(s, 0, offsetof(struct session, challenge));
 	s->cfg = cfg;
 	s->state = STATE_AUTHORIZATION;
 	s->message_fd = -1;
