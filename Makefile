@@ -41,7 +41,7 @@ pop3-handler: $(OBJS)
 %.o: %.c $(wildcard *.h)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS)
+tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/unit-log.h $(LIB_OBJS)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(ALL_LDLIBS) $(UNIT_LDLIBS)
 
 unit-tests: $(UNIT_TESTS) $(KDC_UNIT_TESTS)

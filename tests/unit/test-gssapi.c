@@ -23,6 +23,7 @@
 #include <gssapi/gssapi_krb5.h>
 
 #include "log.h"
+#include "unit-log.h"
 #include "unit.h"
 
 /* What tests/gssapi.bats passes. */
@@ -30,7 +31,6 @@ static const char *realm;		/* KRB5_TEST_REALM, the default realm */
 static const char *keytab;		/* KRB5_TEST_KEYTAB: pop/localhost */
 static const char *other_keytab;	/* KRB5_TEST_OTHER_KEYTAB: imap/localhost only */
 static const char *dir;			/* KRB5_TEST_DIR, where the log goes */
-static int log_fd;
 
 static const char *need_env(const char *name)
 {
@@ -47,28 +47,15 @@ static void open_log(void)
 	char path[4096];
 
 	snprintf(path, sizeof path, "%s/test-gssapi.log", dir);
-	log_fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (log_fd < 0 || dup2(log_fd, STDERR_FILENO) < 0)
-		unit_bail("log file %s: %s", path, strerror(errno));
-	log_to_stderr();
-}
-
-static void log_clear(void)
-{
-	if (ftruncate(log_fd, 0) != 0 || lseek(log_fd, 0, SEEK_SET) != 0)
-		unit_bail("ftruncate: %s", strerror(errno));
+	unit_log_open(path);
 }
 
 /* Tells whether the log holds text; shows the log when it does not. */
 static bool log_has(const char *text)
 {
-	static char buf[16384];
-	ssize_t n = pread(log_fd, buf, sizeof buf - 1, 0);
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (strstr(buf, text) != NULL)
+	if (unit_log_has(text))
 		return true;
-	unit_diag("the log lacks \"%s\"; it holds: %s", text, buf);
+	unit_diag("the log lacks \"%s\"; it holds: %s", text, unit_log_text());
 	return false;
 }
 
@@ -326,7 +313,7 @@ static void test_exchanges(void)
 
 		gssapi_init(&x, keytab, c->server_realm ? c->server_realm : realm);
 		unit_buf_clear(&b);
-		log_clear();
+		unit_log_clear();
 		run_exchange(c, &x, &b);
 		unit_expect_str(b.data, c->expected, "exchange: %s", c->what);
 		if (c->logged != NULL)
@@ -347,7 +334,7 @@ static void expect_first_refused(const char *what, const unsigned char *in, size
 	size_t out_len = 1;
 
 	gssapi_init(&x, keytab, realm);
-	log_clear();
+	unit_log_clear();
 	render_end(&b, gssapi_step(&x, in, in_len, out, sizeof out, &out_len), 1, &x);
 	unit_expect_str(b.data, "FAILED at step 1", "first response: %s", what);
 	unit_expect_uint(out_len, 0, "first response: %s: nothing to send", what);
@@ -378,7 +365,7 @@ static void test_keytab_without_pop(void)
 	struct gssapi_exchange x;
 
 	gssapi_init(&x, other_keytab, realm);
-	log_clear();
+	unit_log_clear();
 	run_exchange(&c, &x, &b);
 	unit_expect_str(b.data, c.expected, "exchange: %s", c.what);
 	unit_ok(log_has(c.logged), "exchange: %s: logged", c.what);
@@ -402,7 +389,7 @@ static void test_replay(void)
 	unit_expect_uint(gssapi_step(&x, token.value, token.length, out, sizeof out, &out_len), GSSAPI_CONTINUE,
 			 "replay: the first use continues");
 	gssapi_reset(&x);
-	log_clear();
+	unit_log_clear();
 	unit_expect_uint(gssapi_step(&x, token.value, token.length, out, sizeof out, &out_len), GSSAPI_FAILED,
 			 "replay: the second use fails");
 	unit_ok(log_has("accepting the context failed"), "replay: logged");
@@ -454,11 +441,11 @@ static void test_available(void)
 	int fd;
 
 	unit_expect_bool(gssapi_available(keytab), true, "available: the keytab with pop/localhost");
-	log_clear();
+	unit_log_clear();
 	snprintf(path, sizeof path, "%s/no-such.keytab", dir);
 	unit_expect_bool(gssapi_available(path), false, "available: a missing keytab");
 	unit_ok(!log_has("GSSAPI"), "available: a missing keytab (a site without Kerberos): nothing logged");
-	log_clear();
+	unit_log_clear();
 	unit_expect_bool(gssapi_available(other_keytab), false, "available: a keytab with imap/localhost only");
 	unit_ok(log_has("getting the service key for pop"), "available: a keytab without pop/: logged");
 	snprintf(path, sizeof path, "%s/empty.keytab", dir);

@@ -36,11 +36,11 @@
 
 #include "log.h"
 #include "ntlm.h"
+#include "unit-log.h"
 #include "unit.h"
 
 static char world[64];
 static char passwd_path[128];
-static int log_fd;		/* standard error, where log_msg writes */
 
 /* ---- the world: a user database, and the log in a file ---- */
 
@@ -70,10 +70,7 @@ static void make_world(void)
 	if (f == NULL || fputs(line, f) == EOF || fclose(f) != 0 || chmod(passwd_path, 0600) != 0)
 		unit_bail("writing %s: %s", passwd_path, strerror(errno));
 	snprintf(line, sizeof line, "%s/log", world);
-	log_fd = open(line, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (log_fd < 0 || dup2(log_fd, STDERR_FILENO) < 0)
-		unit_bail("log file: %s", strerror(errno));
-	log_to_stderr();
+	unit_log_open(line);
 }
 
 static void remove_world(void)
@@ -84,23 +81,6 @@ static void remove_world(void)
 	unlink(path);
 	unlink(passwd_path);
 	rmdir(world);
-}
-
-/* Empties the log file. */
-static void log_clear(void)
-{
-	if (ftruncate(log_fd, 0) != 0 || lseek(log_fd, 0, SEEK_SET) != 0)
-		unit_bail("ftruncate: %s", strerror(errno));
-}
-
-/* Tells whether the log holds text. */
-static bool log_has(const char *text)
-{
-	static char buf[16384];
-	ssize_t n = pread(log_fd, buf, sizeof buf - 1, 0);
-
-	buf[n > 0 ? n : 0] = '\0';
-	return strstr(buf, text) != NULL;
 }
 
 /* Counts this process's open descriptors (a refused message must leave none behind). */
@@ -138,7 +118,7 @@ static void channel_open(struct channel *c, unsigned max_failures, unsigned fail
 	c->guard.fail_delay = fail_delay;
 	c->child = sv[1];
 	privsep_parent_init(&c->p, sv[0], &c->guard, plaintext_ok);
-	log_clear();
+	unit_log_clear();
 }
 
 static void channel_close(struct channel *c)
@@ -256,13 +236,8 @@ static void expect_refused(struct channel *c, const char *logged, const char *wh
 {
 	expect_step(c, STEP_REFUSED, "none", what);
 	unit_expect_uint(c->guard.failures, 0, "%s: no password was checked", what);
-	if (!unit_ok(log_has(logged), "%s: logged \"%s\"", what, logged)) {
-		char buf[1024];
-		ssize_t n = pread(log_fd, buf, sizeof buf - 1, 0);
-
-		buf[n > 0 ? n : 0] = '\0';
-		unit_diag("log: %s", buf);
-	}
+	if (!unit_ok(unit_log_has(logged), "%s: logged \"%s\"", what, logged))
+		unit_diag("log: %s", unit_log_text());
 }
 
 /* Brings a fresh channel to the point after an accepted login. */
@@ -408,12 +383,12 @@ static void test_failure_log(void)
 
 	channel_open(&c, 3, 0, true);
 	expect_answer(&c, PRIVSEP_PLAIN, "alice", "wrong", "FAILED", "failure log");
-	unit_ok(log_has("failed login user=alice mechanism=PLAIN client=unit"),
+	unit_ok(unit_log_has("failed login user=alice mechanism=PLAIN client=unit"),
 		"the parent logs a failure with user, mechanism and client");
 	expect_answer(&c, PRIVSEP_USER, "bob", "wrong", "FAILED", "failure log, unknown user");
-	unit_ok(log_has("failed login: unknown user, mechanism=USER client=unit"),
+	unit_ok(unit_log_has("failed login: unknown user, mechanism=USER client=unit"),
 		"the parent logs an unknown user's failure without the name");
-	unit_ok(!log_has("wrong"), "no password in the log");
+	unit_ok(!unit_log_has("wrong"), "no password in the log");
 	channel_close(&c);
 }
 
@@ -428,7 +403,7 @@ static void test_failures_close(void)
 	unit_expect_uint(c.guard.failures, 3, "the parent counted three failures");
 	send_login(&c, PRIVSEP_USER, "alice", "secret");
 	expect_step(&c, STEP_REFUSED, "none", "a request after the last failure");
-	unit_ok(log_has("a request out of order"), "a request after the last failure: logged");
+	unit_ok(unit_log_has("a request out of order"), "a request after the last failure: logged");
 	unit_expect_uint(c.guard.failures, 3, "a request after the last failure: no password checked");
 	channel_close(&c);
 }
@@ -457,7 +432,7 @@ static void test_one_in_flight(void)
 	send_login(&c, PRIVSEP_USER, "alice", "wrong");
 	send_login(&c, PRIVSEP_USER, "alice", "secret");
 	expect_step(&c, STEP_REFUSED, "none", "a second request sent before the first was answered");
-	unit_ok(log_has("a request before the answer to the previous one"), "a request in flight: logged");
+	unit_ok(unit_log_has("a request before the answer to the previous one"), "a request in flight: logged");
 	channel_close(&c);
 
 	/* recv() gives 0 for an empty message as at the end: it must not pass for the end. */
@@ -481,7 +456,7 @@ static void test_too_many_requests(void)
 		answered += privsep_parent_step(&c.p) == STEP_ANSWERED && strcmp(answer(&c), "REFUSED") == 0;
 	}
 	unit_expect_uint(answered, allowed, "max_auth_failures + AUTH_EXTRA_EXCHANGES requests are answered");
-	log_clear();
+	unit_log_clear();
 	send_login(&c, PRIVSEP_USER, "alice", "secret");
 	expect_refused(&c, "too many login exchanges", "one request more");
 	channel_close(&c);
@@ -598,11 +573,11 @@ static void test_ntlm_login(void)
 	send_message(c.child, &rq, sizeof rq, NULL, 0);
 	expect_step(&c, STEP_ANSWERED, "FAILED", "NTLM: a wrong password");
 	unit_expect_uint(c.guard.failures, 1, "NTLM: the failure is counted in the parent");
-	unit_ok(log_has("failed login user=alice mechanism=NTLM"), "NTLM: the failure is logged");
+	unit_ok(unit_log_has("failed login user=alice mechanism=NTLM"), "NTLM: the failure is logged");
 	rq = ntlm_login(first, "secret");
 	send_message(c.child, &rq, sizeof rq, NULL, 0);
 	expect_step(&c, STEP_REFUSED, "none", "NTLM: a second answer to one challenge");
-	unit_ok(log_has("an NTLM login without a challenge"), "NTLM: a second answer to one challenge: logged");
+	unit_ok(unit_log_has("an NTLM login without a challenge"), "NTLM: a second answer to one challenge: logged");
 	channel_close(&c);
 	/* The user database unreadable: the challenge is used up all the same. */
 	ntlm_channel_open(&c);
@@ -736,13 +711,13 @@ static void test_gssapi_requests(void)
 
 		gssapi_channel_open(&c, b->offered);
 		unit_expect_str(gssapi_round(&c, b->first, b->len), "none", "%s: refused", b->what);
-		unit_ok(log_has(b->logged), "%s: logged \"%s\"", b->what, b->logged);
+		unit_ok(unit_log_has(b->logged), "%s: logged \"%s\"", b->what, b->logged);
 		channel_close(&c);
 	}
 	gssapi_channel_open(&c, true);
 	unit_expect_str(gssapi_round(&c, 1, 10), "decided FAILED", "GSSAPI: a token no keytab can accept fails the login");
 	unit_expect_uint(c.guard.failures, 1, "GSSAPI: the failed exchange is a failure counted in the parent");
-	unit_ok(log_has("failed login: GSSAPI exchange failed"), "GSSAPI: the failed exchange is logged");
+	unit_ok(unit_log_has("failed login: GSSAPI exchange failed"), "GSSAPI: the failed exchange is logged");
 	unit_expect_str(gssapi_round(&c, 0, 10), "none", "GSSAPI: a token after the exchange failed is refused");
 	channel_close(&c);
 }
@@ -771,7 +746,7 @@ static void test_hand_over_out_of_order(void)
 	logged_in(&c);
 	send_login(&c, PRIVSEP_USER, "alice", "secret");
 	expect_step(&c, STEP_REFUSED, "none", "a login request where the hand-over is due");
-	unit_ok(log_has("a request out of order"), "a login request where the hand-over is due: logged");
+	unit_ok(unit_log_has("a request out of order"), "a login request where the hand-over is due: logged");
 	channel_close(&c);
 }
 
@@ -806,7 +781,7 @@ static void test_bad_hand_overs(void)
 		h.input_len = b->input_len;
 		send_message(c.child, &h, sizeof h - b->len_delta, fds, b->nfds);
 		expect_step(&c, STEP_REFUSED, "none", b->what);
-		unit_ok(log_has(b->logged), "%s: logged \"%s\"", b->what, b->logged);
+		unit_ok(unit_log_has(b->logged), "%s: logged \"%s\"", b->what, b->logged);
 		channel_close(&c);
 		unit_expect_uint(open_fds(), before, "%s: no descriptor kept", b->what);
 	}
@@ -995,7 +970,7 @@ static void test_serve(void)
 	pid = fork_sender(&c, 0, 3);
 	in = privsep_parent_serve(&c.p, pid, &status);
 	unit_ok(!in && status == 1, "serve: a child that fails: status 1 (%d)", status);
-	unit_ok(log_has("the network process ended with status 3"), "serve: the child's failure is logged");
+	unit_ok(unit_log_has("the network process ended with status 3"), "serve: the child's failure is logged");
 	channel_close(&c);
 }
 
