@@ -124,10 +124,7 @@ PY
 # moves them to cur/ (recording nothing: it changed cur/), and after settle
 # a second one records the stamps.  OLD holds their UIDs.
 settled_mailbox() {
-	add_user alice secret
-	deliver alice "$B1" "$M1"
-	deliver alice "$B2" "$M2"
-	deliver alice "$B3" "$M3"
+	alice_with_three_messages
 	uidl_session
 	expect_line 2 "+OK Logged in, 3 messages (71 octets)"
 	OLD=("${UIDS[@]}")
@@ -174,10 +171,7 @@ maildir_reads() {
 # --- recording the stamps -------------------------------------------------------------
 
 @test "a session after a pause records the stamps of new/ and cur/ and the full cur/ names" {
-	add_user alice secret
-	deliver alice "$B1" "$M1"
-	deliver alice "$B2" "$M2"
-	deliver alice "$B3" "$M3"
+	alice_with_three_messages
 	uidl_session
 	local u=("${UIDS[@]}")
 	# the first session moved new/ -> cur/ after its scan: nothing to record
@@ -197,10 +191,7 @@ maildir_reads() {
 
 @test "with current stamps a session reads no directory and answers as the one that read them" {
 	need_strace
-	add_user alice secret
-	deliver alice "$B1" "$M1"
-	deliver alice "$B2" "$M2"
-	deliver alice "$B3" "$M3"
+	alice_with_three_messages
 	uidl_session
 	settle
 	# the recording session reads the directories: the trace shows it
@@ -384,10 +375,7 @@ maildir_reads() {
 # --- recording never waits; changes we make clear the stamps -----------------------------
 
 @test "with the lock held elsewhere a session that would record answers at once and records nothing" {
-	add_user alice secret
-	deliver alice "$B1" "$M1"
-	deliver alice "$B2" "$M2"
-	deliver alice "$B3" "$M3"
+	alice_with_three_messages
 	uidl_session
 	local u=("${UIDS[@]}")
 	settle

@@ -16,6 +16,15 @@ B1=1700000001.M1P1.host
 B2=1700000002.M2P2.host
 B3=1700000003.M3P3.host
 
+# alice_with_three_messages: alice (password secret) and M1, M2, M3 as B1,
+# B2, B3 in her new/.
+alice_with_three_messages() {
+	add_user alice secret
+	deliver alice "$B1" "$M1"
+	deliver alice "$B2" "$M2"
+	deliver alice "$B3" "$M3"
+}
+
 # uidl_session [-o key=value]...: a session "UIDL" "QUIT"; checks its shape
 # and sets UIDS to the unique-ids in message order (message n is ${UIDS[n-1]}).
 uidl_session() {

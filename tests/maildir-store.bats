@@ -20,10 +20,7 @@ teardown() {
 
 # three_messages: alice with B1 B2 B3 in new/, delivered in that order.
 three_messages() {
-	add_user alice secret
-	deliver alice "$B1" "$M1"
-	deliver alice "$B2" "$M2"
-	deliver alice "$B3" "$M3"
+	alice_with_three_messages
 }
 
 # files_left: the message files in new/ and cur/, one per line, sorted.
