@@ -22,10 +22,17 @@ override ALL_CPPFLAGS = -D_GNU_SOURCE -I. $(CPPFLAGS)
 override ALL_LDLIBS = $(LDLIBS) -lcrypt -lseccomp -pthread
 UNIT_LDLIBS = -lnettle -lgssapi_krb5 -lkrb5
 
-LIB_OBJS = parse.o io.o maildir.o uidlist.o auth.o log.o util.o confine.o privsep.o ntlm.o gssapi.o
+# Every module but main(): the unit tests and the fuzz targets link these.
+LIB_OBJS = parse.o base64.o encode.o textfile.o io.o log.o util.o netbios.o \
+	maildir.o uidlist.o config.o \
+	userdb.o passwd-file.o system-accounts.o password.o hashtool.o become.o \
+	auth.o channel.o privsep.o privsep-child.o privsep-parent.o ntlm.o gssapi.o confine.o \
+	session.o mailbox.o attempt.o sasl.o authorization.o transaction.o serve.o
 OBJS = pop3-handler.o $(LIB_OBJS)
-UNIT_TESTS = tests/unit/test-parse tests/unit/test-io tests/unit/test-uidlist tests/unit/test-sasl \
-	tests/unit/test-confine tests/unit/test-privsep tests/unit/test-ntlm
+# One program per module: tests/unit/test-<module>.c.
+UNIT_TESTS = tests/unit/test-parse tests/unit/test-base64 tests/unit/test-encode tests/unit/test-textfile \
+	tests/unit/test-io tests/unit/test-uidlist tests/unit/test-confine tests/unit/test-privsep \
+	tests/unit/test-ntlm tests/unit/test-config tests/unit/test-userdb tests/unit/test-auth
 # Unit tests that need a Kerberos KDC: built with the others, run by the
 # bats file that starts one (tests/gssapi.bats).
 KDC_UNIT_TESTS = tests/unit/test-gssapi
@@ -41,7 +48,7 @@ pop3-handler: $(OBJS)
 %.o: %.c $(wildcard *.h)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/unit-log.h $(LIB_OBJS)
+tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJS)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(ALL_LDLIBS) $(UNIT_LDLIBS)
 
 unit-tests: $(UNIT_TESTS) $(KDC_UNIT_TESTS)
@@ -98,20 +105,15 @@ FUZZ_NAMES = $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_TARGETS = $(addprefix $(FUZZ_DIR)/fuzz-,$(FUZZ_NAMES))
 FUZZ_SMOKE = tests/fuzz/smoke
 fuzz-build: $(FUZZ_TARGETS)
-.SECONDARY: $(addprefix $(FUZZ_DIR)/,$(OBJS))
+.SECONDARY: $(addprefix $(FUZZ_DIR)/,$(LIB_OBJS))
 
 $(FUZZ_DIR)/%.o: %.c $(wildcard *.h)
 	@mkdir -p $(FUZZ_DIR)
 	clang $(ALL_CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror $(FUZZ_CFLAGS) -c -o $@ $<
 
-# main() is renamed so the session loop links into the fuzzer.
-$(FUZZ_DIR)/pop3-handler.o: pop3-handler.c $(wildcard *.h)
-	@mkdir -p $(FUZZ_DIR)
-	clang $(ALL_CPPFLAGS) -Dmain=pop3_handler_main -std=gnu11 -Wall -Wextra -Werror $(FUZZ_CFLAGS) -c -o $@ $<
-
-$(FUZZ_DIR)/fuzz-%: tests/fuzz/fuzz-%.c $(addprefix $(FUZZ_DIR)/,$(OBJS))
+$(FUZZ_DIR)/fuzz-%: tests/fuzz/fuzz-%.c $(addprefix $(FUZZ_DIR)/,$(LIB_OBJS))
 	clang $(ALL_CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror -O1 -g -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(addprefix $(FUZZ_DIR)/,$(OBJS)) $(ALL_LDLIBS)
+		-o $@ $< $(addprefix $(FUZZ_DIR)/,$(LIB_OBJS)) $(ALL_LDLIBS)
 
 fuzz: fuzz-build
 	./tests/install-deps

@@ -113,7 +113,8 @@ static bool allow_beneath(int ruleset, const char *path, uint64_t rights)
 	return ok;
 }
 
-/* Fills a ruleset that handles the file system rights handled, and enforces it; false with errno set. */
+/* Fills a ruleset that handles the file system rights handled, and enforces it; false with
+ * errno set. */
 static bool enforce_ruleset(int ruleset, const char *maildir, uint64_t handled)
 {
 	bool ok = allow_beneath(ruleset, maildir, MAILDIR_RIGHTS & handled);
@@ -124,7 +125,8 @@ static bool enforce_ruleset(int ruleset, const char *maildir, uint64_t handled)
 	return ok && syscall(SYS_landlock_restrict_self, ruleset, 0) == 0;
 }
 
-/* Restricts file access to beneath maildir (and forbids TCP); false with errno set on failure, true with CONFINE_NO_LANDLOCK added to *missing when the kernel lacks Landlock. */
+/* Restricts file access to beneath maildir (and forbids TCP); false with errno set on failure,
+ * true with CONFINE_NO_LANDLOCK added to *missing when the kernel lacks Landlock. */
 static bool restrict_files(const char *maildir, unsigned *missing)
 {
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
@@ -249,7 +251,8 @@ static int add_allowed_calls(scmp_filter_ctx ctx)
 	return rc;
 }
 
-/* Tells whether the kernel has seccomp filters that can kill the whole process (Linux 4.14 and later). */
+/* Tells whether the kernel has seccomp filters that can kill the whole process (Linux 4.14 and
+ * later). */
 static bool seccomp_can_kill_process(void)
 {
 	uint32_t action = SECCOMP_RET_KILL_PROCESS;
@@ -257,7 +260,8 @@ static bool seccomp_can_kill_process(void)
 	return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
 }
 
-/* Installs the allow-list; false with errno set on failure, true with CONFINE_NO_SECCOMP added to *missing when the kernel lacks seccomp filters. */
+/* Installs the allow-list; false with errno set on failure, true with CONFINE_NO_SECCOMP added
+ * to *missing when the kernel lacks seccomp filters. */
 static bool restrict_calls(unsigned *missing)
 {
 	scmp_filter_ctx ctx;

@@ -12,7 +12,12 @@
 #define CONFINE_NO_LANDLOCK 1u	/* no Landlock, or only ABI 1 (Linux 5.13 to 5.18) */
 #define CONFINE_NO_SECCOMP 2u	/* no seccomp filters with SECCOMP_RET_KILL_PROCESS */
 
-/* Sets no-new-privileges, restricts file access to reading, writing, creating, removing and renaming regular files beneath maildir with Landlock (nothing at all when maildir cannot be opened), and installs the seccomp allow-list whose default action is SCMP_ACT_KILL_PROCESS; returns false with errno set when a step the kernel supports fails, and sets *missing to the CONFINE_NO_* bits of the steps the kernel lacks.  Whatever the session needs from outside the Maildir (the syslog connection, the time zone) must be loaded before. */
+/* Sets no-new-privileges, restricts file access to reading, writing, creating, removing and
+ * renaming regular files beneath maildir with Landlock (nothing at all when maildir cannot be
+ * opened), and installs the seccomp allow-list whose default action is SCMP_ACT_KILL_PROCESS;
+ * returns false with errno set when a step the kernel supports fails, and sets *missing to the
+ * CONFINE_NO_* bits of the steps the kernel lacks.  Whatever the session needs from outside the
+ * Maildir (the syslog connection, the time zone) must be loaded before. */
 bool confine_session(const char *maildir, unsigned *missing);
 
 #endif

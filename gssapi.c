@@ -17,7 +17,7 @@
 #include <gssapi/gssapi_krb5.h>
 #include <krb5.h>
 
-#include "auth.h"
+#include "parse.h"
 #include "log.h"
 #include "util.h"
 
@@ -73,7 +73,8 @@ static const struct library_symbol mit_symbols[] = {
 	KRB5_SYMBOL(get_error_message),	  KRB5_SYMBOL(free_error_message), KRB5_SYMBOL(free_context),
 };
 
-/* Loads MIT Kerberos into mit, once; false (logged at LOG_WARNING: a keytab is there to be used) when the library or one of its symbols is missing. */
+/* Loads MIT Kerberos into mit, once; false (logged at LOG_WARNING: a keytab is there to be
+ * used) when the library or one of its symbols is missing. */
 static bool mit_load(void)
 {
 	char err[RESPONSE_MAX];
@@ -102,7 +103,8 @@ static void free_buffer(gss_buffer_t buffer)
 	buffer->length = 0;
 }
 
-/* Appends the text gss_display_status gives for one status code (of type GSS_C_GSS_CODE or GSS_C_MECH_CODE) to text; a code may have several messages. */
+/* Appends the text gss_display_status gives for one status code (of type GSS_C_GSS_CODE or
+ * GSS_C_MECH_CODE) to text; a code may have several messages. */
 static void append_status(char *text, size_t size, OM_uint32 code, int type)
 {
 	OM_uint32 more = 0;
@@ -131,7 +133,9 @@ static void log_gss_failure(int priority, const char *what, OM_uint32 major, OM_
 	log_msg(priority, "GSSAPI: %s failed: %s", what, text);
 }
 
-/* Gets acceptor credentials for the service "pop" of any host name from the keytab at path, Kerberos 5 only (RFC 4752 is not SPNEGO), loading MIT Kerberos first (every other GSS call follows one of these); failures are logged at priority. */
+/* Gets acceptor credentials for the service "pop" of any host name from the keytab at path,
+ * Kerberos 5 only (RFC 4752 is not SPNEGO), loading MIT Kerberos first (every other GSS call
+ * follows one of these); failures are logged at priority. */
 static bool acquire_acceptor(const char *keytab, gss_cred_id_t *cred, int priority)
 {
 	static char service[] = "pop";
@@ -196,7 +200,8 @@ void gssapi_init(struct gssapi_exchange *x, const char *keytab, const char *real
 	x->user[0] = '\0';
 }
 
-/* Frees the context and the credentials and makes x idle, keeping x->user (the result of a DONE). */
+/* Frees the context and the credentials and makes x idle, keeping x->user (the result of a
+ * DONE). */
 static void release_exchange(struct gssapi_exchange *x)
 {
 	OM_uint32 minor;
@@ -234,7 +239,8 @@ static bool emit_token(gss_buffer_t token, unsigned char *out, size_t out_size, 
 	return fits;
 }
 
-/* The realm whose principals are users: x->realm, or libkrb5's default realm; false (logged) when that cannot be had. */
+/* The realm whose principals are users: x->realm, or libkrb5's default realm; false (logged)
+ * when that cannot be had. */
 static bool user_realm(const struct gssapi_exchange *x, char *realm, size_t size)
 {
 	krb5_context kc;
@@ -264,7 +270,9 @@ static bool user_realm(const struct gssapi_exchange *x, char *realm, size_t size
 	return code == 0;
 }
 
-/* Why the displayed principal (user@REALM) maps to no user of realm, or NULL when it maps: then its user part is copied to user.  A '\' (an escaped '@' or '/'), a second '@' or a '/' (an instance) never map. */
+/* Why the displayed principal (user@REALM) maps to no user of realm, or NULL when it maps: then
+ * its user part is copied to user.  A '\' (an escaped '@' or '/'), a second '@' or a '/' (an
+ * instance) never map. */
 static const char *principal_problem(const char *principal, size_t len, const char *realm,
 				     char user[USER_NAME_MAX + 1])
 {
@@ -279,14 +287,15 @@ static const char *principal_problem(const char *principal, size_t len, const ch
 		return "is not in the realm";
 	if (memchr(principal, '/', user_len) != NULL)
 		return "has an instance";
-	if (!auth_user_name_ok(principal, user_len))
+	if (!user_name_ok(principal, user_len))
 		return "has a user name we do not accept";
 	memcpy(user, principal, user_len);
 	user[user_len] = '\0';
 	return NULL;
 }
 
-/* Maps the client principal of the completed context to x->user; false (logged) when it is not user@realm with a user name we accept. */
+/* Maps the client principal of the completed context to x->user; false (logged) when it is not
+ * user@realm with a user name we accept. */
 static bool map_client(struct gssapi_exchange *x, gss_name_t client)
 {
 	gss_buffer_desc shown = GSS_C_EMPTY_BUFFER;
@@ -311,7 +320,8 @@ static bool map_client(struct gssapi_exchange *x, gss_name_t client)
 	return problem == NULL;
 }
 
-/* Sends the security layer offer: no layer, no maximum message size, integrity-protected by the context (RFC 4752 section 3.1). */
+/* Sends the security layer offer: no layer, no maximum message size, integrity-protected by the
+ * context (RFC 4752 section 3.1). */
 static enum gssapi_step offer_layer(struct gssapi_exchange *x, unsigned char *out, size_t out_size, size_t *out_len)
 {
 	unsigned char offer[LAYER_MESSAGE_SIZE] = { LAYER_NONE, 0, 0, 0 };
@@ -330,7 +340,8 @@ static enum gssapi_step offer_layer(struct gssapi_exchange *x, unsigned char *ou
 	return GSSAPI_CONTINUE;
 }
 
-/* Takes one context token; once the context is complete and its client mapped to a user, sends our last token (the AP-REP of mutual authentication) if there is one, else the layer offer. */
+/* Takes one context token; once the context is complete and its client mapped to a user, sends
+ * our last token (the AP-REP of mutual authentication) if there is one, else the layer offer. */
 static enum gssapi_step accept_token(struct gssapi_exchange *x, gss_buffer_t in, unsigned char *out, size_t out_size,
 				     size_t *out_len)
 {
@@ -369,7 +380,9 @@ static enum gssapi_step accept_token(struct gssapi_exchange *x, gss_buffer_t in,
 	return GSSAPI_CONTINUE;
 }
 
-/* Tells whether an authorization identity of len octets names the mapped user: empty, the user, or the principal user@realm (Thunderbird sends the account's user name, which may be the latter). */
+/* Tells whether an authorization identity of len octets names the mapped user: empty, the user,
+ * or the principal user@realm (Thunderbird sends the account's user name, which may be the
+ * latter). */
 static bool authzid_ok(const struct gssapi_exchange *x, const char *authzid, size_t len)
 {
 	char realm[CONFIG_LINE_MAX];
@@ -382,7 +395,8 @@ static bool authzid_ok(const struct gssapi_exchange *x, const char *authzid, siz
 	       memcmp(authzid + user_len + 1, realm, len - user_len - 1) == 0;
 }
 
-/* Checks the client's wrapped choice: exactly "no security layer", any maximum size, and an authorization identity authzid_ok() accepts. */
+/* Checks the client's wrapped choice: exactly "no security layer", any maximum size, and an
+ * authorization identity authzid_ok() accepts. */
 static enum gssapi_step check_choice(struct gssapi_exchange *x, gss_buffer_t in)
 {
 	gss_buffer_desc plain = GSS_C_EMPTY_BUFFER;
@@ -411,7 +425,8 @@ static enum gssapi_step check_choice(struct gssapi_exchange *x, gss_buffer_t in)
 	return ok ? GSSAPI_DONE : GSSAPI_FAILED;
 }
 
-/* Takes the client's answer to our last context token, which must be empty, and offers the layer. */
+/* Takes the client's answer to our last context token, which must be empty, and offers the
+ * layer. */
 static enum gssapi_step take_empty_response(struct gssapi_exchange *x, size_t in_len, unsigned char *out,
 					    size_t out_size, size_t *out_len)
 {

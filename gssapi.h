@@ -17,13 +17,16 @@
 
 #include "params.h"
 
-/* Tells whether GSSAPI can be offered: acceptor credentials for the service "pop" (any host name) can be had from the keytab at path, MIT Kerberos loaded to get them.  Cheap when the keytab does not exist; why a keytab is unusable is logged at LOG_DEBUG, a library missing at LOG_WARNING. */
+/* Tells whether GSSAPI can be offered: acceptor credentials for the service "pop" (any host
+ * name) can be had from the keytab at path, MIT Kerberos loaded to get them.  Cheap when the
+ * keytab does not exist; why a keytab is unusable is logged at LOG_DEBUG, a library missing at
+ * LOG_WARNING. */
 bool gssapi_available(const char *keytab);
 
 /* One SASL GSSAPI exchange. */
 struct gssapi_exchange {
 	const char *keytab;
-	const char *realm;		/* the realm whose principals map to users; "" for the default realm */
+	const char *realm;		/* whose principals map to users; "" for the default realm */
 	enum { GSSAPI_IDLE, GSSAPI_ACCEPTING, GSSAPI_FINAL_TOKEN_SENT, GSSAPI_LAYER_OFFERED } state;
 	unsigned steps;			/* tokens taken so far */
 	gss_cred_id_t cred;
@@ -37,12 +40,19 @@ enum gssapi_step {
 	GSSAPI_FAILED,		/* the exchange is over (logged); x is back to idle */
 };
 
-/* Prepares an idle exchange using the keytab at path and mapping principals of realm ("" for libkrb5's default realm); the strings must outlive it. */
+/* Prepares an idle exchange using the keytab at path and mapping principals of realm ("" for
+ * libkrb5's default realm); the strings must outlive it. */
 void gssapi_init(struct gssapi_exchange *x, const char *keytab, const char *realm);
 
-/* Takes one decoded client response (in the idle state it starts an exchange; gssapi_reset() drops one under way): accepts the context token by token, offers no security layer once it is complete, and checks the client's choice (no layer; an authorization identity that is empty, the mapped user, or the principal user@realm itself).  CONTINUE with *out_len octets in out to send; DONE once the principal user@realm mapped to a user name auth_user_name_ok() accepts; FAILED (logged) for a bad token, a principal of another realm or with an instance, a wrong choice, more than GSSAPI_STEPS_MAX tokens, or an output token larger than out_size. */
-enum gssapi_step gssapi_step(struct gssapi_exchange *x, const unsigned char *in, size_t in_len, unsigned char *out,
-			     size_t out_size, size_t *out_len);
+/* Takes one decoded client response (in the idle state it starts an exchange; gssapi_reset()
+ * drops one under way): accepts the context token by token, offers no security layer once it is
+ * complete, and checks the client's choice (no layer; an authorization identity that is empty,
+ * the mapped user, or the principal user@realm itself).  CONTINUE with *out_len octets in out
+ * to send; DONE once the principal user@realm mapped to a user name auth_user_name_ok()
+ * accepts; FAILED (logged) for a bad token, a principal of another realm or with an instance, a
+ * wrong choice, more than GSSAPI_STEPS_MAX tokens, or an output token larger than out_size. */
+enum gssapi_step gssapi_step(struct gssapi_exchange *x, const unsigned char *in, size_t in_len,
+			     unsigned char *out, size_t out_size, size_t *out_len);
 
 /* Ends the exchange, freeing its GSS objects; x stays usable (idle). */
 void gssapi_reset(struct gssapi_exchange *x);

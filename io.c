@@ -1,19 +1,38 @@
 /*
- * io.c - the one writer to the client, the message encoder, and the
- * inactivity timer.
+ * io.c - the client's descriptors: input, the output buffer, message
+ * streaming, the inactivity timer and signals, and the client's address.
  */
 #include "io.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "log.h"
 #include "util.h"
+
+/* Message files are streamed through this block: RETR and TOP only. */
+static char message_block[MESSAGE_READ_BLOCK];
+
+ssize_t input_read(struct line_reader *r, int fd)
+{
+	size_t room;
+	char *to = line_room(r, &room);
+	ssize_t n = read(fd, to, room);
+
+	if (n > 0)
+		line_commit(r, (size_t)n);
+	return n;
+}
 
 void output_init(struct output *o, int fd)
 {
@@ -98,20 +117,20 @@ void output_line(struct output *o, const char *format, ...)
 	output_crlf_line(o, line, len);
 }
 
+/* output_continuation encodes this many octets at a time: 64 characters. */
+#define CONTINUATION_CHUNK 48
+
 void output_continuation(struct output *o, const unsigned char *data, size_t len)
 {
-	/* The 64 digits, and the pad at index 64. */
-	static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+	char text[BASE64_LENGTH(CONTINUATION_CHUNK)];
 
 	output_put(o, "+ ", 2);
-	for (size_t i = 0; i < len; i += 3) {
-		size_t n = len - i < 3 ? len - i : 3;
-		uint32_t group = (uint32_t)data[i] << 16 | (n > 1 ? (uint32_t)data[i + 1] << 8 : 0) |
-				 (n > 2 ? data[i + 2] : 0);
-		char quad[4] = { digits[group >> 18], digits[(group >> 12) & 63],
-				 digits[n > 1 ? (group >> 6) & 63 : 64], digits[n > 2 ? group & 63 : 64] };
+	/* Every chunk but the last is a multiple of 3 octets: no padding
+	 * inside the line. */
+	for (size_t i = 0; i < len; i += CONTINUATION_CHUNK) {
+		size_t n = len - i < CONTINUATION_CHUNK ? len - i : CONTINUATION_CHUNK;
 
-		output_put(o, quad, sizeof quad);
+		output_put(o, text, base64_encode(data + i, n, text));
 	}
 	output_put(o, "\r\n", 2);
 }
@@ -129,91 +148,36 @@ void output_number_pair(struct output *o, uint64_t a, uint64_t b)
 	output_put(o, p, (size_t)(end - p));
 }
 
-void dot_encoder_init(struct dot_encoder *e, bool limited, uint64_t body_lines)
+/* A byte_sink's put: appends to the output. */
+static void sink_put(void *ctx, const void *data, size_t len)
 {
-	memset(e, 0, sizeof *e);
-	e->limited = limited;
-	e->body_lines = body_lines;
+	output_put(ctx, data, len);
 }
 
-/* Counts one finished line for TOP: the blank line ends the header, each later line uses up the body allowance. */
-static void dot_count_line(struct dot_encoder *e, bool blank)
+struct byte_sink output_sink(struct output *o)
 {
-	if (!e->limited)
-		return;
-	if (!e->in_body) {
-		if (blank) {
-			e->in_body = true;
-			e->done = e->body_lines == 0;
-		}
-	} else if (--e->body_lines == 0) {
-		e->done = true;
-	}
+	return (struct byte_sink){ sink_put, o };
 }
 
-bool dot_encode(struct dot_encoder *e, const char *data, size_t len, struct output *o)
+bool output_message(struct output *o, int fd, bool limited, uint64_t body_lines)
 {
-	const char *p = data, *end = data + len;
-	const char *run = p;	/* start of input not yet copied to o */
+	struct byte_sink sink = output_sink(o);
+	struct dot_encoder e;
+	ssize_t n;
 
-	while (p < end && !e->done) {
-		const char *lf;
-		size_t span;
-		bool cr, blank;
-
-		if (e->line_len == 0 && *p == '.') {
-			output_put(o, run, (size_t)(p - run));
-			output_put(o, ".", 1);
-			run = p;
+	dot_encoder_init(&e, limited, body_lines);
+	while (o->state == OUTPUT_OK && (n = read(fd, message_block, sizeof message_block)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR && !io_timed_out())
+				continue;
+			log_msg(LOG_ERR, "reading a message: %s", strerror(errno));
+			return false;
 		}
-		lf = memchr(p, '\n', (size_t)(end - p));
-		if (lf == NULL) {
-			size_t n = (size_t)(end - p);
-
-			e->line_len = e->line_len + n > 2 ? 2 : e->line_len + (unsigned)n;
-			e->last_cr = end[-1] == '\r';
-			p = end;
+		if (!dot_encode(&e, message_block, (size_t)n, &sink))
 			break;
-		}
-		span = (size_t)(lf - p);
-		cr = span > 0 ? lf[-1] == '\r' : e->last_cr;
-		blank = e->line_len + span == 0 || (e->line_len + span == 1 && cr);
-		if (!cr) {
-			output_put(o, run, (size_t)(lf - run));
-			output_put(o, "\r\n", 2);
-			run = lf + 1;
-		}
-		p = lf + 1;
-		e->line_len = 0;
-		e->last_cr = false;
-		dot_count_line(e, blank);
 	}
-	output_put(o, run, (size_t)(p - run));
-	return !e->done;
-}
-
-void dot_finish(struct dot_encoder *e, struct output *o)
-{
-	if (e->line_len > 0)
-		output_put(o, "\r\n", 2);
-	e->line_len = 0;
-}
-
-void crlf_count(struct crlf_counter *c, const char *data, size_t len)
-{
-	const char *p = data, *end = data + len;
-	const char *lf;
-
-	c->size += len;
-	while (p < end && (lf = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		bool cr = lf > data ? lf[-1] == '\r' : c->last_cr;
-
-		if (!cr)
-			c->size++;
-		p = lf + 1;
-	}
-	if (len > 0)
-		c->last_cr = end[-1] == '\r';
+	dot_finish(&e, &sink);
+	return true;
 }
 
 static volatile sig_atomic_t timer_fired;
@@ -267,4 +231,57 @@ void io_timer_restart(void)
 bool io_timed_out(void)
 {
 	return timer_fired != 0;
+}
+
+/* Copies an address the launcher put in the environment, if it is one (it goes into logs). */
+static bool address_from_env(const char *name, char *buf, size_t size)
+{
+	const char *v = getenv(name);
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (v == NULL || (inet_pton(AF_INET, v, &a4) != 1 && inet_pton(AF_INET6, v, &a6) != 1))
+		return false;
+	return str_copy(buf, size, v);
+}
+
+void io_client_address(int fd, char *buf, size_t size)
+{
+	/* systemd (Accept=yes), stunnel and xinetd, ucspi-tcp.  Under
+	 * stunnel fd 0 is a socket pair to stunnel itself: the environment
+	 * must win over getpeername(). */
+	static const char *const vars[] = { "REMOTE_ADDR", "REMOTE_HOST", "TCPREMOTEIP" };
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	memset(&ss, 0, sizeof ss);
+	for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+		if (address_from_env(vars[i], buf, size))
+			return;
+	snprintf(buf, size, "local");	/* a pipe, a file, a Unix socket */
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) {
+		if (errno != ENOTSOCK)
+			snprintf(buf, size, "unknown");
+		return;
+	}
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&ss)->sin_addr, buf, (socklen_t)size);
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)size);
+	else if (ss.ss_family != AF_UNIX)
+		snprintf(buf, size, "unknown");
+}
+
+bool io_address_is_local(const char *address)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (strcmp(address, "local") == 0)
+		return true;
+	if (inet_pton(AF_INET, address, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, address, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return false;
 }

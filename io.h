@@ -1,7 +1,8 @@
 /*
- * io.h - everything pop3-handler sends to the client: one output buffer,
- * the RETR/TOP encoder (CRLF line ends and dot-stuffing), and the
- * inactivity timer that bounds every blocking read and write.
+ * io.h - the client's descriptors: reading its input, the one output
+ * buffer every reply goes through, streaming a message file to it, the
+ * inactivity timer that bounds every blocking read and write, the signals
+ * they rely on, and who the client is (its address).
  */
 #ifndef POP3_IO_H
 #define POP3_IO_H
@@ -9,8 +10,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
+#include "encode.h"
 #include "params.h"
+#include "parse.h"
 
 enum output_state {
 	OUTPUT_OK,
@@ -26,6 +30,10 @@ struct output {
 	char buf[OUTPUT_BUFFER_SIZE];
 };
 
+/* Reads what the client sent next from fd into the reader: the number of octets read, 0 at
+ * end of input, -1 with errno on error (EINTR when a signal, the timer's included, came). */
+ssize_t input_read(struct line_reader *r, int fd);
+
 /* Prepares buffered output to fd. */
 void output_init(struct output *o, int fd);
 
@@ -35,51 +43,35 @@ void output_put(struct output *o, const void *data, size_t len);
 /* Writes out everything buffered; returns false once the output has failed. */
 bool output_flush(struct output *o);
 
-/* Appends one response line: "+OK" or "-ERR", an optional [code], the text, CRLF, cut to RESPONSE_MAX octets. */
+/* A sink (encode.h) that appends to o. */
+struct byte_sink output_sink(struct output *o);
+
+/* Appends one response line: "+OK" or "-ERR", an optional [code], the text, CRLF, cut to
+ * RESPONSE_MAX octets. */
 void output_response(struct output *o, bool ok, const char *code, const char *text);
 
 /* Appends one line of a multi-line response (text plus CRLF, cut to RESPONSE_MAX octets). */
 void output_line(struct output *o, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Appends a SASL challenge line (RFC 5034): "+ ", the len octets of data in base64 (RFC 4648, '=' padded), CRLF; "+ " alone for none.  Not cut: a mechanism's challenge must arrive whole. */
+/* Appends a SASL challenge line (RFC 5034): "+ ", the len octets of data in base64, CRLF;
+ * "+ " alone for none.  Not cut: a mechanism's challenge must arrive whole. */
 void output_continuation(struct output *o, const unsigned char *data, size_t len);
 
-/* Appends the line "A B" CRLF of two decimal numbers, as LIST and UIDL list them (without printf: a large mailbox has 100,000 such lines). */
+/* Appends the line "A B" CRLF of two decimal numbers, as LIST and UIDL list them (without
+ * printf: a large mailbox has 100,000 such lines). */
 void output_number_pair(struct output *o, uint64_t a, uint64_t b);
 
-/* Streams a message as RETR or TOP send it: CRLF line ends, dot-stuffing, optionally cut after the header and some body lines. */
-struct dot_encoder {
-	bool limited;		/* TOP: stop after body_lines lines of body */
-	bool in_body;		/* the blank line after the header was passed */
-	bool done;		/* the TOP limit was reached: ignore the rest */
-	bool last_cr;		/* the last octet of the current line was CR */
-	unsigned line_len;	/* octets in the current line so far, capped at 2 */
-	uint64_t body_lines;	/* body lines still to send when limited */
-};
-
-/* Starts an encoder for a whole message (limited false) or for its header and body_lines lines of body. */
-void dot_encoder_init(struct dot_encoder *e, bool limited, uint64_t body_lines);
-
-/* Encodes the next block of the message into o; returns false once the TOP limit is reached and no more is wanted. */
-bool dot_encode(struct dot_encoder *e, const char *data, size_t len, struct output *o);
-
-/* Ends the message: a CRLF if the last line lacked one (the "." line is the caller's). */
-void dot_finish(struct dot_encoder *e, struct output *o);
-
-/* Counts a message's size with every line ending as CRLF (the size Dovecot reports), block by block. */
-struct crlf_counter {
-	uint64_t size;
-	bool last_cr;
-};
-
-/* Adds one block of message bytes to the count. */
-void crlf_count(struct crlf_counter *c, const char *data, size_t len);
+/* Streams the message file open as fd to o as RETR (limited false) or TOP (the header and
+ * body_lines lines of body) send it, without the final "." line: read in large blocks,
+ * CRLF line ends and dot-stuffing; false (logged) when it could not be read to its end. */
+bool output_message(struct output *o, int fd, bool limited, uint64_t body_lines);
 
 /* Installs the SIGALRM and SIGPIPE handling the timer and the writers rely on. */
 void io_signals_init(void);
 
-/* (Re)starts the inactivity timer: after seconds without progress, blocking calls fail with EINTR and io_timed_out() turns true. */
+/* (Re)starts the inactivity timer: after seconds without progress, blocking calls fail with
+ * EINTR and io_timed_out() turns true. */
 void io_timer_start(unsigned seconds);
 
 /* Restarts the timer with the last duration given (progress was made). */
@@ -87,5 +79,17 @@ void io_timer_restart(void);
 
 /* Tells whether the inactivity timer has fired. */
 bool io_timed_out(void);
+
+/* Longest client address text: an IPv6 address, or "local". */
+#define CLIENT_ADDRESS_MAX 46
+
+/* Writes the client's address as the launcher gives it (REMOTE_ADDR, REMOTE_HOST,
+ * TCPREMOTEIP, in that order) or else as getpeername(fd) finds it; "local" when there is
+ * no network peer (a pipe, a Unix socket). */
+void io_client_address(int fd, char *buf, size_t size);
+
+/* Tells whether an address from io_client_address() is this host: "local", or a loopback
+ * address. */
+bool io_address_is_local(const char *address);
 
 #endif

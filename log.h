@@ -13,7 +13,8 @@ void log_to_syslog(void);
 /* Sends log messages to standard error, one line each (for tests and debugging). */
 void log_to_stderr(void);
 
-/* Opens the syslog connection (when logging there) and loads the time zone its timestamps use, so that logging still works once file access is confined. */
+/* Opens the syslog connection (when logging there) and loads the time zone its timestamps use,
+ * so that logging still works once file access is confined. */
 void log_prepare_confinement(void);
 
 /* Logs one message at the given syslog priority; the text must hold no secret. */

@@ -833,26 +833,6 @@ enum open_result maildir_open_message(struct maildir *md, size_t i, int *fd_r)
 	return OPEN_GONE;
 }
 
-bool maildir_send_message(int fd, bool limited, uint64_t body_lines, struct output *o)
-{
-	struct dot_encoder e;
-	ssize_t n;
-
-	dot_encoder_init(&e, limited, body_lines);
-	while (o->state == OUTPUT_OK && (n = read(fd, message_block, sizeof message_block)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR && !io_timed_out())
-				continue;
-			log_msg(LOG_ERR, "reading a message: %s", strerror(errno));
-			return false;
-		}
-		if (!dot_encode(&e, message_block, (size_t)n, o))
-			break;
-	}
-	dot_finish(&e, o);
-	return true;
-}
-
 /* Applies a rename-like operation to message i, following it once if another program renamed it; true when done or when the message is gone. */
 static bool apply_to_message(struct maildir *md, size_t i, bool (*op)(struct maildir *, size_t))
 {

@@ -65,9 +65,6 @@ enum open_result {
 /* Opens message i for reading, following a rename by another program (flags changed, new/ -> cur/); *fd_r is set on OPEN_OK. */
 enum open_result maildir_open_message(struct maildir *md, size_t i, int *fd_r);
 
-/* Copies message i to o as RETR (limited false) or TOP (header plus body_lines lines) send it, without the final "." line; false (logged) on a read error. */
-bool maildir_send_message(int fd, bool limited, uint64_t body_lines, struct output *o);
-
 /* Removes every message marked deleted; returns how many could not be removed (each logged). */
 size_t maildir_update(struct maildir *md);
 

@@ -36,34 +36,46 @@
  * response is 24 octets, so it can never pass. */
 #define NTLM_RESPONSE_MIN (16 + 28 + 4)
 
-/* Loads nettle, which the hashes need, once; false (logged at LOG_WARNING) when it or one of its functions is missing: NTLM is then not to be offered. */
+/* Loads nettle, which the hashes need, once; false (logged at LOG_WARNING) when it or one of
+ * its functions is missing: NTLM is then not to be offered. */
 bool ntlm_ready(void);
 
-/* Converts len octets of UTF-8 to UTF-16LE in out (size octets); false when the input is not valid UTF-8 (overlong forms, surrogates and code points above U+10FFFF included) or the result does not fit. */
+/* Converts len octets of UTF-8 to UTF-16LE in out (size octets); false when the input is not
+ * valid UTF-8 (overlong forms, surrogates and code points above U+10FFFF included) or the
+ * result does not fit. */
 bool utf8_to_utf16le(const char *in, size_t len, unsigned char *out, size_t size, size_t *out_len);
 
-/* Computes the NT hash, MD4 of the password in UTF-16LE; false (hash zeroed) when the password is not valid UTF-8 or longer than NTLM_PASSWORD_MAX octets, or ntlm_ready() fails. */
+/* Computes the NT hash, MD4 of the password in UTF-16LE; false (hash zeroed) when the password
+ * is not valid UTF-8 or longer than NTLM_PASSWORD_MAX octets, or ntlm_ready() fails. */
 bool ntlm_nt_hash(const char *password, unsigned char hash[NTLM_HASH_SIZE]);
 
-/* Parses the text form of an NT hash (32 hexadecimal digits, either case); false for anything else. */
+/* Parses the text form of an NT hash (32 hexadecimal digits, either case); false for anything
+ * else. */
 bool ntlm_hash_parse(const char *text, unsigned char hash[NTLM_HASH_SIZE]);
 
 /* Writes the text form of an NT hash (32 lower-case hexadecimal digits and a NUL) into text. */
 void ntlm_hash_format(const unsigned char hash[NTLM_HASH_SIZE], char text[2 * NTLM_HASH_SIZE + 1]);
 
-/* Checks a NEGOTIATE message (signature, type 1, length) and gives the flags the client asked for; false when malformed. */
+/* Checks a NEGOTIATE message (signature, type 1, length) and gives the flags the client asked
+ * for; false when malformed. */
 bool ntlm_parse_negotiate(const unsigned char *msg, size_t len, uint32_t *flags);
 
-/* What the server names in its CHALLENGE: NetBIOS domain and computer names (ASCII, upper-cased as sent), and the challenge. */
+/* What the server names in its CHALLENGE: NetBIOS domain and computer names (ASCII, upper-cased
+ * as sent), and the challenge. */
 struct ntlm_target {
 	const char *domain;
 	const char *computer;
 	unsigned char challenge[NTLM_CHALLENGE_SIZE];
 };
 
-/* Builds the CHALLENGE message answering a NEGOTIATE with client_flags: NTLM, the domain as target name and the target info AV pairs (MsvAvNbDomainName, MsvAvNbComputerName, MsvAvEOL), Unicode if the client offered it (else OEM), extended session security, always-sign and 128-bit keys only when asked, never signing, sealing or key exchange; stores in *flags the flags it chose, for ntlm_parse_authenticate; returns the message length, or 0 when it does not fit size. */
-size_t ntlm_build_challenge(uint32_t client_flags, const struct ntlm_target *t, unsigned char *out, size_t size,
-			    uint32_t *flags);
+/* Builds the CHALLENGE message answering a NEGOTIATE with client_flags: NTLM, the domain as
+ * target name and the target info AV pairs (MsvAvNbDomainName, MsvAvNbComputerName, MsvAvEOL),
+ * Unicode if the client offered it (else OEM), extended session security, always-sign and
+ * 128-bit keys only when asked, never signing, sealing or key exchange; stores in *flags the
+ * flags it chose, for ntlm_parse_authenticate; returns the message length, or 0 when it does
+ * not fit size. */
+size_t ntlm_build_challenge(uint32_t client_flags, const struct ntlm_target *t, unsigned char *out,
+			    size_t size, uint32_t *flags);
 
 /* What an AUTHENTICATE message says, as the verifier needs it. */
 struct ntlm_authenticate {
@@ -77,22 +89,31 @@ struct ntlm_authenticate {
 
 enum ntlm_status {
 	NTLM_OK,
-	NTLM_MALFORMED,		/* bad signature or type, a field outside the message, odd UTF-16, a non-ASCII OEM domain */
+	/* a bad signature or type, a field outside the message, odd UTF-16, a non-ASCII OEM domain */
+	NTLM_MALFORMED,
 	NTLM_NOT_V2,		/* an LM, NTLMv1 or anonymous response: refused */
-	NTLM_BAD_USER,		/* a user name that is empty, too long (in UTF-8), holds a NUL, or is not valid UTF-16 (OEM: not ASCII) */
+	/* a user name that is empty, too long (in UTF-8), holds a NUL, or is not valid UTF-16 (OEM:
+	 * not ASCII) */
+	NTLM_BAD_USER,
 	NTLM_TOO_LONG,		/* a domain or response longer than this side keeps */
 };
 
-/* Parses an AUTHENTICATE message sent under the flags ntlm_build_challenge chose, filling out; out is wiped unless NTLM_OK. */
+/* Parses an AUTHENTICATE message sent under the flags ntlm_build_challenge chose, filling out;
+ * out is wiped unless NTLM_OK. */
 enum ntlm_status ntlm_parse_authenticate(const unsigned char *msg, size_t len, uint32_t flags,
 					 struct ntlm_authenticate *out);
 
-/* Tells whether a UTF-16LE domain from an AUTHENTICATE message is empty or, compared without regard to ASCII case, the domain we serve (ASCII). */
+/* Tells whether a UTF-16LE domain from an AUTHENTICATE message is empty or, compared without
+ * regard to ASCII case, the domain we serve (ASCII). */
 bool ntlm_domain_ok(const unsigned char *domain, size_t domain_len, const char *ours);
 
-/* Checks an NTLMv2 response (false when ntlm_ready() fails): its NTProofStr must equal HMAC-MD5(NTOWFv2, challenge + blob) with NTOWFv2 = HMAC-MD5(nt_hash, UTF-16LE(upper-cased user + domain)); compared in constant time.  User names outside ASCII fail.  A response shorter than NTLM_RESPONSE_MIN or with a blob whose RespType and HiRespType are not 1 fails. */
-bool ntlm_v2_ok(const unsigned char nt_hash[NTLM_HASH_SIZE], const char *user, const unsigned char *domain,
-		size_t domain_len, const unsigned char challenge[NTLM_CHALLENGE_SIZE],
-		const unsigned char *response, size_t response_len);
+/* Checks an NTLMv2 response (false when ntlm_ready() fails): its NTProofStr must equal
+ * HMAC-MD5(NTOWFv2, challenge + blob) with NTOWFv2 = HMAC-MD5(nt_hash, UTF-16LE(upper-cased
+ * user + domain)); compared in constant time.  User names outside ASCII fail.  A response
+ * shorter than NTLM_RESPONSE_MIN or with a blob whose RespType and HiRespType are not 1 fails. */
+bool ntlm_v2_ok(const unsigned char nt_hash[NTLM_HASH_SIZE], const char *user,
+		const unsigned char *domain, size_t domain_len,
+		const unsigned char challenge[NTLM_CHALLENGE_SIZE], const unsigned char *response,
+		size_t response_len);
 
 #endif

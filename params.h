@@ -85,12 +85,20 @@
 #define SCAN_ATTEMPTS 3
 
 /* Profile V0002: the inactivity timers default to 60 s before and 1800 s
- * after login.  The upper bound keeps the timers meaningful (one day). */
+ * after login, as Exchange's.  The upper bound keeps the timers meaningful
+ * (one day). */
+#define TIMEOUT_UNAUTH_DEFAULT 60
+#define TIMEOUT_AUTH_DEFAULT 1800
 #define TIMEOUT_MAX 86400
 
 /* Bounds for max_auth_failures and auth_fail_delay: more than 100 tries or a
- * delay of more than a minute per failure is a configuration mistake. */
+ * delay of more than a minute per failure is a configuration mistake.  By
+ * default the third failure closes the session and each failure costs two
+ * seconds (Dovecot's auth_failure_delay): a password guesser gets three
+ * guesses per connection, each two seconds apart. */
+#define AUTH_FAILURES_DEFAULT 3
 #define AUTH_FAILURES_MAX 100
+#define AUTH_FAIL_DELAY_DEFAULT 2
 #define AUTH_FAIL_DELAY_MAX 60
 
 /* Privilege separation: a login request from the network child is of fixed
@@ -145,6 +153,22 @@
 
 /* expire_days is at most a century: longer is "never", which says so. */
 #define EXPIRE_DAYS_MAX 36500
+
+/* Where pop3-handler looks for its files by default: the FHS places of a
+ * daemon's configuration; the Maildir in the user's home, as Dovecot's and
+ * Courier's default. */
+#define CONFIG_FILE_DEFAULT "/etc/pop3-handler.conf"
+#define PASSWD_FILE_DEFAULT "/etc/pop3-handler/passwd"
+#define MAILDIR_DEFAULT "%h/Maildir"
+
+/* Privilege separation: the child before login runs as nobody, the user
+ * that owns nothing, chrooted to /var/empty, the empty directory OpenSSH
+ * uses for the same purpose. */
+#define PRIVSEP_USER_DEFAULT "nobody"
+#define PRIVSEP_DIR_DEFAULT "/var/empty"
+
+/* GSSAPI: the system keytab, where kadmin's ktadd puts service keys. */
+#define KEYTAB_DEFAULT "/etc/krb5.keytab"
 
 /* After the inactivity timer fires, SIGALRM repeats at this interval so that
  * a signal landing just before a blocking call cannot be missed. */

@@ -1,15 +1,13 @@
 /*
- * parse.c - line framing, command splitting and strict number parsing.
+ * parse.c - line framing, command splitting, strict numbers and the name
+ * rules, over memory only.
  */
 #include "parse.h"
 
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
-void line_reader_init(struct line_reader *r, int fd, size_t max_line)
+void line_reader_init(struct line_reader *r, size_t max_line)
 {
-	r->fd = fd;
 	r->max_line = max_line;
 	r->start = 0;
 	r->end = 0;
@@ -21,7 +19,7 @@ void line_reader_limit(struct line_reader *r, size_t max_line)
 	r->max_line = max_line;
 }
 
-/* Moves the unread bytes to the front so that read() has the most room. */
+/* Moves the unread bytes to the front so that new input has the most room. */
 static void line_compact(struct line_reader *r)
 {
 	size_t avail = r->end - r->start;
@@ -74,27 +72,27 @@ enum line_status line_take(struct line_reader *r, struct line *out)
 	}
 }
 
-ssize_t line_fill(struct line_reader *r)
+char *line_room(struct line_reader *r, size_t *room)
 {
-	ssize_t n;
-
 	line_compact(r);
-	n = read(r->fd, r->buf + r->end, sizeof r->buf - r->end);
-	if (n > 0)
-		r->end += (size_t)n;
-	return n;
+	*room = sizeof r->buf - r->end;
+	return r->buf + r->end;
+}
+
+void line_commit(struct line_reader *r, size_t n)
+{
+	r->end += n;
 }
 
 size_t line_feed(struct line_reader *r, const char *data, size_t len)
 {
 	size_t room;
+	char *to = line_room(r, &room);
 
-	line_compact(r);
-	room = sizeof r->buf - r->end;
 	if (len > room)
 		len = room;
-	memcpy(r->buf + r->end, data, len);
-	r->end += len;
+	memcpy(to, data, len);
+	line_commit(r, len);
 	return len;
 }
 
@@ -232,54 +230,25 @@ bool parse_uint_setting(const char *text, unsigned min, unsigned max, unsigned *
 	return true;
 }
 
-/* The value of a base64 digit, or -1. */
-static int base64_value(unsigned char c)
+bool user_name_ok(const char *name, size_t len)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	if (len < 1 || len > USER_NAME_MAX || name[0] == '.')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c <= 0x20 || c == 0x7f || c == '/' || c == ':')
+			return false;
+	}
+	return true;
 }
 
-bool base64_decode(const char *in, size_t len, unsigned char *out, size_t size, size_t *out_len)
+bool domain_name_ok(const char *name)
 {
-	size_t n = 0;
+	size_t len = strlen(name);
 
-	if (len % 4 != 0)
-		return false;
-	for (size_t i = 0; i < len; i += 4) {
-		bool last = i + 4 == len;
-		size_t pad = last ? (in[i + 3] == '=') + (in[i + 2] == '=' && in[i + 3] == '=') : 0;
-		uint32_t group = 0;
-
-		for (size_t k = 0; k < 4 - pad; k++) {
-			int v = base64_value((unsigned char)in[i + k]);
-
-			if (v < 0)
-				return false;
-			group = group << 6 | (uint32_t)v;
-		}
-		group <<= 6 * pad;
-		/* Padding must stand for zero bits (canonical encoding). */
-		if ((pad == 1 && (group & 0xff) != 0) || (pad == 2 && (group & 0xffff) != 0))
-			return false;
-		if (n + 3 - pad > size)
-			return false;
-		out[n++] = (unsigned char)(group >> 16);
-		if (pad < 2)
-			out[n++] = (unsigned char)(group >> 8);
-		if (pad < 1)
-			out[n++] = (unsigned char)group;
-	}
-	*out_len = n;
-	return true;
+	return len >= 1 && len <= DOMAIN_NAME_MAX &&
+	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_") == len;
 }
 
 enum sasl_plain_status sasl_plain_parse(char *buf, size_t len, struct sasl_plain *out)
@@ -299,32 +268,6 @@ enum sasl_plain_status sasl_plain_parse(char *buf, size_t len, struct sasl_plain
 	if (buf[0] != '\0' && strcmp(out->authzid, out->authcid) != 0)
 		return PLAIN_BAD_AUTHZID;
 	return PLAIN_OK;
-}
-
-enum file_line_status file_line_read(FILE *f, char *buf, size_t size)
-{
-	size_t len = 0;
-	bool nul = false, too_long = false;
-	int c;
-
-	while ((c = getc(f)) != EOF && c != '\n') {
-		nul |= c == '\0';
-		if (len + 1 < size)
-			buf[len++] = (char)c;
-		else
-			too_long = true;
-	}
-	if (ferror(f))
-		return FILE_LINE_ERROR;
-	if (c == EOF && len == 0 && !too_long && !nul)
-		return FILE_LINE_EOF;
-	/* A line written on Windows ends in CR LF: the CR is no part of it. */
-	if (len > 0 && buf[len - 1] == '\r' && !too_long)
-		len--;
-	buf[len] = '\0';
-	if (nul)
-		return FILE_LINE_NUL;
-	return too_long ? FILE_LINE_TOO_LONG : FILE_LINE_OK;
 }
 
 char *trim_blanks(char *s)

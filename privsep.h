@@ -21,7 +21,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "auth.h"
+#include "io.h"
+#include "login.h"
 #include "params.h"
 
 /* --- The messages on the socket pair (SOCK_SEQPACKET: one a datagram) --- */
@@ -30,21 +31,19 @@ enum privsep_kind {
 	PRIVSEP_LOGIN = 0x4c4f474e,	/* "LOGN": child to parent, a struct privsep_login */
 	PRIVSEP_HAND_OVER = 0x48414e44,	/* "HAND": child to parent, a struct privsep_hand_over */
 	PRIVSEP_ANSWER = 0x414e5357,	/* "ANSW": parent to child, a struct privsep_answer */
-	PRIVSEP_START = 0x53545254,	/* "STRT": parent to child, a struct privsep_answer (result 0):
-					 * the parent holds nothing of the client, the child may start */
+	/* "STRT": parent to child, a struct privsep_answer (result 0): the parent holds nothing of
+	 * the client, the child may start */
+	PRIVSEP_START = 0x53545254,
 	PRIVSEP_CHALLENGE = 0x4348414c,	/* "CHAL": either way, a struct privsep_challenge */
 	PRIVSEP_GSSAPI = 0x47535350,	/* "GSSP": child to parent, a struct privsep_gssapi_request */
-	PRIVSEP_GSSAPI_ANSWER = 0x47535341,	/* "GSSA": parent to child, a struct privsep_gssapi_answer */
+	/* "GSSA": parent to child, a struct privsep_gssapi_answer */
+	PRIVSEP_GSSAPI_ANSWER = 0x47535341,
 };
-
-/* The mechanisms a login request may name: the first two send a password
- * in the clear, NTLM an NTLMv2 response to the challenge the parent issued. */
-enum privsep_mechanism { PRIVSEP_USER, PRIVSEP_PLAIN, PRIVSEP_NTLM, PRIVSEP_MECHANISM_COUNT };
 
 /* One login attempt.  Strings are NUL-terminated at their length. */
 struct privsep_login {
 	uint32_t kind;
-	uint32_t mechanism;		/* enum privsep_mechanism */
+	uint32_t mechanism;		/* enum mechanism: USER, PLAIN or NTLM */
 	uint32_t user_len;		/* 0: a name the child would not accept */
 	uint32_t secret_len;		/* USER, PLAIN: the password */
 	uint32_t domain_len;		/* NTLM: the client's domain, UTF-16LE */
@@ -100,60 +99,72 @@ struct privsep_jail {
 	int dirfd;			/* privsep_dir, open */
 };
 
-/* Looks up user (not root) and opens dir, which must be an empty directory, not a symbolic link, owned by root and not writable by group or others; false with the reason in err. */
-bool privsep_jail_open(const char *user, const char *dir, struct privsep_jail *jail, char *err, size_t errlen);
+/* Looks up user (not root) and opens dir, which must be an empty directory, not a symbolic
+ * link, owned by root and not writable by group or others; false with the reason in err. */
+bool privsep_jail_open(const char *user, const char *dir, struct privsep_jail *jail, char *err,
+		       size_t errlen);
 
 enum privsep_role { PRIVSEP_CHILD, PRIVSEP_PARENT, PRIVSEP_FAILED };
 
-/* Forks: the parent gets its end of the socket pair in *fd and the child in *child, and puts /dev/null on descriptors 0 and 1 (and 2 unless keep_stderr) so that it holds nothing of the client; the child enters the jail, waits until the parent is done, and gets its end in *fd (or exits with status 1, logged).  PRIVSEP_FAILED (logged) is the parent's, which must then exit; the child must end with _exit(). */
+/* Forks: the parent gets its end of the socket pair in *fd and the child in *child, and puts
+ * /dev/null on descriptors 0 and 1 (and 2 unless keep_stderr) so that it holds nothing of the
+ * client; the child enters the jail, waits until the parent is done, and gets its end in *fd
+ * (or exits with status 1, logged).  PRIVSEP_FAILED (logged) is the parent's, which must then
+ * exit; the child must end with _exit(). */
 enum privsep_role privsep_fork(struct privsep_jail *jail, bool keep_stderr, int *fd, pid_t *child);
 
 /* --- The child --- */
 
-/* Asks the parent to decide a login with mechanism ("USER", "PLAIN" or "NTLM"), user ("" for a name not accepted) and credential, which is wiped from the request once sent; false (logged) when the parent could not be asked or did not answer properly. */
-bool privsep_ask(int fd, const char *mechanism, const char *user, const struct credential *c,
-		 enum login_result *result);
+/* The child's side of the channel. */
+struct privsep_child {
+	int fd;				/* the child's end of the socket pair */
+	struct output *out;		/* the client's output, flushed before the parent may reply */
+};
 
-/* Asks the parent for a fresh NTLM server challenge, with *issued false when it had no randomness (logged there); false (logged) when the parent could not be asked or did not answer properly. */
-bool privsep_challenge(int fd, unsigned char challenge[NTLM_CHALLENGE_SIZE], bool *issued);
-
-/* Relays one decoded client response of a SASL GSSAPI exchange (first: it starts one) to the parent, as auth_gssapi_step() takes it, and gives its answer the same way (without the account: the hand-over follows LOGIN_OK); false (logged) when the parent could not be asked or did not answer properly. */
-bool privsep_gssapi(int fd, bool first, const unsigned char *in, size_t in_len, unsigned char *out, size_t out_size,
-		    size_t *out_len, enum sasl_step *step, enum login_result *result);
-
-/* After LOGIN_OK, hands the parent the client's descriptors in_fd and out_fd with the len octets of input read but not used; false (logged) when that failed. */
-bool privsep_hand_over(int fd, int in_fd, int out_fd, const char *input, size_t len);
+/* Makes door carry each request across the channel to the parent and bring back its answer
+ * (LOGIN_LOST, logged, when the parent could not be asked or did not answer properly); a
+ * credential is wiped from the request once sent.  check() and gssapi_step() write out
+ * every earlier reply first, since after a login the parent replies next; they fill no
+ * account.  admit() hands the parent the client's descriptors and the input read but not
+ * used (ADMIT_HANDED_OVER, a failure logged): from then on the parent serves the client. */
+void privsep_door_open(struct login_door *door, struct privsep_child *child);
 
 /* --- The parent --- */
 
 /* The parent's side: the channel, what it expects next, and the login. */
 struct privsep_parent {
 	int fd;				/* the parent's end of the socket pair */
-	struct login_guard *guard;	/* decides each login, keeps the failures and exchanges */
-	bool plaintext_ok;		/* the policy the child must have applied */
+	const struct login_door *decider;	/* decides each login (auth.c's door) */
+	struct login_policy policy;	/* what the child must have applied */
+	unsigned exchanges;		/* login exchanges the child started */
+	bool ntlm_challenge_out;	/* an NTLM challenge awaits its one answer */
+	bool gssapi_under_way;		/* a GSSAPI exchange awaits its next token */
 	enum { AWAIT_REQUEST, AWAIT_HAND_OVER, AWAIT_END } expect;
 	/* After LOGIN_OK, and from the hand-over: */
 	struct account account;
-	const char *mechanism;
+	enum mechanism mechanism;
 	int client_in, client_out;
 	size_t input_len;
 	char input[INPUT_BUFFER_SIZE];
 };
 
-/* Prepares the parent's side on fd, with the session's login guard and plaintext policy. */
-void privsep_parent_init(struct privsep_parent *p, int fd, struct login_guard *guard, bool plaintext_ok);
+/* Prepares the parent's side on fd, deciding with decider under the session's policy. */
+void privsep_parent_init(struct privsep_parent *p, int fd, const struct login_door *decider,
+			 const struct login_policy *policy);
 
 enum privsep_step {
 	STEP_ANSWERED,		/* a request was checked and answered */
 	STEP_HANDED_OVER,	/* the hand-over arrived: p holds the login */
 	STEP_ENDED,		/* the child closed its end */
-	STEP_REFUSED,		/* malformed, oversized, surplus or out of order, or the channel failed (logged) */
+	STEP_REFUSED,		/* malformed, oversized, surplus, out of order, or the channel failed */
 };
 
-/* Receives one message from the child and acts on it: checks and answers a login, challenge or GSSAPI request, or takes the hand-over after LOGIN_OK. */
+/* Receives one message from the child and acts on it: checks and answers a login, challenge or
+ * GSSAPI request, or takes the hand-over after LOGIN_OK. */
 enum privsep_step privsep_parent_step(struct privsep_parent *p);
 
-/* Serves the child until the hand-over (true), or until it ends or is refused and killed (false, with *status the exit status for this process); the child is reaped either way. */
+/* Serves the child until the hand-over (true), or until it ends or is refused and killed
+ * (false, with *status the exit status for this process); the child is reaped either way. */
 bool privsep_parent_serve(struct privsep_parent *p, pid_t child, int *status);
 
 #endif

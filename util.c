@@ -5,10 +5,8 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,28 +28,6 @@ bool array_grow(void **array, size_t *capacity, size_t needed, size_t size)
 	*array = p;
 	*capacity = n;
 	return true;
-}
-
-FILE *fopen_regular(const char *path)
-{
-	struct stat st;
-	FILE *f;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
-		int saved = fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) ? EINVAL : errno;
-
-		close(fd);
-		errno = saved;
-		return NULL;
-	}
-	f = fdopen(fd, "r");
-	if (f == NULL)
-		close(fd);
-	return f;
 }
 
 bool str_copy(char *dst, size_t size, const char *src)

@@ -1,5 +1,7 @@
 /*
- * util.h - small helpers shared by the modules.
+ * util.h - small helpers shared by the modules: growing arrays, bounded
+ * string copies, decimal digits, a hash, whole writes, and loading a
+ * library at run time.
  */
 #ifndef POP3_UTIL_H
 #define POP3_UTIL_H
@@ -7,13 +9,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
-/* Makes room in a malloc'd array for needed elements of size octets, doubling its capacity; false when memory or size_t runs out. */
+/* Makes room in a malloc'd array for needed elements of size octets, doubling its capacity;
+ * false when memory or size_t runs out. */
 bool array_grow(void **array, size_t *capacity, size_t needed, size_t size);
 
-/* Copies the string src into dst of size octets if it fits, NUL included; otherwise leaves dst empty and returns false. */
+/* Copies the string src into dst of size octets if it fits, NUL included; otherwise leaves
+ * dst empty and returns false. */
 bool str_copy(char *dst, size_t size, const char *src);
+
+/* Retention and shadow expiry count days. */
+#define SECONDS_PER_DAY 86400
 
 #define FNV1A64_INIT 14695981039346656037ULL
 
@@ -23,19 +29,20 @@ char *decimal_before(char *end, uint64_t n);
 /* Folds len octets into a 64-bit FNV-1a hash (start from FNV1A64_INIT). */
 uint64_t fnv1a64(uint64_t hash, const void *data, size_t len);
 
-/* Opens path for reading if it is a regular file, without blocking on a FIFO or device; NULL with errno (EINVAL for another file type) otherwise. */
-FILE *fopen_regular(const char *path);
-
-/* Writes all of buf to fd, resuming after signals and short writes; false with errno on failure. */
+/* Writes all of buf to fd, resuming after signals and short writes; false with errno on
+ * failure. */
 bool write_all(int fd, const void *buf, size_t len);
 
-/* A function or variable of a library loaded at run time, and where its address goes in the caller's table of pointers. */
+/* A function or variable of a library loaded at run time, and where its address goes in the
+ * caller's table of pointers. */
 struct library_symbol {
 	const char *name;
 	size_t offset;
 };
 
-/* Loads the library soname and stores the address of each of the count symbols at table (of table_size octets) plus its offset; false with the reason in err, the table zeroed and the library let go, when the library or a symbol is missing. */
+/* Loads the library soname and stores the address of each of the count symbols at table (of
+ * table_size octets) plus its offset; false with the reason in err, the table zeroed and
+ * the library let go, when the library or a symbol is missing. */
 bool library_load(const char *soname, const struct library_symbol *symbols, size_t count, void *table,
 		  size_t table_size, char *err, size_t errlen);
 

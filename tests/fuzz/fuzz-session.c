@@ -1,6 +1,6 @@
 /*
  * fuzz-session.c - libFuzzer target for a whole session: the input is what
- * a client sends, served by session_run() against a small fixed Maildir and
+ * a client sends, served by serve_one_process() against a small fixed Maildir and
  * passwd file (user "fuzz", password "secret" and its NT hash, user "plain"
  * with the same password through AUTH PLAIN), with NTLM offered.  The replies are checked for the protocol's
  * invariants, and the Maildir for lost mail: a message may only be gone
@@ -20,8 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "ntlm.h"
-#include "pop3-handler.h"
+#include "serve.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -193,7 +194,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	reset_maildir();
 	if (write(in, data, size) != (ssize_t)size || lseek(in, 0, SEEK_SET) != 0)
 		die("input");
-	session_run(&cfg, in, out);
+	serve_one_process(&cfg, in, out);
 	len = lseek(out, 0, SEEK_END);
 	replies = len > 0 ? mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, out, 0) : NULL;
 	if (len <= 0 || replies == MAP_FAILED)

@@ -1,6 +1,7 @@
 /*
  * test-parse.c - table-driven tests of parse.c: line framing, command
- * splitting, strict number parsing and configuration-file lines.
+ * splitting, strict number parsing, the SASL PLAIN split, the user and
+ * domain name rules, and trimming.
  *
  * Results are rendered as short text ("[USER bob]<too long>", "ok 7",
  * "rejected") so that each table row states its whole expectation in one
@@ -58,7 +59,7 @@ static void read_lines(size_t max_line, const char *input, size_t len, size_t ch
 	static struct line_reader reader;
 	size_t off = 0;
 
-	line_reader_init(&reader, -1, max_line);
+	line_reader_init(&reader, max_line);
 	unit_buf_clear(seen);
 	while (off < len) {
 		size_t piece = len - off < chunk ? len - off : chunk;
@@ -427,82 +428,166 @@ static void test_uint_setting(void)
 	}
 }
 
-/* ---- file_line_read ---- */
+/* ---- sasl_plain_parse ---- */
 
-struct file_case {
+struct plain_case {
 	const char *what;
-	const char *content;
-	size_t size;		/* of the caller's buffer */
+	const char *in;		/* the decoded message */
+	size_t len;
 	const char *expected;
 };
 
-/* A buffer of 8 octets holds 7 octets of text and the NUL. */
-static const struct file_case file_cases[] = {
-	{ "lines", "a\nbb\n", 8, "[a][bb]<eof>" },
-	{ "last line without newline", "a\nlast", 8, "[a][last]<eof>" },
-	{ "empty file", "", 8, "<eof>" },
-	{ "empty lines", "\n\n", 8, "[][]<eof>" },
-	{ "a CR before the newline goes too (CRLF files)", "a\r\n", 8, "[a]<eof>" },
-	{ "over-long line skipped whole", "much too long a line\nnext\n", 8, "<too long>[next]<eof>" },
-	{ "two over-long lines", "much too long\nalso too long\nok\n", 8,
-	  "<too long><too long>[ok]<eof>" },
-	{ "over-long last line without newline", "a\nmuch too long", 8, "[a]<too long><eof>" },
-	{ "6 octets and newline fit", "123456\nnext\n", 8, "[123456][next]<eof>" },
-	{ "7 octets and newline fit with the NUL", "1234567\nnext\n", 8, "[1234567][next]<eof>" },
-	{ "8 octets and newline do not fit", "12345678\nnext\n", 8, "<too long>[next]<eof>" },
-	{ "7 octets at the end without newline fit", "1234567", 8, "[1234567]<eof>" },
+#define N64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define N65 N64 "a"
+
+static const struct plain_case plain_cases[] = {
+	{ "empty authzid", BYTES("\0alice\0secret"),
+	  "ok authzid=\"\" authcid=\"alice\" (5) password=\"secret\"" },
+	{ "authzid equal to authcid", BYTES("alice\0alice\0secret"),
+	  "ok authzid=\"alice\" authcid=\"alice\" (5) password=\"secret\"" },
+	{ "authzid different", BYTES("bob\0alice\0secret"), "bad authzid" },
+	{ "authzid a prefix of authcid", BYTES("ali\0alice\0secret"), "bad authzid" },
+	{ "authzid longer than authcid", BYTES("alice2\0alice\0secret"), "bad authzid" },
+	{ "authzid differs only in case", BYTES("Alice\0alice\0secret"), "bad authzid" },
+	{ "password with spaces", BYTES("\0alice\0two words "),
+	  "ok authzid=\"\" authcid=\"alice\" (5) password=\"two words \"" },
+	{ "empty password (the parser accepts it)", BYTES("\0alice\0"),
+	  "ok authzid=\"\" authcid=\"alice\" (5) password=\"\"" },
+	{ "8-bit password", BYTES("\0alice\0p\xc3\xa4ss"),
+	  "ok authzid=\"\" authcid=\"alice\" (5) password=\"p\\xc3\\xa4ss\"" },
+	{ "no NUL", BYTES("alicesecret"), "malformed" },
+	{ "one NUL", BYTES("alice\0secret"), "malformed" },
+	{ "one NUL first", BYTES("\0alicesecret"), "malformed" },
+	{ "one NUL last", BYTES("alicesecret\0"), "malformed" },
+	{ "three NULs (NUL in the password)", BYTES("\0alice\0sec\0ret"), "malformed" },
+	{ "three NULs, the last at the end", BYTES("\0alice\0secret\0"), "malformed" },
+	{ "three NULs only", BYTES("\0\0\0"), "malformed" },
+	{ "empty message", BYTES(""), "malformed" },
+	{ "empty authcid", BYTES("\0\0secret"), "bad authcid" },
+	{ "empty authcid and authzid given", BYTES("alice\0\0secret"), "bad authcid" },
+	{ "two NULs only", BYTES("\0\0"), "bad authcid" },
+	{ "64-octet authcid", BYTES("\0" N64 "\0pw"),
+	  "ok authzid=\"\" authcid=\"" N64 "\" (64) password=\"pw\"" },
+	{ "65-octet authcid", BYTES("\0" N65 "\0pw"), "bad authcid" },
+	{ "65-octet authcid with an equal authzid", BYTES(N65 "\0" N65 "\0pw"), "bad authcid" },
+	{ "64-octet authcid with an equal authzid", BYTES(N64 "\0" N64 "\0pw"),
+	  "ok authzid=\"" N64 "\" authcid=\"" N64 "\" (64) password=\"pw\"" },
 };
 
-/* A stdio stream holding content, as the configuration file would be. */
-static FILE *file_with(const char *content)
+static void render_plain(struct unit_buf *b, enum sasl_plain_status st, const struct sasl_plain *p)
 {
-	FILE *f = tmpfile();
+	char z[256], c[256], w[256];
 
-	if (f == NULL)
-		unit_bail("tmpfile failed");
-	if (fputs(content, f) == EOF || fseek(f, 0, SEEK_SET) != 0)
-		unit_bail("cannot write the temporary file");
-	return f;
+	unit_buf_clear(b);
+	switch (st) {
+	case PLAIN_OK:
+		unit_escape(z, sizeof z, p->authzid, strlen(p->authzid));
+		unit_escape(c, sizeof c, p->authcid, strlen(p->authcid));
+		unit_escape(w, sizeof w, p->password, strlen(p->password));
+		unit_buf_addf(b, "ok authzid=\"%s\" authcid=\"%s\" (%zu) password=\"%s\"", z, c,
+			      p->authcid_len, w);
+		/* authcid_len must agree with the NUL-terminated authcid */
+		if (strlen(p->authcid) != p->authcid_len)
+			unit_buf_adds(b, " <authcid_len differs from strlen>");
+		break;
+	case PLAIN_MALFORMED:
+		unit_buf_adds(b, "malformed");
+		break;
+	case PLAIN_BAD_AUTHCID:
+		unit_buf_adds(b, "bad authcid");
+		break;
+	case PLAIN_BAD_AUTHZID:
+		unit_buf_adds(b, "bad authzid");
+		break;
+	default:
+		unit_buf_addf(b, "<status %d>", (int)st);
+	}
 }
 
-static void read_file_lines(FILE *f, size_t size, struct unit_buf *seen)
+static void test_sasl_plain_parse(void)
 {
-	static const char *const names[] = {
-		[FILE_LINE_TOO_LONG] = "<too long>",
-		[FILE_LINE_NUL] = "<nul>",
-		[FILE_LINE_EOF] = "<eof>",
-		[FILE_LINE_ERROR] = "<error>",
-	};
-	char buf[CONFIG_LINE_MAX];
-	enum file_line_status st;
+	struct unit_buf got = { 0 };
 
-	unit_buf_clear(seen);
-	for (unsigned guard = 0; guard < 64; guard++) {
-		st = file_line_read(f, buf, size);
-		if (st == FILE_LINE_OK)
-			unit_buf_addf(seen, "[%s]", buf);
-		else
-			unit_buf_adds(seen, names[st]);
-		if (st == FILE_LINE_EOF || st == FILE_LINE_ERROR)
-			return;
+	for (size_t i = 0; i < sizeof plain_cases / sizeof *plain_cases; i++) {
+		const struct plain_case *c = &plain_cases[i];
+		/* As the server hands it over: a buffer with one writable octet
+		 * past the message, here not a NUL, so a parser relying on one
+		 * being there already would show. */
+		char buf[256];
+		struct sasl_plain p;
+		enum sasl_plain_status st;
+
+		memset(buf, 'X', sizeof buf);
+		memcpy(buf, c->in, c->len);
+		st = sasl_plain_parse(buf, c->len, &p);
+		render_plain(&got, st, &p);
+		unit_expect_str(got.data, c->expected, "sasl_plain_parse: %s", c->what);
 	}
-	unit_buf_adds(seen, "<no end>");
+	unit_buf_free(&got);
 }
 
-static void test_file_line_read(void)
+/* ---- user_name_ok and domain_name_ok ---- */
+
+static const struct {
+	const char *name;
+	size_t len;
+	bool ok;
+} user_name_cases[] = {
+	{ BYTES("alice"), true },
+	{ BYTES("a"), true },
+	{ BYTES("alice@example.com"), true },
+	{ BYTES("j.doe-2_x+tag"), true },
+	{ BYTES("caf\xc3\xa9"), true },		/* 8-bit names pass (UTF-8) */
+	{ BYTES(N64), true },
+	{ BYTES(N65), false },
+	{ BYTES(""), false },
+	{ BYTES(".alice"), false },			/* a leading dot: no hidden names */
+	{ BYTES("al.ice"), true },
+	{ BYTES("al/ice"), false },
+	{ BYTES("../x"), false },
+	{ BYTES("al:ice"), false },			/* the passwd file's separator */
+	{ BYTES("al ice"), false },
+	{ BYTES("al\tice"), false },
+	{ BYTES("al\x01ice"), false },
+	{ BYTES("al\x7fice"), false },
+	{ BYTES("al\0ice"), false },
+};
+
+static const struct {
+	const char *name;
+	bool ok;
+} domain_name_cases[] = {
+	{ "EXAMPLE", true },
+	{ "example.com", true },
+	{ "EXAMPLE.COM", true },
+	{ "my-domain_1", true },
+	{ "", false },
+	{ "ex ample", false },
+	{ "ex/ample", false },
+	{ "ex@ample", false },
+	{ "caf\xc3\xa9", false },
+};
+
+static void test_names(void)
 {
-	struct unit_buf seen = { 0 };
+	char long_domain[DOMAIN_NAME_MAX + 2];
 
-	for (size_t i = 0; i < sizeof file_cases / sizeof *file_cases; i++) {
-		const struct file_case *c = &file_cases[i];
-		FILE *f = file_with(c->content);
+	for (size_t i = 0; i < sizeof user_name_cases / sizeof *user_name_cases; i++) {
+		char shown[256];
 
-		read_file_lines(f, c->size, &seen);
-		fclose(f);
-		unit_expect_str(seen.data, c->expected, "file_line_read: %s (buffer %zu)", c->what,
-				c->size);
+		unit_escape(shown, sizeof shown, user_name_cases[i].name, user_name_cases[i].len);
+		unit_ok(user_name_ok(user_name_cases[i].name, user_name_cases[i].len) == user_name_cases[i].ok,
+			"user_name_ok \"%s\": %s", shown, user_name_cases[i].ok ? "accepted" : "refused");
 	}
-	unit_buf_free(&seen);
+	for (size_t i = 0; i < sizeof domain_name_cases / sizeof *domain_name_cases; i++)
+		unit_ok(domain_name_ok(domain_name_cases[i].name) == domain_name_cases[i].ok, "domain_name_ok \"%s\": %s",
+			domain_name_cases[i].name, domain_name_cases[i].ok ? "accepted" : "refused");
+	memset(long_domain, 'a', sizeof long_domain - 1);
+	long_domain[DOMAIN_NAME_MAX] = '\0';
+	unit_ok(domain_name_ok(long_domain), "domain_name_ok: %d octets accepted", DOMAIN_NAME_MAX);
+	long_domain[DOMAIN_NAME_MAX] = 'a';
+	long_domain[DOMAIN_NAME_MAX + 1] = '\0';
+	unit_ok(!domain_name_ok(long_domain), "domain_name_ok: %d octets refused", DOMAIN_NAME_MAX + 1);
 }
 
 /* ---- trim_blanks ---- */
@@ -545,7 +630,8 @@ int main(void)
 	test_message_number();
 	test_line_count();
 	test_uint_setting();
-	test_file_line_read();
+	test_sasl_plain_parse();
+	test_names();
 	test_trim_blanks();
 	return unit_done();
 }

@@ -6,17 +6,19 @@
  * (failures counted and delayed in the parent); malformed, oversized,
  * surplus, repeated and out-of-order messages must be refused without an
  * answer and without a password check.  Round trips fork a process that
- * runs the real child side (privsep_ask, privsep_hand_over), and
+ * runs the real child side (the login door of privsep_door_open), and
  * privsep_parent_serve is shown to kill a refused child.
  *
- * The user database holds alice (password "secret", and its NT hash) with
- * a uid this process may serve, and root0 (uid 0), whose right password
- * is always refused.  Cheap sha256crypt hashes keep the many checks fast.
+ * The user database (unit-accounts.h) holds alice (password "secret",
+ * and her NT hash) with a uid this process may serve, and root0 (uid 0),
+ * whose right password is always refused.  Cheap sha256crypt hashes keep the many checks fast.
  * NTLM requests carry NTLMv2 responses computed here with nettle, apart
  * from ntlm.c, and GSSAPI tokens show the parent's checks around the
  * exchange (the exchange itself is tests/gssapi.bats').
  */
 #include "privsep.h"
+
+#include "auth.h"
 
 #include <crypt.h>
 #include <dirent.h>
@@ -32,56 +34,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <nettle/hmac.h>
-
 #include "log.h"
 #include "ntlm.h"
+#include "unit-accounts.h"
 #include "unit-log.h"
 #include "unit.h"
 
-static char world[64];
-static char passwd_path[128];
-
-/* ---- the world: a user database, and the log in a file ---- */
-
-static void make_world(void)
-{
-	struct crypt_data cd;
-	unsigned id = geteuid() == 0 ? 4242 : (unsigned)getuid();
-	unsigned char nt[NTLM_HASH_SIZE];
-	char line[512], nt_text[2 * NTLM_HASH_SIZE + 1];
-	const char *hash;
-	FILE *f;
-
-	snprintf(world, sizeof world, "/tmp/pop3-unit-privsep.XXXXXX");
-	if (mkdtemp(world) == NULL)
-		unit_bail("mkdtemp: %s", strerror(errno));
-	memset(&cd, 0, sizeof cd);
-	hash = crypt_r("secret", "$5$rounds=1000$unitsalt$", &cd);
-	if (hash == NULL || hash[0] == '*')
-		unit_bail("crypt_r failed");
-	if (!ntlm_nt_hash("secret", nt))
-		unit_bail("ntlm_nt_hash failed");
-	ntlm_hash_format(nt, nt_text);
-	snprintf(line, sizeof line, "alice:%s:%u:%u::%s:/bin/sh:%s\nroot0:%s:0:0::%s:/bin/sh\n", hash, id, id,
-		 world, nt_text, hash, world);
-	snprintf(passwd_path, sizeof passwd_path, "%s/passwd", world);
-	f = fopen(passwd_path, "w");
-	if (f == NULL || fputs(line, f) == EOF || fclose(f) != 0 || chmod(passwd_path, 0600) != 0)
-		unit_bail("writing %s: %s", passwd_path, strerror(errno));
-	snprintf(line, sizeof line, "%s/log", world);
-	unit_log_open(line);
-}
-
-static void remove_world(void)
-{
-	char path[128];
-
-	snprintf(path, sizeof path, "%s/log", world);
-	unlink(path);
-	unlink(passwd_path);
-	rmdir(world);
-}
+static struct unit_world world;
 
 /* Counts this process's open descriptors (a refused message must leave none behind). */
 static unsigned open_fds(void)
@@ -102,22 +61,27 @@ static unsigned open_fds(void)
 struct channel {
 	int child;			/* the test writes here as the child would */
 	struct login_guard guard;
+	struct login_door decider;	/* auth.c's door on the guard */
 	struct privsep_parent p;
 };
 
 static void channel_open(struct channel *c, unsigned max_failures, unsigned fail_delay, bool plaintext_ok)
 {
+	struct login_policy policy = { MECHANISM_BIT(MECHANISM_USER) | MECHANISM_BIT(MECHANISM_PLAIN), false, 0 };
 	int sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
 		unit_bail("socketpair: %s", strerror(errno));
 	memset(&c->guard, 0, sizeof c->guard);
-	c->guard.passwd_file = passwd_path;
+	c->guard.passwd_file = world.passwd;
 	c->guard.client = "unit";
 	c->guard.max_failures = max_failures;
 	c->guard.fail_delay = fail_delay;
 	c->child = sv[1];
-	privsep_parent_init(&c->p, sv[0], &c->guard, plaintext_ok);
+	auth_door_open(&c->decider, &c->guard);
+	policy.plaintext_ok = plaintext_ok;
+	policy.max_exchanges = max_failures + AUTH_EXTRA_EXCHANGES;
+	privsep_parent_init(&c->p, sv[0], &c->decider, &policy);
 	unit_log_clear();
 }
 
@@ -244,7 +208,7 @@ static void expect_refused(struct channel *c, const char *logged, const char *wh
 static void logged_in(struct channel *c)
 {
 	channel_open(c, 3, 0, true);
-	expect_answer(c, PRIVSEP_USER, "alice", "secret", "OK", "the right password");
+	expect_answer(c, MECHANISM_USER, "alice", "secret", "OK", "the right password");
 }
 
 /* ---- malformed login requests, one per row ---- */
@@ -292,7 +256,7 @@ static void send_spoiled(struct channel *c, enum spoil spoil)
 {
 	/* One octet more than the largest message (a hand-over). */
 	static char raw[sizeof(struct privsep_hand_over) + 1];
-	struct privsep_login rq = login(PRIVSEP_USER, "alice", "secret");
+	struct privsep_login rq = login(MECHANISM_USER, "alice", "secret");
 	size_t len = sizeof rq;
 
 	switch (spoil) {
@@ -303,7 +267,7 @@ static void send_spoiled(struct channel *c, enum spoil spoil)
 	case EMPTY: len = 0; break;
 	case UNKNOWN_KIND: rq.kind = 0x12345678; break;
 	case ANSWER_KIND: rq.kind = PRIVSEP_ANSWER; break;
-	case UNKNOWN_MECHANISM: rq.mechanism = PRIVSEP_MECHANISM_COUNT; break;
+	case UNKNOWN_MECHANISM: rq.mechanism = MECHANISMS; break;
 	case USER_LEN_LONGER: rq.user_len = 6; break;
 	case USER_LEN_SHORTER: rq.user_len = 4; break;
 	case USER_LEN_HUGE: rq.user_len = UINT32_MAX; break;
@@ -311,19 +275,19 @@ static void send_spoiled(struct channel *c, enum spoil spoil)
 		memset(rq.user, 'a', sizeof rq.user);
 		rq.user_len = sizeof rq.user;
 		break;
-	case USER_SLASH: rq = login(PRIVSEP_USER, "al/ce", "secret"); break;
-	case USER_SPACE: rq = login(PRIVSEP_USER, "al ce", "secret"); break;
-	case USER_CONTROL: rq = login(PRIVSEP_USER, "al\x01" "ce", "secret"); break;
-	case USER_LEADING_DOT: rq = login(PRIVSEP_USER, ".alice", "secret"); break;
+	case USER_SLASH: rq = login(MECHANISM_USER, "al/ce", "secret"); break;
+	case USER_SPACE: rq = login(MECHANISM_USER, "al ce", "secret"); break;
+	case USER_CONTROL: rq = login(MECHANISM_USER, "al\x01" "ce", "secret"); break;
+	case USER_LEADING_DOT: rq = login(MECHANISM_USER, ".alice", "secret"); break;
 	case SECRET_LEN_LONGER: rq.secret_len = 7; break;
 	case SECRET_LEN_HUGE: rq.secret_len = UINT32_MAX; break;
 	case SECRET_UNTERMINATED:
 		memset(rq.secret, 's', sizeof rq.secret);
 		rq.secret_len = sizeof rq.secret;
 		break;
-	case PASS_CR: rq = login(PRIVSEP_USER, "alice", "sec\rret"); break;
-	case PASS_LF: rq = login(PRIVSEP_USER, "alice", "sec\nret"); break;
-	case PASS_EMPTY: rq = login(PRIVSEP_USER, "alice", ""); break;
+	case PASS_CR: rq = login(MECHANISM_USER, "alice", "sec\rret"); break;
+	case PASS_LF: rq = login(MECHANISM_USER, "alice", "sec\nret"); break;
+	case PASS_EMPTY: rq = login(MECHANISM_USER, "alice", ""); break;
 	}
 	memset(raw, 0, sizeof raw);
 	memcpy(raw, &rq, sizeof rq);
@@ -354,14 +318,14 @@ struct good_request {
 };
 
 static const struct good_request good_requests[] = {
-	{ "USER/PASS, right password", PRIVSEP_USER, "alice", "secret", "OK", 0 },
-	{ "AUTH PLAIN, right password", PRIVSEP_PLAIN, "alice", "secret", "OK", 0 },
-	{ "USER/PASS, wrong password", PRIVSEP_USER, "alice", "Secret", "FAILED", 1 },
-	{ "unknown user", PRIVSEP_USER, "bob", "secret", "FAILED", 1 },
-	{ "a name the child did not accept (empty)", PRIVSEP_USER, "", "secret", "FAILED", 1 },
-	{ "AUTH PLAIN, empty password", PRIVSEP_PLAIN, "alice", "", "FAILED", 1 },
-	{ "AUTH PLAIN, a password with CR LF", PRIVSEP_PLAIN, "alice", "sec\r\nret", "FAILED", 1 },
-	{ "uid 0, right password", PRIVSEP_USER, "root0", "secret", "REFUSED", 0 },
+	{ "USER/PASS, right password", MECHANISM_USER, "alice", "secret", "OK", 0 },
+	{ "AUTH PLAIN, right password", MECHANISM_PLAIN, "alice", "secret", "OK", 0 },
+	{ "USER/PASS, wrong password", MECHANISM_USER, "alice", "Secret", "FAILED", 1 },
+	{ "unknown user", MECHANISM_USER, "bob", "secret", "FAILED", 1 },
+	{ "a name the child did not accept (empty)", MECHANISM_USER, "", "secret", "FAILED", 1 },
+	{ "AUTH PLAIN, empty password", MECHANISM_PLAIN, "alice", "", "FAILED", 1 },
+	{ "AUTH PLAIN, a password with CR LF", MECHANISM_PLAIN, "alice", "sec\r\nret", "FAILED", 1 },
+	{ "uid 0, right password", MECHANISM_USER, "root0", "secret", "REFUSED", 0 },
 };
 
 static void test_good_requests(void)
@@ -382,10 +346,10 @@ static void test_failure_log(void)
 	struct channel c;
 
 	channel_open(&c, 3, 0, true);
-	expect_answer(&c, PRIVSEP_PLAIN, "alice", "wrong", "FAILED", "failure log");
+	expect_answer(&c, MECHANISM_PLAIN, "alice", "wrong", "FAILED", "failure log");
 	unit_ok(unit_log_has("failed login user=alice mechanism=PLAIN client=unit"),
 		"the parent logs a failure with user, mechanism and client");
-	expect_answer(&c, PRIVSEP_USER, "bob", "wrong", "FAILED", "failure log, unknown user");
+	expect_answer(&c, MECHANISM_USER, "bob", "wrong", "FAILED", "failure log, unknown user");
 	unit_ok(unit_log_has("failed login: unknown user, mechanism=USER client=unit"),
 		"the parent logs an unknown user's failure without the name");
 	unit_ok(!unit_log_has("wrong"), "no password in the log");
@@ -397,11 +361,11 @@ static void test_failures_close(void)
 	struct channel c;
 
 	channel_open(&c, 3, 0, true);
-	expect_answer(&c, PRIVSEP_USER, "alice", "wrong1", "FAILED", "first failure");
-	expect_answer(&c, PRIVSEP_USER, "bob", "wrong2", "FAILED", "second failure");
-	expect_answer(&c, PRIVSEP_PLAIN, "alice", "wrong3", "FAILED_LAST", "the third failure of three");
+	expect_answer(&c, MECHANISM_USER, "alice", "wrong1", "FAILED", "first failure");
+	expect_answer(&c, MECHANISM_USER, "bob", "wrong2", "FAILED", "second failure");
+	expect_answer(&c, MECHANISM_PLAIN, "alice", "wrong3", "FAILED_LAST", "the third failure of three");
 	unit_expect_uint(c.guard.failures, 3, "the parent counted three failures");
-	send_login(&c, PRIVSEP_USER, "alice", "secret");
+	send_login(&c, MECHANISM_USER, "alice", "secret");
 	expect_step(&c, STEP_REFUSED, "none", "a request after the last failure");
 	unit_ok(unit_log_has("a request out of order"), "a request after the last failure: logged");
 	unit_expect_uint(c.guard.failures, 3, "a request after the last failure: no password checked");
@@ -415,7 +379,7 @@ static void test_failure_delay(void)
 	double took;
 
 	channel_open(&c, 3, 1, true);
-	send_login(&c, PRIVSEP_USER, "alice", "wrong");
+	send_login(&c, MECHANISM_USER, "alice", "wrong");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	expect_step(&c, STEP_ANSWERED, "FAILED", "auth_fail_delay=1");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -429,15 +393,15 @@ static void test_one_in_flight(void)
 	struct channel c;
 
 	channel_open(&c, 3, 0, true);
-	send_login(&c, PRIVSEP_USER, "alice", "wrong");
-	send_login(&c, PRIVSEP_USER, "alice", "secret");
+	send_login(&c, MECHANISM_USER, "alice", "wrong");
+	send_login(&c, MECHANISM_USER, "alice", "secret");
 	expect_step(&c, STEP_REFUSED, "none", "a second request sent before the first was answered");
 	unit_ok(unit_log_has("a request before the answer to the previous one"), "a request in flight: logged");
 	channel_close(&c);
 
 	/* recv() gives 0 for an empty message as at the end: it must not pass for the end. */
 	channel_open(&c, 3, 0, true);
-	send_login(&c, PRIVSEP_USER, "alice", "wrong");
+	send_login(&c, MECHANISM_USER, "alice", "wrong");
 	send_message(c.child, "", 0, NULL, 0);
 	expect_step(&c, STEP_REFUSED, "none", "an empty message sent before the answer");
 	channel_close(&c);
@@ -452,12 +416,12 @@ static void test_too_many_requests(void)
 	/* Refusals are no failures: only the bound ends this. */
 	channel_open(&c, 3, 0, true);
 	for (unsigned i = 0; i < allowed; i++) {
-		send_login(&c, PRIVSEP_USER, "root0", "secret");
+		send_login(&c, MECHANISM_USER, "root0", "secret");
 		answered += privsep_parent_step(&c.p) == STEP_ANSWERED && strcmp(answer(&c), "REFUSED") == 0;
 	}
 	unit_expect_uint(answered, allowed, "max_auth_failures + AUTH_EXTRA_EXCHANGES requests are answered");
 	unit_log_clear();
-	send_login(&c, PRIVSEP_USER, "alice", "secret");
+	send_login(&c, MECHANISM_USER, "alice", "secret");
 	expect_refused(&c, "too many login exchanges", "one request more");
 	channel_close(&c);
 }
@@ -467,14 +431,14 @@ static void test_plaintext_policy(void)
 	struct channel c;
 
 	channel_open(&c, 3, 0, false);
-	send_login(&c, PRIVSEP_PLAIN, "alice", "secret");
+	send_login(&c, MECHANISM_PLAIN, "alice", "secret");
 	expect_refused(&c, "a plaintext login the policy forbids", "AUTH PLAIN where plaintext is not allowed");
 	channel_close(&c);
 }
 
 static void test_descriptors_with_login(void)
 {
-	struct privsep_login rq = login(PRIVSEP_USER, "alice", "secret");
+	struct privsep_login rq = login(MECHANISM_USER, "alice", "secret");
 	int fds[2] = { STDIN_FILENO, STDOUT_FILENO };
 	unsigned before = open_fds();
 	struct channel c;
@@ -488,36 +452,17 @@ static void test_descriptors_with_login(void)
 
 /* ---- NTLM: the challenge and the login that answers it ---- */
 
-/* The blob of an NTLMv2 response (MS-NLMP 2.2.2.7): RespType and
- * HiRespType 1, reserved, a zero timestamp, a client challenge, reserved,
- * and an AV pair list of MsvAvEOL alone. */
-static const unsigned char blob[28 + 4] = { 1, 1, [16] = 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa };
-
-/* Computes into out the NTLMv2 response of user "alice" (hashed as "ALICE") in an empty domain with password to challenge: NTProofStr then the blob. */
+/* The NTLMv2 response of alice in an empty domain with password to challenge. */
 static size_t ntlm_response(const unsigned char challenge[NTLM_CHALLENGE_SIZE], const char *password,
 			    unsigned char *out)
 {
-	static const unsigned char user[] = { 'A', 0, 'L', 0, 'I', 0, 'C', 0, 'E', 0 };
-	unsigned char nt[NTLM_HASH_SIZE], key[MD5_DIGEST_SIZE];
-	struct hmac_md5_ctx ctx;
-
-	if (!ntlm_nt_hash(password, nt))
-		unit_bail("ntlm_nt_hash failed");
-	hmac_md5_set_key(&ctx, sizeof nt, nt);
-	hmac_md5_update(&ctx, sizeof user, user);
-	hmac_md5_digest(&ctx, sizeof key, key);
-	hmac_md5_set_key(&ctx, sizeof key, key);
-	hmac_md5_update(&ctx, NTLM_CHALLENGE_SIZE, challenge);
-	hmac_md5_update(&ctx, sizeof blob, blob);
-	hmac_md5_digest(&ctx, MD5_DIGEST_SIZE, out);
-	memcpy(out + MD5_DIGEST_SIZE, blob, sizeof blob);
-	return MD5_DIGEST_SIZE + sizeof blob;
+	return unit_ntlm_response("alice", "", challenge, password, out);
 }
 
 /* An NTLM login request for alice answering challenge with password. */
 static struct privsep_login ntlm_login(const unsigned char challenge[NTLM_CHALLENGE_SIZE], const char *password)
 {
-	struct privsep_login rq = login(PRIVSEP_NTLM, "alice", "");
+	struct privsep_login rq = login(MECHANISM_NTLM, "alice", "");
 
 	rq.response_len = (uint32_t)ntlm_response(challenge, password, rq.response);
 	return rq;
@@ -540,7 +485,7 @@ static bool get_challenge(struct channel *c, unsigned char challenge[NTLM_CHALLE
 static void ntlm_channel_open(struct channel *c)
 {
 	channel_open(c, 3, 0, false);
-	c->guard.ntlm_offered = true;
+	c->p.policy.offered |= MECHANISM_BIT(MECHANISM_NTLM);
 	c->guard.ntlm_domain = "EXAMPLE";
 }
 
@@ -556,7 +501,7 @@ static void test_ntlm_login(void)
 	rq = ntlm_login(first, "secret");
 	send_message(c.child, &rq, sizeof rq, NULL, 0);
 	expect_step(&c, STEP_ANSWERED, "OK", "NTLM: the right response to the challenge");
-	unit_expect_str(c.p.mechanism, "NTLM", "NTLM: the mechanism after the login");
+	unit_expect_str(mechanism_name(c.p.mechanism), "NTLM", "NTLM: the mechanism after the login");
 	channel_close(&c);
 
 	ntlm_channel_open(&c);
@@ -582,12 +527,12 @@ static void test_ntlm_login(void)
 	/* The user database unreadable: the challenge is used up all the same. */
 	ntlm_channel_open(&c);
 	unit_ok(get_challenge(&c, first), "NTLM: a challenge while the user database is unsafe");
-	if (chmod(passwd_path, 0620) != 0)
+	if (chmod(world.passwd, 0620) != 0)
 		unit_bail("chmod: %s", strerror(errno));
 	rq = ntlm_login(first, "secret");
 	send_message(c.child, &rq, sizeof rq, NULL, 0);
 	expect_step(&c, STEP_ANSWERED, "UNAVAILABLE", "NTLM: the user database unsafe");
-	if (chmod(passwd_path, 0600) != 0)
+	if (chmod(world.passwd, 0600) != 0)
 		unit_bail("chmod: %s", strerror(errno));
 	send_message(c.child, &rq, sizeof rq, NULL, 0);
 	expect_step(&c, STEP_REFUSED, "none", "NTLM: the same answer again once the database is back");
@@ -624,7 +569,8 @@ static void test_bad_ntlm_requests(void)
 		struct privsep_login rq = ntlm_login(challenge, "secret");
 
 		ntlm_channel_open(&c);
-		c.guard.ntlm_offered = b->offered;
+		if (!b->offered)
+			c.p.policy.offered &= ~MECHANISM_BIT(MECHANISM_NTLM);
 		if (b->challenge && !get_challenge(&c, challenge))
 			unit_bail("no challenge");
 		rq.domain_len = b->domain_len;
@@ -698,7 +644,8 @@ static const struct bad_gssapi bad_gssapi_requests[] = {
 static void gssapi_channel_open(struct channel *c, bool offered)
 {
 	channel_open(c, 3, 0, true);
-	c->guard.gssapi_offered = offered;
+	if (offered)
+		c->p.policy.offered |= MECHANISM_BIT(MECHANISM_GSSAPI);
 	gssapi_init(&c->guard.gssapi, "/nonexistent/keytab", "");
 }
 
@@ -737,14 +684,14 @@ static void test_hand_over_out_of_order(void)
 	channel_close(&c);
 
 	channel_open(&c, 3, 0, true);
-	expect_answer(&c, PRIVSEP_USER, "alice", "wrong", "FAILED", "a failed login");
+	expect_answer(&c, MECHANISM_USER, "alice", "wrong", "FAILED", "a failed login");
 	send_message(c.child, &h, sizeof h, fds, 2);
 	expect_step(&c, STEP_REFUSED, "none", "a hand-over after a failed login");
 	channel_close(&c);
 	unit_expect_uint(open_fds(), before, "refused hand-overs: their descriptors are not kept");
 
 	logged_in(&c);
-	send_login(&c, PRIVSEP_USER, "alice", "secret");
+	send_login(&c, MECHANISM_USER, "alice", "secret");
 	expect_step(&c, STEP_REFUSED, "none", "a login request where the hand-over is due");
 	unit_ok(unit_log_has("a request out of order"), "a login request where the hand-over is due: logged");
 	channel_close(&c);
@@ -804,14 +751,14 @@ static void test_hand_over_taken(void)
 	if (pipe(client) != 0)
 		unit_bail("pipe: %s", strerror(errno));
 	logged_in(&c);
-	unit_expect_str(c.p.mechanism, "USER", "after the login: the mechanism");
+	unit_expect_str(mechanism_name(c.p.mechanism), "USER", "after the login: the mechanism");
 	unit_expect_uint(c.p.account.uid, geteuid() == 0 ? 4242 : getuid(), "after the login: alice's uid");
 	send_message(c.child, &h, sizeof h, client, 2);
 	expect_step(&c, STEP_HANDED_OVER, "none", "a hand-over after the login");
 	unit_expect_bytes(c.p.input, c.p.input_len, BYTES("STAT\r\nLIST\r\n"), "the hand-over: the unused input");
 	unit_ok(same_file(c.p.client_in, client[0]) && same_file(c.p.client_out, client[1]),
 		"the hand-over: the client's input and output descriptors");
-	send_login(&c, PRIVSEP_USER, "alice", "secret");
+	send_login(&c, MECHANISM_USER, "alice", "secret");
 	expect_step(&c, STEP_REFUSED, "none", "a login request after the hand-over");
 	channel_close(&c);
 	close(client[0]);
@@ -831,6 +778,19 @@ static void test_end(void)
 
 /* ---- round trips with the real child side in another process ---- */
 
+/* The child's login door on the channel's child end, as the jailed child opens it (its
+ * output has nothing buffered to flush). */
+static void child_door(struct channel *c, struct login_door *door)
+{
+	static struct output out;
+	static struct privsep_child child;
+
+	output_init(&out, -1);
+	child.fd = c->child;
+	child.out = &out;
+	privsep_door_open(door, &child);
+}
+
 /* Runs the child side in a process: ask with the password, hand over on success; exit status 0 when handed over, 1 when refused, 2 when asking failed. */
 static pid_t fork_asker(struct channel *c, const char *password, const int client[2])
 {
@@ -839,15 +799,20 @@ static pid_t fork_asker(struct channel *c, const char *password, const int clien
 	if (pid < 0)
 		unit_bail("fork: %s", strerror(errno));
 	if (pid == 0) {
-		struct credential cred = { .kind = CREDENTIAL_PASSWORD, .password = password };
+		struct credential cred = { .mechanism = MECHANISM_USER, .user = "alice", .password = password };
+		struct client_handle handle = { client[0], client[1], "LIST\r\n", 6 };
+		struct login_door door;
+		struct account a;
 		enum login_result result;
 
 		close(c->p.fd);
-		if (!privsep_ask(c->child, "USER", "alice", &cred, &result))
+		child_door(c, &door);
+		result = door.check(door.self, &cred, &a);
+		if (result == LOGIN_LOST)
 			_exit(2);
 		if (result != LOGIN_OK)
 			_exit(1);
-		_exit(privsep_hand_over(c->child, client[0], client[1], "LIST\r\n", 6) ? 0 : 2);
+		_exit(door.admit(door.self, &a, &handle) == ADMIT_HANDED_OVER ? 0 : 2);
 	}
 	return pid;
 }
@@ -861,15 +826,19 @@ static pid_t fork_ntlm_asker(struct channel *c, const char *password)
 		unit_bail("fork: %s", strerror(errno));
 	if (pid == 0) {
 		unsigned char challenge[NTLM_CHALLENGE_SIZE], response[NTLM_RESPONSE_MAX];
-		struct credential cred = { .kind = CREDENTIAL_NTLMV2, .domain = response, .response = response };
+		struct credential cred = { .mechanism = MECHANISM_NTLM, .user = "alice", .domain = response,
+					   .response = response };
+		struct login_door door;
+		struct account a;
 		enum login_result result;
-		bool issued;
 
 		close(c->p.fd);
-		if (!privsep_challenge(c->child, challenge, &issued) || !issued)
+		child_door(c, &door);
+		if (door.ntlm_challenge(door.self, challenge) != LOGIN_CONTINUE)
 			_exit(2);
 		cred.response_len = ntlm_response(challenge, password, response);
-		if (!privsep_ask(c->child, "NTLM", "alice", &cred, &result))
+		result = door.check(door.self, &cred, &a);
+		if (result == LOGIN_LOST)
 			_exit(2);
 		_exit(result == LOGIN_OK ? 0 : 1);
 	}
@@ -895,26 +864,26 @@ static void test_round_trips(void)
 		unit_bail("pipe: %s", strerror(errno));
 	channel_open(&c, 3, 0, true);
 	pid = fork_asker(&c, "wrong", client);
-	unit_expect_str(step_name(privsep_parent_step(&c.p)), "ANSWERED", "privsep_ask, wrong password: answered");
-	unit_expect_uint((uint64_t)exit_status(pid), 1, "privsep_ask, wrong password: the child learns it failed");
+	unit_expect_str(step_name(privsep_parent_step(&c.p)), "ANSWERED", "the child's login request, wrong password: answered");
+	unit_expect_uint((uint64_t)exit_status(pid), 1, "the child's login request, wrong password: the child learns it failed");
 	channel_close(&c);
 
 	channel_open(&c, 3, 0, true);
 	pid = fork_asker(&c, "secret", client);
-	unit_expect_str(step_name(privsep_parent_step(&c.p)), "ANSWERED", "privsep_ask, right password: answered");
-	unit_expect_str(step_name(privsep_parent_step(&c.p)), "HANDED_OVER", "privsep_hand_over: taken");
-	unit_expect_bytes(c.p.input, c.p.input_len, BYTES("LIST\r\n"), "privsep_hand_over: the unused input");
+	unit_expect_str(step_name(privsep_parent_step(&c.p)), "ANSWERED", "the child's login request, right password: answered");
+	unit_expect_str(step_name(privsep_parent_step(&c.p)), "HANDED_OVER", "the hand-over: taken");
+	unit_expect_bytes(c.p.input, c.p.input_len, BYTES("LIST\r\n"), "the hand-over: the unused input");
 	unit_ok(same_file(c.p.client_in, client[0]) && same_file(c.p.client_out, client[1]),
-		"privsep_hand_over: the client's descriptors");
-	unit_expect_uint((uint64_t)exit_status(pid), 0, "privsep_ask and privsep_hand_over: the child succeeded");
+		"the hand-over: the client's descriptors");
+	unit_expect_uint((uint64_t)exit_status(pid), 0, "the child's login request and hand-over: the child succeeded");
 	channel_close(&c);
 
 	for (int right = 0; right <= 1; right++) {
 		ntlm_channel_open(&c);
 		pid = fork_ntlm_asker(&c, right ? "secret" : "wrong");
-		unit_expect_str(step_name(privsep_parent_step(&c.p)), "ANSWERED", "privsep_challenge: answered");
-		unit_expect_str(step_name(privsep_parent_step(&c.p)), "ANSWERED", "privsep_ask, NTLM: answered");
-		unit_expect_uint((uint64_t)exit_status(pid), right ? 0 : 1, "privsep_ask, NTLM, %s password: the child learns the result",
+		unit_expect_str(step_name(privsep_parent_step(&c.p)), "ANSWERED", "the child's challenge request: answered");
+		unit_expect_str(step_name(privsep_parent_step(&c.p)), "ANSWERED", "the child's login request, NTLM: answered");
+		unit_expect_uint((uint64_t)exit_status(pid), right ? 0 : 1, "the child's login request, NTLM, %s password: the child learns the result",
 				 right ? "right" : "wrong");
 		channel_close(&c);
 	}
@@ -927,7 +896,7 @@ static void test_round_trips(void)
 /* A child process that sends a message of len octets (none when len is 0) and then exits with status, or waits to be killed when status is negative. */
 static pid_t fork_sender(struct channel *c, size_t len, int status)
 {
-	struct privsep_login rq = login(PRIVSEP_USER, "alice", "secret");
+	struct privsep_login rq = login(MECHANISM_USER, "alice", "secret");
 	pid_t pid = fork();
 
 	if (pid < 0)
@@ -976,7 +945,7 @@ static void test_serve(void)
 
 int main(void)
 {
-	make_world();
+	unit_world_make(&world, "privsep");
 	test_bad_requests();
 	test_good_requests();
 	test_failure_log();
@@ -995,6 +964,6 @@ int main(void)
 	test_end();
 	test_round_trips();
 	test_serve();
-	remove_world();
+	unit_world_remove(&world);
 	return unit_done();
 }

@@ -1,14 +1,13 @@
 /*
- * test-sasl.c - table-driven tests of the SASL parts of parse.c: strict
- * base64 decoding (RFC 4648) and the splitting of a SASL PLAIN message
- * (RFC 4616: authzid NUL authcid NUL password).
+ * test-base64.c - table-driven tests of base64.c: strict decoding
+ * (RFC 4648: standard alphabet, '=' padding to a multiple of 4, no blanks,
+ * canonical padding bits) and encoding, and round trips of every length.
  *
- * Results are rendered as short text ("ok 3 \"abc\"", "rejected",
- * "ok authzid=\"\" authcid=\"alice\" password=\"secret\"", "malformed") so
- * that each row states its whole expectation in one literal and a failure
- * shows the difference at a glance.
+ * Decoding results are rendered as short text ("ok 3 \"abc\"", "rejected")
+ * so that each row states its whole expectation in one literal and a
+ * failure shows the difference at a glance.
  */
-#include "parse.h"
+#include "base64.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -206,108 +205,69 @@ static void test_base64_round_trip(void)
 		unit_diag("%u lengths failed, the first %u octets", bad, first_bad);
 }
 
-/* ---- sasl_plain_parse ---- */
+/* ---- base64_encode ---- */
 
-struct plain_case {
-	const char *what;
-	const char *in;		/* the decoded message */
+/* RFC 4648 section 10's vectors and binary octets. */
+static const struct {
+	const char *data;
 	size_t len;
 	const char *expected;
+} encode_cases[] = {
+	{ BYTES(""), "" },
+	{ BYTES("f"), "Zg==" },
+	{ BYTES("fo"), "Zm8=" },
+	{ BYTES("foo"), "Zm9v" },
+	{ BYTES("foob"), "Zm9vYg==" },
+	{ BYTES("fooba"), "Zm9vYmE=" },
+	{ BYTES("foobar"), "Zm9vYmFy" },
+	{ BYTES("\xff\xfe\xfd"), "//79" },
+	{ BYTES("\0\0\0\0"), "AAAAAA==" },
+	{ BYTES("\xfb\xff"), "+/8=" },
+	{ BYTES(ALPHABET_DECODED), ALPHABET },
 };
 
-#define N64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-#define N65 N64 "a"
-
-static const struct plain_case plain_cases[] = {
-	{ "empty authzid", BYTES("\0alice\0secret"),
-	  "ok authzid=\"\" authcid=\"alice\" (5) password=\"secret\"" },
-	{ "authzid equal to authcid", BYTES("alice\0alice\0secret"),
-	  "ok authzid=\"alice\" authcid=\"alice\" (5) password=\"secret\"" },
-	{ "authzid different", BYTES("bob\0alice\0secret"), "bad authzid" },
-	{ "authzid a prefix of authcid", BYTES("ali\0alice\0secret"), "bad authzid" },
-	{ "authzid longer than authcid", BYTES("alice2\0alice\0secret"), "bad authzid" },
-	{ "authzid differs only in case", BYTES("Alice\0alice\0secret"), "bad authzid" },
-	{ "password with spaces", BYTES("\0alice\0two words "),
-	  "ok authzid=\"\" authcid=\"alice\" (5) password=\"two words \"" },
-	{ "empty password (the parser accepts it)", BYTES("\0alice\0"),
-	  "ok authzid=\"\" authcid=\"alice\" (5) password=\"\"" },
-	{ "8-bit password", BYTES("\0alice\0p\xc3\xa4ss"),
-	  "ok authzid=\"\" authcid=\"alice\" (5) password=\"p\\xc3\\xa4ss\"" },
-	{ "no NUL", BYTES("alicesecret"), "malformed" },
-	{ "one NUL", BYTES("alice\0secret"), "malformed" },
-	{ "one NUL first", BYTES("\0alicesecret"), "malformed" },
-	{ "one NUL last", BYTES("alicesecret\0"), "malformed" },
-	{ "three NULs (NUL in the password)", BYTES("\0alice\0sec\0ret"), "malformed" },
-	{ "three NULs, the last at the end", BYTES("\0alice\0secret\0"), "malformed" },
-	{ "three NULs only", BYTES("\0\0\0"), "malformed" },
-	{ "empty message", BYTES(""), "malformed" },
-	{ "empty authcid", BYTES("\0\0secret"), "bad authcid" },
-	{ "empty authcid and authzid given", BYTES("alice\0\0secret"), "bad authcid" },
-	{ "two NULs only", BYTES("\0\0"), "bad authcid" },
-	{ "64-octet authcid", BYTES("\0" N64 "\0pw"),
-	  "ok authzid=\"\" authcid=\"" N64 "\" (64) password=\"pw\"" },
-	{ "65-octet authcid", BYTES("\0" N65 "\0pw"), "bad authcid" },
-	{ "65-octet authcid with an equal authzid", BYTES(N65 "\0" N65 "\0pw"), "bad authcid" },
-	{ "64-octet authcid with an equal authzid", BYTES(N64 "\0" N64 "\0pw"),
-	  "ok authzid=\"" N64 "\" authcid=\"" N64 "\" (64) password=\"pw\"" },
-};
-
-static void render_plain(struct unit_buf *b, enum sasl_plain_status st, const struct sasl_plain *p)
+static void test_base64_encode(void)
 {
-	char z[256], c[256], w[256];
+	char text[128];
 
-	unit_buf_clear(b);
-	switch (st) {
-	case PLAIN_OK:
-		unit_escape(z, sizeof z, p->authzid, strlen(p->authzid));
-		unit_escape(c, sizeof c, p->authcid, strlen(p->authcid));
-		unit_escape(w, sizeof w, p->password, strlen(p->password));
-		unit_buf_addf(b, "ok authzid=\"%s\" authcid=\"%s\" (%zu) password=\"%s\"", z, c,
-			      p->authcid_len, w);
-		/* authcid_len must agree with the NUL-terminated authcid */
-		if (strlen(p->authcid) != p->authcid_len)
-			unit_buf_adds(b, " <authcid_len differs from strlen>");
-		break;
-	case PLAIN_MALFORMED:
-		unit_buf_adds(b, "malformed");
-		break;
-	case PLAIN_BAD_AUTHCID:
-		unit_buf_adds(b, "bad authcid");
-		break;
-	case PLAIN_BAD_AUTHZID:
-		unit_buf_adds(b, "bad authzid");
-		break;
-	default:
-		unit_buf_addf(b, "<status %d>", (int)st);
+	for (size_t i = 0; i < sizeof encode_cases / sizeof *encode_cases; i++) {
+		size_t n;
+
+		memset(text, 'X', sizeof text);
+		n = base64_encode((const unsigned char *)encode_cases[i].data, encode_cases[i].len, text);
+		unit_expect_bytes(text, n, encode_cases[i].expected, strlen(encode_cases[i].expected),
+				  "base64_encode of %zu octets", encode_cases[i].len);
+		unit_ok(text[n] == 'X', "base64_encode of %zu octets: nothing written past its length",
+			encode_cases[i].len);
 	}
 }
 
-static void test_sasl_plain_parse(void)
+/* Every length from 0 to 200 octets encodes as the reference encoder does, into exactly
+ * BASE64_LENGTH characters. */
+static void test_base64_encode_lengths(void)
 {
-	struct unit_buf got = { 0 };
+	unsigned char data[200];
+	char want[300], got[300];
+	unsigned bad = 0;
 
-	for (size_t i = 0; i < sizeof plain_cases / sizeof *plain_cases; i++) {
-		const struct plain_case *c = &plain_cases[i];
-		/* As the server hands it over: a buffer with one writable octet
-		 * past the message, here not a NUL, so a parser relying on one
-		 * being there already would show. */
-		char buf[256];
-		struct sasl_plain p;
-		enum sasl_plain_status st;
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (unsigned char)(i * 167 + 13);
+	for (size_t len = 0; len <= sizeof data; len++) {
+		size_t n = encode(data, len, want);
 
-		memset(buf, 'X', sizeof buf);
-		memcpy(buf, c->in, c->len);
-		st = sasl_plain_parse(buf, c->len, &p);
-		render_plain(&got, st, &p);
-		unit_expect_str(got.data, c->expected, "sasl_plain_parse: %s", c->what);
+		memset(got, 'X', sizeof got);
+		if (base64_encode(data, len, got) != n || n != BASE64_LENGTH(len) || memcmp(got, want, n) != 0 ||
+		    got[n] != 'X')
+			bad++;
 	}
-	unit_buf_free(&got);
+	unit_expect_uint(bad, 0, "base64_encode: 0..200 octets as the reference encoder, nothing past the end");
 }
 
 int main(void)
 {
 	test_base64_decode();
 	test_base64_round_trip();
-	test_sasl_plain_parse();
+	test_base64_encode();
+	test_base64_encode_lengths();
 	return unit_done();
 }

@@ -1,0 +1,293 @@
+/*
+ * config.c - the settings table with each key's form and default, the
+ * configuration file loader, and the Maildir template.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "params.h"
+#include "parse.h"
+#include "textfile.h"
+#include "userdb.h"
+#include "util.h"
+
+enum setting_kind {
+	SET_PATH,		/* an absolute path */
+	SET_DATABASE,		/* an absolute path, or a keyword naming an account source */
+	SET_TEMPLATE,		/* the Maildir template */
+	SET_NAME,		/* a user name */
+	SET_DOMAIN,		/* a domain or realm name (unset, "": found at run time) */
+	SET_NUMBER,		/* a decimal number in [min, max], or the word "never" when allowed */
+	SET_CHOICE,		/* one word of a list, stored as its index */
+};
+
+struct setting {
+	const char *key;
+	size_t offset;
+	const char *text_default;	/* string kinds */
+	const char *const *choices;	/* SET_CHOICE; SET_NUMBER: the word for EXPIRE_NEVER */
+	enum setting_kind kind;
+	unsigned number_default;	/* numbers and choices */
+	unsigned min, max;		/* SET_NUMBER */
+};
+
+static const char *const yes_no[] = { "no", "yes", NULL };
+static const char *const plaintext_choices[] = { "no", "yes", "secure", NULL };
+static const char *const log_choices[] = { "syslog", "stderr", NULL };
+static const char *const never_word[] = { "never", NULL };
+
+#define AT(field) offsetof(struct config, field)
+#define STRING(key, kind, text) { #key, AT(key), text, NULL, kind, 0, 0, 0 }
+#define NUMBER(key, def, min, max) { #key, AT(key), NULL, NULL, SET_NUMBER, def, min, max }
+#define CHOICE(key, def, words) { #key, AT(key), NULL, words, SET_CHOICE, def, 0, 0 }
+
+static const struct setting settings[] = {
+	STRING(passwd_file, SET_DATABASE, PASSWD_FILE_DEFAULT),
+	STRING(maildir, SET_TEMPLATE, MAILDIR_DEFAULT),
+	NUMBER(max_command_length, COMMAND_LENGTH_DEFAULT, COMMAND_LENGTH_MIN, COMMAND_LENGTH_MAX),
+	NUMBER(timeout_unauth, TIMEOUT_UNAUTH_DEFAULT, 1, TIMEOUT_MAX),
+	NUMBER(timeout_auth, TIMEOUT_AUTH_DEFAULT, 1, TIMEOUT_MAX),
+	NUMBER(max_auth_failures, AUTH_FAILURES_DEFAULT, 1, AUTH_FAILURES_MAX),
+	NUMBER(auth_fail_delay, AUTH_FAIL_DELAY_DEFAULT, 0, AUTH_FAIL_DELAY_MAX),
+	CHOICE(exact_size, 1, yes_no),
+	CHOICE(plaintext_auth, PLAINTEXT_SECURE, plaintext_choices),
+	CHOICE(tls, 0, yes_no),
+	CHOICE(log, LOG_TARGET_SYSLOG, log_choices),
+	{ "expire_days", AT(expire_days), NULL, never_word, SET_NUMBER, EXPIRE_NEVER, 0, EXPIRE_DAYS_MAX },
+	CHOICE(expire_days_unread, 0, yes_no),
+	CHOICE(confine, 1, yes_no),
+	STRING(privsep_user, SET_NAME, PRIVSEP_USER_DEFAULT),
+	STRING(privsep_dir, SET_PATH, PRIVSEP_DIR_DEFAULT),
+	CHOICE(ntlm, 0, yes_no),
+	STRING(ntlm_domain, SET_DOMAIN, ""),
+	STRING(keytab, SET_PATH, KEYTAB_DEFAULT),
+	STRING(krb5_realm, SET_DOMAIN, ""),
+};
+
+#define SETTINGS (sizeof settings / sizeof *settings)
+
+/* The field a setting stores into. */
+static void *field_of(struct config *cfg, const struct setting *s)
+{
+	return (char *)cfg + s->offset;
+}
+
+static bool is_string(const struct setting *s)
+{
+	return s->kind != SET_NUMBER && s->kind != SET_CHOICE;
+}
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	for (size_t i = 0; i < SETTINGS; i++) {
+		const struct setting *s = &settings[i];
+
+		if (is_string(s))
+			str_copy(field_of(cfg, s), PATH_MAX, s->text_default);
+		else
+			*(unsigned *)field_of(cfg, s) = s->number_default;
+	}
+}
+
+/* Checks that a Maildir template uses only %u, %h and %%, and yields an absolute path. */
+static bool template_ok(const char *t)
+{
+	if (t[0] != '/' && strncmp(t, "%h", 2) != 0)
+		return false;
+	for (const char *p = strchr(t, '%'); p != NULL; p = strchr(p + 2, '%'))
+		if (p[1] != 'u' && p[1] != 'h' && p[1] != '%')
+			return false;
+	return true;
+}
+
+/* Writes why a SET_DATABASE value is refused: it must be a path or one of the keywords. */
+static void database_error(const struct setting *s, char *err, size_t errlen)
+{
+	int len = snprintf(err, errlen, "%s: must be an absolute path", s->key);
+
+	for (size_t i = 0; userdb_keyword(i) != NULL && len >= 0 && (size_t)len < errlen; i++)
+		len += snprintf(err + len, errlen - (size_t)len, " or %s", userdb_keyword(i));
+}
+
+/* Tells whether a string value has the form its setting wants; when not, writes why. */
+static bool string_ok(const struct setting *s, const char *value, char *err, size_t errlen)
+{
+	switch (s->kind) {
+	case SET_PATH:
+		if (value[0] == '/')
+			return true;
+		snprintf(err, errlen, "%s: must be an absolute path", s->key);
+		return false;
+	case SET_DATABASE:
+		if (userdb_named(value) != NULL)
+			return true;
+		database_error(s, err, errlen);
+		return false;
+	case SET_TEMPLATE:
+		if (template_ok(value))
+			return true;
+		snprintf(err, errlen, "%s: must start with / or %%h and use only %%u, %%h and %%%%", s->key);
+		return false;
+	case SET_NAME:
+		if (user_name_ok(value, strlen(value)))
+			return true;
+		snprintf(err, errlen, "%s: not a valid user name", s->key);
+		return false;
+	default:
+		if (domain_name_ok(value))
+			return true;
+		snprintf(err, errlen, "%s: expected 1 to %d letters, digits, '.', '-' or '_'", s->key,
+			 DOMAIN_NAME_MAX);
+		return false;
+	}
+}
+
+/* Stores a string setting; false when it is too long or not of its setting's form. */
+static bool set_string(const struct setting *s, char *dst, const char *value, char *err, size_t errlen)
+{
+	if (strlen(value) >= PATH_MAX) {
+		snprintf(err, errlen, "%s: value too long", s->key);
+		return false;
+	}
+	return string_ok(s, value, err, errlen) && str_copy(dst, PATH_MAX, value);	/* fits: checked above */
+}
+
+/* Stores the index of value in the setting's word list; false when it is not one of them. */
+static bool set_choice(const struct setting *s, unsigned *dst, const char *value, char *err, size_t errlen)
+{
+	for (unsigned i = 0; s->choices[i] != NULL; i++) {
+		if (strcmp(value, s->choices[i]) == 0) {
+			*dst = i;
+			return true;
+		}
+	}
+	snprintf(err, errlen, "%s: expected %s%s%s%s%s", s->key, s->choices[0],
+		 s->choices[2] ? ", " : " or ", s->choices[1],
+		 s->choices[2] ? " or " : "", s->choices[2] ? s->choices[2] : "");
+	return false;
+}
+
+/* Stores a number in [min, max], or EXPIRE_NEVER for the setting's word. */
+static bool set_number(const struct setting *s, unsigned *dst, const char *value, char *err, size_t errlen)
+{
+	if (s->choices != NULL && strcmp(value, s->choices[0]) == 0) {
+		*dst = EXPIRE_NEVER;
+		return true;
+	}
+	if (parse_uint_setting(value, s->min, s->max, dst))
+		return true;
+	snprintf(err, errlen, "%s: expected a number from %u to %u%s%s", s->key, s->min, s->max,
+		 s->choices ? " or " : "", s->choices ? s->choices[0] : "");
+	return false;
+}
+
+bool config_set(struct config *cfg, const char *key, const char *value, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < SETTINGS; i++) {
+		const struct setting *s = &settings[i];
+
+		if (strcmp(key, s->key) != 0)
+			continue;
+		if (s->kind == SET_CHOICE)
+			return set_choice(s, field_of(cfg, s), value, err, errlen);
+		if (s->kind == SET_NUMBER)
+			return set_number(s, field_of(cfg, s), value, err, errlen);
+		return set_string(s, field_of(cfg, s), value, err, errlen);
+	}
+	snprintf(err, errlen, "unknown key '%.64s'", key);
+	return false;
+}
+
+bool config_assign(struct config *cfg, const char *assignment, char *err, size_t errlen)
+{
+	char copy[CONFIG_LINE_MAX];
+	char *eq;
+
+	if (!str_copy(copy, sizeof copy, assignment)) {
+		snprintf(err, errlen, "line too long");
+		return false;
+	}
+	eq = strchr(copy, '=');
+	if (eq == NULL) {
+		snprintf(err, errlen, "expected key = value");
+		return false;
+	}
+	*eq = '\0';
+	return config_set(cfg, trim_blanks(copy), trim_blanks(eq + 1), err, errlen);
+}
+
+bool config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	char line[CONFIG_LINE_MAX], why[RESPONSE_MAX];
+	enum file_line_status st;
+	unsigned lineno = 0;
+	bool ok = true;
+	FILE *f;
+
+	/* "-c /dev/null": no file, only the defaults and -o. */
+	if (strcmp(path, "/dev/null") == 0)
+		return true;
+	f = fopen_regular(path);
+	if (f == NULL) {
+		snprintf(err, errlen, "cannot read %s: %s", path,
+			 errno == EINVAL ? "not a regular file" : strerror(errno));
+		return false;
+	}
+	while (ok && (st = file_line_read(f, line, sizeof line)) != FILE_LINE_EOF) {
+		char *start = trim_blanks(line);
+
+		lineno++;
+		if (st == FILE_LINE_ERROR) {
+			snprintf(why, sizeof why, "%s", strerror(errno));
+			ok = false;
+		} else if (st == FILE_LINE_TOO_LONG || st == FILE_LINE_NUL) {
+			snprintf(why, sizeof why, st == FILE_LINE_NUL ? "NUL octet in the line" : "line too long");
+			ok = false;
+		} else if (*start != '\0' && *start != '#') {
+			ok = config_assign(cfg, start, why, sizeof why);
+		}
+		if (!ok)
+			snprintf(err, errlen, "%s line %u: %s", path, lineno, why);
+	}
+	fclose(f);
+	return ok;
+}
+
+bool maildir_expand(const char *template, const char *user, const char *home, char *out, size_t size)
+{
+	size_t len = 0;
+
+	for (const char *p = template; *p != '\0'; p++) {
+		const char *piece = p;
+		size_t n = 1;
+
+		if (*p == '%') {
+			p++;
+			piece = *p == 'u' ? user : *p == 'h' ? home : p;
+			n = *p == '%' ? 1 : strlen(piece);
+			if (*p != 'u' && *p != 'h' && *p != '%')
+				return false;
+		}
+		if (len + n >= size)
+			return false;
+		memcpy(out + len, piece, n);
+		len += n;
+	}
+	out[len] = '\0';
+	return out[0] == '/';
+}
+
+bool config_check(const struct config *cfg, char *err, size_t errlen)
+{
+	const struct userdb *db = userdb_named(cfg->passwd_file);
+
+	if (cfg->ntlm && db != NULL && !db->nt_hashes) {
+		snprintf(err, errlen, "ntlm = yes needs a passwd_file with NT hashes: %s have none", db->description);
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,61 @@
+/*
+ * config.h - the settings of pop3-handler: their defaults, the file of
+ * "key = value" lines and the -o overrides that set them, and the Maildir
+ * template they name.
+ */
+#ifndef POP3_CONFIG_H
+#define POP3_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum plaintext_policy { PLAINTEXT_NO, PLAINTEXT_YES, PLAINTEXT_SECURE };
+enum log_target { LOG_TARGET_SYSLOG, LOG_TARGET_STDERR };
+
+struct config {
+	char passwd_file[PATH_MAX];	/* the account source: a path or a userdb keyword */
+	char maildir[PATH_MAX];		/* template: %u user, %h home, %% percent */
+	unsigned max_command_length;
+	unsigned timeout_unauth, timeout_auth;
+	unsigned max_auth_failures, auth_fail_delay;
+	unsigned exact_size;		/* yes/no */
+	unsigned plaintext_auth;	/* enum plaintext_policy */
+	unsigned tls;			/* yes/no */
+	unsigned log;			/* enum log_target */
+	unsigned expire_days;		/* retention in days, or EXPIRE_NEVER */
+	unsigned expire_days_unread;	/* yes/no: expire unread messages by age too */
+	unsigned confine;		/* yes/no: Landlock and seccomp after login */
+	char privsep_user[PATH_MAX];	/* started as root: the user before login */
+	char privsep_dir[PATH_MAX];	/* started as root: the empty directory before login */
+	unsigned ntlm;			/* yes/no: offer AUTH NTLM */
+	char ntlm_domain[PATH_MAX];	/* NTLM's NetBIOS domain; "" for the host name */
+	char keytab[PATH_MAX];		/* GSSAPI: the keytab with the pop/<host> key */
+	char krb5_realm[PATH_MAX];	/* GSSAPI: the realm of our users; "" for the default realm */
+};
+
+#define EXPIRE_NEVER UINT_MAX
+
+/* Fills cfg with the built-in defaults (params.h). */
+void config_defaults(struct config *cfg);
+
+/* Sets one key from its text value; on failure writes the reason to err. */
+bool config_set(struct config *cfg, const char *key, const char *value, char *err, size_t errlen);
+
+/* Applies a "key = value" assignment (a configuration line or a -o argument); on failure
+ * writes the reason to err. */
+bool config_assign(struct config *cfg, const char *assignment, char *err, size_t errlen);
+
+/* Reads a configuration file of "key = value" lines, '#' comments and blank lines ("/dev/null":
+ * none); on failure writes the reason, with the file and line, to err. */
+bool config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+
+/* Checks the settings against each other once all are read; on failure writes the reason to
+ * err. */
+bool config_check(const struct config *cfg, char *err, size_t errlen);
+
+/* Expands the Maildir template for a user and home; false when the result is not an
+ * absolute path that fits. */
+bool maildir_expand(const char *template, const char *user, const char *home, char *out, size_t size);
+
+#endif

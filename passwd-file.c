@@ -1,0 +1,136 @@
+/*
+ * passwd-file.c - users from a passwd-style file.
+ */
+#include "passwd-file.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "parse.h"
+#include "password.h"
+#include "textfile.h"
+#include "util.h"
+
+/* Fields of a passwd-format line: name:hash:uid:gid:gecos:home:shell, and
+ * optionally the NT hash for NTLM. */
+enum { F_NAME, F_HASH, F_UID, F_GID, F_GECOS, F_HOME, F_SHELL, F_NT_HASH, FIELDS };
+
+/* Refuses a user database that someone other than its owner could change, or that belongs to
+ * neither root nor us. */
+static bool database_safe(FILE *f, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fileno(f), &st) != 0) {
+		log_msg(LOG_ERR, "cannot stat %s: %s", path, strerror(errno));
+		return false;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || (st.st_uid != 0 && st.st_uid != geteuid())) {
+		log_msg(LOG_ERR, "refusing %s: writable by group or others, or owned by another user", path);
+		return false;
+	}
+	return true;
+}
+
+/* Splits a passwd line into its fields in place, the eighth ("" when absent) included; false
+ * unless there are seven or eight. */
+static bool split_fields(char *line, char *field[FIELDS])
+{
+	char *p = line;
+	int n = 0;
+
+	while (n < FIELDS && p != NULL)
+		field[n++] = strsep(&p, ":");
+	if (n == F_NT_HASH)
+		field[n++] = "";
+	return n == FIELDS && p == NULL;
+}
+
+/* Checks one passwd line and, when it is well formed and names user, fills out; a malformed
+ * line is logged. */
+static enum lookup_result parse_entry(char *line, const char *path, unsigned lineno,
+				      const char *user, struct account *out)
+{
+	unsigned char nt_hash[NTLM_HASH_SIZE];
+	enum lookup_result result = LOOKUP_UNKNOWN;
+	char *field[FIELDS];
+	unsigned uid, gid;
+	bool has_nt_hash;
+
+	if (!split_fields(line, field) ||
+	    !user_name_ok(field[F_NAME], strlen(field[F_NAME])) ||
+	    !parse_uint_setting(field[F_UID], 0, UINT32_MAX - 1, &uid) ||
+	    !parse_uint_setting(field[F_GID], 0, UINT32_MAX - 1, &gid) ||
+	    field[F_HOME][0] != '/' ||
+	    ((has_nt_hash = field[F_NT_HASH][0] != '\0') && !ntlm_hash_parse(field[F_NT_HASH], nt_hash))) {
+		log_msg(LOG_WARNING, "%s line %u: malformed entry skipped", path, lineno);
+	} else if (strcmp(field[F_NAME], user) == 0) {
+		/* The fields fit (each is shorter than the line it came
+		 * from), so the copies cannot fail. */
+		str_copy(out->name, sizeof out->name, field[F_NAME]);
+		str_copy(out->hash, sizeof out->hash, field[F_HASH]);
+		str_copy(out->home, sizeof out->home, field[F_HOME]);
+		out->uid = (uid_t)uid;
+		out->gid = (gid_t)gid;
+		out->has_nt_hash = has_nt_hash;
+		if (has_nt_hash)
+			memcpy(out->nt_hash, nt_hash, sizeof nt_hash);
+		result = LOOKUP_FOUND;
+	}
+	explicit_bzero(nt_hash, sizeof nt_hash);
+	return result;
+}
+
+/* Finds user in the passwd-style file at path. */
+static enum lookup_result file_lookup(const char *path, const char *user, struct account *out)
+{
+	enum lookup_result result = LOOKUP_UNKNOWN;
+	enum file_line_status st;
+	char line[CONFIG_LINE_MAX];
+	unsigned lineno = 0;
+	FILE *f;
+
+	f = fopen_regular(path);
+	if (f == NULL) {
+		log_msg(LOG_ERR, "cannot open user database %s: %s", path,
+			errno == EINVAL ? "not a regular file" : strerror(errno));
+		return LOOKUP_FAILED;
+	}
+	if (!database_safe(f, path)) {
+		fclose(f);
+		return LOOKUP_FAILED;
+	}
+	while (result == LOOKUP_UNKNOWN && (st = file_line_read(f, line, sizeof line)) != FILE_LINE_EOF) {
+		const char *start;
+
+		lineno++;
+		if (st == FILE_LINE_ERROR) {
+			log_msg(LOG_ERR, "reading %s: %s", path, strerror(errno));
+			result = LOOKUP_FAILED;
+		} else if (st == FILE_LINE_TOO_LONG || st == FILE_LINE_NUL) {
+			log_msg(LOG_WARNING, "%s line %u: %s, skipped", path, lineno,
+				st == FILE_LINE_NUL ? "NUL octet" : "too long");
+		} else {
+			start = line + strspn(line, " \t");
+			if (*start != '\0' && *start != '#')
+				result = parse_entry(line, path, lineno, user, out);
+		}
+	}
+	explicit_bzero(line, sizeof line);
+	fclose(f);
+	return result;
+}
+
+const struct userdb passwd_file_source = {
+	.keyword = NULL,
+	.description = "the passwd file",
+	.nt_hashes = true,
+	.lookup = file_lookup,
+	.password_ok = password_ok,
+	.account_usable = account_not_locked,
+};

@@ -1,0 +1,16 @@
+/*
+ * passwd-file.h - the account source that is a passwd-style file:
+ * name:hash:uid:gid:gecos:home:shell, and an optional eighth field with
+ * the NT hash as 32 hexadecimal digits.
+ */
+#ifndef POP3_PASSWD_FILE_H
+#define POP3_PASSWD_FILE_H
+
+#include "userdb.h"
+
+/* Finds a user in the file at the path passwd_file gives; refuses a file that is not
+ * regular, that group or others may write, or that belongs to neither root nor this
+ * process's user (every lookup then fails, logged); logs and skips malformed lines. */
+extern const struct userdb passwd_file_source;
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * textfile.c - regular text files read line by line.
+ */
+#include "textfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+FILE *fopen_regular(const char *path)
+{
+	struct stat st;
+	FILE *f;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+		int saved = fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) ? EINVAL : errno;
+
+		close(fd);
+		errno = saved;
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (f == NULL)
+		close(fd);
+	return f;
+}
+
+enum file_line_status file_line_read(FILE *f, char *buf, size_t size)
+{
+	size_t len = 0;
+	bool nul = false, too_long = false;
+	int c;
+
+	while ((c = getc(f)) != EOF && c != '\n') {
+		nul |= c == '\0';
+		if (len + 1 < size)
+			buf[len++] = (char)c;
+		else
+			too_long = true;
+	}
+	if (ferror(f))
+		return FILE_LINE_ERROR;
+	if (c == EOF && len == 0 && !too_long && !nul)
+		return FILE_LINE_EOF;
+	/* A line written on Windows ends in CR LF: the CR is no part of it. */
+	if (len > 0 && buf[len - 1] == '\r' && !too_long)
+		len--;
+	buf[len] = '\0';
+	if (nul)
+		return FILE_LINE_NUL;
+	return too_long ? FILE_LINE_TOO_LONG : FILE_LINE_OK;
+}
