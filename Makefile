@@ -25,8 +25,8 @@ UNIT_LDLIBS = -lnettle -lgssapi_krb5 -lkrb5
 # Every module but main(): the unit tests and the fuzz targets link these.
 LIB_OBJS = parse.o base64.o encode.o textfile.o io.o log.o util.o netbios.o \
 	maildir.o uidlist.o config.o \
-	userdb.o passwd-file.o system-accounts.o password.o hashtool.o become.o \
-	auth.o channel.o privsep.o privsep-child.o privsep-parent.o ntlm.o gssapi.o confine.o \
+	account.o userdb.o passwd-file.o system-accounts.o password.o hashtool.o become.o \
+	login.o auth.o channel.o privsep.o privsep-child.o privsep-parent.o ntlm.o gssapi.o confine.o \
 	session.o mailbox.o attempt.o sasl.o authorization.o transaction.o serve.o
 OBJS = pop3-handler.o $(LIB_OBJS)
 # One program per module: tests/unit/test-<module>.c.

@@ -42,7 +42,7 @@ static enum login_result login_failed(struct login_guard *g, const char *user, b
 
 /* Tells whether an account may log in whatever proves its identity (a mechanism that needs
  * no password: GSSAPI, or NTLM with needs_nt_hash), logging why not. */
-static bool account_fit(const struct userdb *db, const struct account *a, bool needs_nt_hash)
+static bool account_fit(const struct account_source *db, const struct account *a, bool needs_nt_hash)
 {
 	if (!db->account_usable(a)) {
 		log_msg(LOG_NOTICE, "user %s: the account is locked", a->name);
@@ -58,7 +58,7 @@ static bool account_fit(const struct userdb *db, const struct account *a, bool n
 /* Checks an NTLMv2 answer to the challenge in the guard (answerable: it was issued and not
  * answered before); an unknown user, a locked account or one without an NT hash costs the
  * same HMACs and fails. */
-static bool ntlm_answer_ok(struct login_guard *g, const struct userdb *db, const struct account *a,
+static bool ntlm_answer_ok(struct login_guard *g, const struct account_source *db, const struct account *a,
 			   const struct credential *c, bool answerable)
 {
 	static const unsigned char no_hash[NTLM_HASH_SIZE];
@@ -75,7 +75,7 @@ static bool ntlm_answer_ok(struct login_guard *g, const struct userdb *db, const
 
 /* Checks what proves the identity of the account (NULL: unknown user, who always fails): a
  * credential, or (c NULL) the mechanism itself, GSSAPI, which a locked account fails. */
-static bool identity_ok(struct login_guard *g, const struct userdb *db, const struct account *a,
+static bool identity_ok(struct login_guard *g, const struct account_source *db, const struct account *a,
 			const struct credential *c, bool answerable)
 {
 	if (c == NULL)
@@ -97,7 +97,7 @@ static bool may_serve(const struct account *a)
 }
 
 /* Looks user up in the guard's account source ("" is unknown without asking). */
-static enum lookup_result find_account(const struct login_guard *g, const struct userdb *db, const char *user,
+static enum lookup_result find_account(const struct login_guard *g, const struct account_source *db, const char *user,
 				       struct account *out)
 {
 	if (db == NULL) {
@@ -112,7 +112,7 @@ static enum lookup_result find_account(const struct login_guard *g, const struct
 static enum login_result decide_login(struct login_guard *g, const char *user, enum mechanism mechanism,
 				      const struct credential *c, struct account *out)
 {
-	const struct userdb *db = userdb_named(g->passwd_file);
+	const struct account_source *db = userdb_named(g->passwd_file);
 	bool ntlm = mechanism == MECHANISM_NTLM;
 	/* An NTLM answer uses its challenge up, whatever comes of it (the
 	 * user database unreadable included): no response is tried twice. */

@@ -283,7 +283,7 @@ bool maildir_expand(const char *template, const char *user, const char *home, ch
 
 bool config_check(const struct config *cfg, char *err, size_t errlen)
 {
-	const struct userdb *db = userdb_named(cfg->passwd_file);
+	const struct account_source *db = userdb_named(cfg->passwd_file);
 
 	if (cfg->ntlm && db != NULL && !db->nt_hashes) {
 		snprintf(err, errlen, "ntlm = yes needs a passwd_file with NT hashes: %s have none", db->description);

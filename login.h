@@ -2,7 +2,7 @@
  * login.h - the one seam between a session and whoever decides its logins:
  * the mechanisms, what a client offers as proof, what a decision can come
  * to, and the door the session knocks at.  auth.c opens a door in this
- * process; privsep.c one that carries each request across the privilege
+ * process; privsep-child.c one that carries each request across the privilege
  * boundary to a root parent, which answers it through auth.c's door.  The
  * session calls the door and never asks which side it is on.
  */
@@ -14,29 +14,21 @@
 
 #include "ntlm.h"
 #include "params.h"
-#include "userdb.h"
+#include "account.h"
 
-/* The ways to log in.  USER/PASS and SASL PLAIN send the password in the clear; NTLM
- * answers a challenge; GSSAPI relays Kerberos tokens.  The values travel between the
- * processes of a separated session: new ones go last. */
+/* The ways to log in.  The values travel between the processes of a separated session: new
+ * ones go last, with their row in login.c's table. */
 enum mechanism { MECHANISM_USER, MECHANISM_PLAIN, MECHANISM_NTLM, MECHANISM_GSSAPI, MECHANISMS };
 
 /* A mechanism's bit in a set of them. */
 #define MECHANISM_BIT(m) (1u << (m))
 
-/* The name of a mechanism, as logs and AUTH give it. */
-static inline const char *mechanism_name(enum mechanism m)
-{
-	static const char *const names[MECHANISMS] = { "USER", "PLAIN", "NTLM", "GSSAPI" };
+/* The name of a mechanism, as logs and AUTH give it ("?" for none). */
+const char *mechanism_name(enum mechanism m);
 
-	return m < MECHANISMS ? names[m] : "?";
-}
-
-/* Tells whether a mechanism sends the password in the clear (the plaintext policy applies). */
-static inline bool mechanism_plaintext(enum mechanism m)
-{
-	return m == MECHANISM_USER || m == MECHANISM_PLAIN;
-}
+/* Tells whether a mechanism sends the password in the clear (USER/PASS, SASL PLAIN): the
+ * plaintext policy applies to it. */
+bool mechanism_plaintext(enum mechanism m);
 
 /* What a session allows, fixed at its start: the same in the network child and in the
  * root parent that checks the child's requests against it. */

@@ -126,7 +126,7 @@ static enum lookup_result file_lookup(const char *path, const char *user, struct
 	return result;
 }
 
-const struct userdb passwd_file_source = {
+const struct account_source passwd_file_source = {
 	.keyword = NULL,
 	.description = "the passwd file",
 	.nt_hashes = true,

@@ -6,11 +6,11 @@
 #ifndef POP3_PASSWD_FILE_H
 #define POP3_PASSWD_FILE_H
 
-#include "userdb.h"
+#include "account.h"
 
 /* Finds a user in the file at the path passwd_file gives; refuses a file that is not
  * regular, that group or others may write, or that belongs to neither root nor this
  * process's user (every lookup then fails, logged); logs and skips malformed lines. */
-extern const struct userdb passwd_file_source;
+extern const struct account_source passwd_file_source;
 
 #endif

@@ -7,7 +7,7 @@
 #include <crypt.h>
 #include <string.h>
 
-#include "userdb.h"
+#include "account.h"
 #include "util.h"
 
 /* Compares a crypt result with the stored hash without stopping at the first difference. */

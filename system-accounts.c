@@ -66,7 +66,7 @@ static enum lookup_result system_lookup(const char *path, const char *user, stru
 	return system_entry(pw, out);
 }
 
-const struct userdb system_accounts = {
+const struct account_source system_accounts = {
 	.keyword = "system",
 	.description = "the host's accounts",
 	.nt_hashes = false,

@@ -5,10 +5,10 @@
 #ifndef POP3_SYSTEM_ACCOUNTS_H
 #define POP3_SYSTEM_ACCOUNTS_H
 
-#include "userdb.h"
+#include "account.h"
 
 /* Finds a user among the host's accounts; an account whose shadow entry has expired gets a
  * locked hash.  It holds no NT hashes. */
-extern const struct userdb system_accounts;
+extern const struct account_source system_accounts;
 
 #endif

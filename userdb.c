@@ -1,5 +1,5 @@
 /*
- * userdb.c - the table of account sources, and what all accounts share.
+ * userdb.c - the table of account sources.
  */
 #include "userdb.h"
 
@@ -9,12 +9,12 @@
 #include "system-accounts.h"
 
 /* The sources passwd_file names by a word (a path names the passwd file), and NULL. */
-static const struct userdb *const keyword_sources[] = {
+static const struct account_source *const keyword_sources[] = {
 	&system_accounts,
 	NULL,
 };
 
-const struct userdb *userdb_named(const char *passwd_file)
+const struct account_source *userdb_named(const char *passwd_file)
 {
 	for (size_t i = 0; keyword_sources[i] != NULL; i++)
 		if (strcmp(passwd_file, keyword_sources[i]->keyword) == 0)
@@ -28,19 +28,4 @@ const char *userdb_keyword(size_t i)
 		if (k == i)
 			return keyword_sources[k]->keyword;
 	return NULL;
-}
-
-bool account_locked(const struct account *a)
-{
-	return a->hash[0] == '!';
-}
-
-bool account_not_locked(const struct account *a)
-{
-	return !account_locked(a);
-}
-
-void account_clear(struct account *a)
-{
-	explicit_bzero(a, sizeof *a);
 }

@@ -1,69 +1,20 @@
 /*
- * userdb.h - the user databases a login is checked against, behind one
- * interface: a passwd-style file (passwd-file.c) or the host's own
- * accounts (system-accounts.c), chosen by the passwd_file setting.  A new
- * account source is one more file and one row in userdb.c's table.
+ * userdb.h - the account source the passwd_file setting names: the table
+ * of sources, one row each.  A new source (PAM, say) is one more file that
+ * fills a struct account_source (account.h) and one row in userdb.c.
  */
 #ifndef POP3_USERDB_H
 #define POP3_USERDB_H
 
-#include <stdbool.h>
 #include <stddef.h>
-#include <sys/types.h>
 
-#include "ntlm.h"
-#include "params.h"
-
-/* One user's entry, as much of it as a session needs. */
-struct account {
-	char name[USER_NAME_MAX + 1];
-	char hash[CONFIG_LINE_MAX];	/* crypt(3) hash; wiped by account_clear() */
-	bool has_nt_hash;		/* the database gave an NT hash (NTLM) */
-	unsigned char nt_hash[NTLM_HASH_SIZE];	/* wiped by account_clear() */
-	uid_t uid;
-	gid_t gid;
-	char home[CONFIG_LINE_MAX];
-};
-
-enum lookup_result {
-	LOOKUP_FOUND,
-	LOOKUP_UNKNOWN,		/* no such user */
-	LOOKUP_FAILED,		/* the database could not be read or is unsafe; logged */
-};
-
-/* An account source. */
-struct userdb {
-	/* The word passwd_file names it by; NULL for the passwd file, named by its path. */
-	const char *keyword;
-	/* What it is, for messages ("the host's accounts"). */
-	const char *description;
-	/* It can hold NT hashes, which NTLM needs. */
-	bool nt_hashes;
-	/* Finds user (path: the passwd_file setting); fills *out on LOOKUP_FOUND. */
-	enum lookup_result (*lookup)(const char *path, const char *user, struct account *out);
-	/* Checks a password for an account found (NULL: an unknown user, who fails after the
-	 * same work as a real check). */
-	bool (*password_ok)(const struct account *a, const char *password);
-	/* Tells whether an account found may log in at all, whatever proves its identity. */
-	bool (*account_usable)(const struct account *a);
-};
+#include "account.h"
 
 /* The source passwd_file names: one of the keywords, or the passwd-style file at an
  * absolute path; NULL for anything else. */
-const struct userdb *userdb_named(const char *passwd_file);
+const struct account_source *userdb_named(const char *passwd_file);
 
 /* The i-th keyword passwd_file may take instead of a path, or NULL past the last. */
 const char *userdb_keyword(size_t i);
-
-/* Tells whether an account is locked: its hash starts with '!' (passwd -l, usermod -L, an
- * expired shadow entry), so it logs in with no mechanism.  An empty hash or '*' only means
- * no password, as for OpenSSH: a Kerberos principal or an NT hash may still log in. */
-bool account_locked(const struct account *a);
-
-/* The account_usable of the sources that keep a crypt(3) hash: not locked. */
-bool account_not_locked(const struct account *a);
-
-/* Wipes the secrets an account holds, and the rest of it. */
-void account_clear(struct account *a);
 
 #endif
