@@ -27,7 +27,7 @@ OBJS = pop3-handler.o $(LIB_OBJS)
 UNIT_TESTS = tests/unit/test-parse tests/unit/test-io tests/unit/test-uidlist tests/unit/test-sasl \
 	tests/unit/test-confine tests/unit/test-privsep tests/unit/test-ntlm
 # Unit tests that need a Kerberos KDC: built with the others, run by the
-# bats file that starts one (tests/gssapi.bats).
+# bats file that starts one (tests/login-gssapi.bats).
 KDC_UNIT_TESTS = tests/unit/test-gssapi
 
 .PHONY: all check unit-tests demo deps clean install uninstall fuzz fuzz-smoke check-sanitize \
@@ -72,7 +72,7 @@ check-sanitize:
 
 # The unit tests and the session tests with every handler run under valgrind.
 # valgrind (3.19) implements neither seccomp nor Landlock: the sessions get
-# confine = no (tests/helpers.bash), and test-confine, whose checks would
+# confine = no (tests/lib/helpers.bash), and test-confine, whose checks would
 # all be skipped, is left out.
 VALGRIND = valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite \
 	--suppressions=$(CURDIR)/tests/valgrind-krb5.supp
@@ -80,7 +80,7 @@ check-valgrind: pop3-handler unit-tests
 	./tests/install-deps
 	POP3_HANDLER_WRAPPER='$(VALGRIND)' UNIT_WRAPPER='$(VALGRIND)' \
 		./tests/run $(filter-out tests/unit/test-confine,$(UNIT_TESTS)) -- \
-		tests/session.bats tests/transaction.bats tests/authorization.bats tests/input.bats tests/maildir.bats
+		tests/session.bats tests/transaction.bats tests/login-password.bats tests/greeting-and-commands.bats tests/mailbox-snapshot.bats
 
 # Static analysis: cppcheck and clang-tidy (checks in .clang-tidy).
 lint:

@@ -5,7 +5,7 @@
 # the middle of a RETR and one that never reads.  input.bats covers the
 # plain cases; these extend them.  Every handler run is bounded by timeout.
 
-load helpers
+load lib/helpers
 
 MD() { printf '%s' "$T/home/alice/Maildir"; }
 

@@ -7,7 +7,7 @@
 # config.bats and authorization.bats cover the plain cases; these extend
 # them.  Every handler run is bounded by timeout.
 
-load helpers
+load lib/helpers
 
 FAILED='-ERR [AUTH] Authentication failed'
 UNAVAILABLE='-ERR [SYS/TEMP] Authentication is temporarily unavailable'

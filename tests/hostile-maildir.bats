@@ -7,7 +7,7 @@
 # them.  As root the handler runs as $TEST_UID: file modes matter.  Every
 # handler run is bounded by timeout.
 
-load helpers
+load lib/helpers
 
 MD() { printf '%s' "$T/home/alice/Maildir"; }
 

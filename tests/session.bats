@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # A first whole session; the detailed command tests live beside it.
 
-load helpers
+load lib/helpers
 
 @test "a user logs in, lists, retrieves and deletes a message" {
 	add_user alice secret

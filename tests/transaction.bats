@@ -2,7 +2,7 @@
 # TRANSACTION state: STAT LIST UIDL RETR TOP DELE RSET NOOP QUIT, message
 # numbers, argument counts, and the UPDATE done by QUIT.
 
-load helpers
+load lib/helpers
 
 MD() { printf '%s' "$T/home/alice/Maildir"; }
 

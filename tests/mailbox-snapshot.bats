@@ -2,7 +2,7 @@
 # The Maildir: which files are messages, their order, the snapshot taken at
 # login, changes made by other programs during a session, and UPDATE.
 
-load helpers
+load lib/helpers
 
 MD() { printf '%s' "$T/home/alice/Maildir"; }
 

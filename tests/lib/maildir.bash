@@ -1,5 +1,5 @@
-# maildir-lib.bash - what the UID list tests (maildir-store.bats,
-# maildir-fastpath.bats) share: alice's Maildir and list files, three
+# lib/maildir.bash - what the UID list tests (mailbox-uids.bats,
+# mailbox-fastpath.bats) share: alice's Maildir and list files, three
 # messages, a UIDL session, and another process holding the list's lock.
 # Loaded after helpers.bash.
 

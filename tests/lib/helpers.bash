@@ -34,7 +34,7 @@ setup_world() {
 	: >"$T/passwd"
 	chmod 600 "$T/passwd"
 	cat >"$T/conf" <<CONF
-# written by tests/helpers.bash
+# written by tests/lib/helpers.bash
 passwd_file = $T/passwd
 maildir = %h/Maildir
 log = stderr

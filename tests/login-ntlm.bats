@@ -6,7 +6,7 @@
 # over pipes show the refusals: NTLMv1, malformed messages, users without
 # an NT hash, NTLM not configured, too many exchanges.
 
-load helpers
+load lib/helpers
 
 M1='Subject: one\n\nbody one\n'		# 26 octets with CRLF
 

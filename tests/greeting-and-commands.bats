@@ -3,7 +3,7 @@
 # length limit, NUL bytes, bad commands, response limits and the inactivity
 # timers.
 
-load helpers
+load lib/helpers
 
 MD() { printf '%s' "$T/home/alice/Maildir"; }
 

@@ -3,7 +3,7 @@
 # accounts, hash methods, failure limits and delay, APOP/AUTH, CAPA, the
 # plaintext policy and what the log may hold.
 
-load helpers
+load lib/helpers
 
 MSG='Subject: hi\n\nhello\n'	# 22 octets with CRLF line ends
 FAILED='-ERR [AUTH] Authentication failed'

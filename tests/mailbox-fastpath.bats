@@ -13,8 +13,8 @@
 # system without sub-second times).  settle pauses past that margin, so the
 # sessions that must record do, deterministically.
 
-load helpers
-load maildir-lib
+load lib/helpers
+load lib/maildir
 
 B4=1700000004.M4P4.host
 

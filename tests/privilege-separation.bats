@@ -9,7 +9,7 @@
 # user there is one process, as before.  The parent's side of the socket
 # pair is tested directly in tests/unit/test-privsep.c.
 
-load helpers
+load lib/helpers
 
 MSG='Subject: hi\n\nhello\n'	# 22 octets with CRLF line ends
 FAILED='-ERR [AUTH] Authentication failed'

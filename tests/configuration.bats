@@ -3,7 +3,7 @@
 # ranges, start-up errors, -o overrides, comments, the Maildir template,
 # exact_size and the timers.
 
-load helpers
+load lib/helpers
 
 MSG='Subject: hi\n\nhello\n'	# 19 octets stored, 22 with CRLF line ends
 

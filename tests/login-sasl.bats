@@ -5,7 +5,7 @@
 # USER/PASS, CAPA, plaintext_auth with the client address the launcher
 # gives (REMOTE_ADDR, REMOTE_HOST, TCPREMOTEIP), and what the log says.
 
-load helpers
+load lib/helpers
 
 MSG='Subject: hi\n\nhello\n'	# 22 octets with CRLF line ends
 ALICE=AGFsaWNlAHNlY3JldA==	# "\0alice\0secret"

@@ -4,7 +4,7 @@
 # another user it serves only entries with its own uid.  Shown by what the
 # session can and cannot read or remove.
 
-load helpers
+load lib/helpers
 
 MSG='Subject: hi\n\nhello\n'	# 22 octets with CRLF line ends
 OTHER_ID=4343	# a uid/gid no test user has

@@ -3,7 +3,7 @@
 # user this test creates and removes, as root), the hash tool
 # (pop3-handler -H), and the timing of unknown users against known ones.
 
-load helpers
+load lib/helpers
 
 MSG='Subject: hi\n\nhello\n'	# 22 octets with CRLF line ends
 FAILED='-ERR [AUTH] Authentication failed'

@@ -5,7 +5,7 @@
 # filter; and the login refused when a step the kernel supports fails.
 # tests/unit/test-confine.c tries the forbidden things from inside.
 
-load helpers
+load lib/helpers
 
 MD() { printf '%s' "$T/home/alice/Maildir"; }
 

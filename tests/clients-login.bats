@@ -5,7 +5,7 @@
 # talking to it.  Also: the address the launcher puts in the environment
 # wins over getpeername() (stunnel hands us a loopback socket).
 
-load helpers
+load lib/helpers
 
 M1='Subject: one\n\nbody one\n'			# 26 octets with CRLF
 M2='Subject: two\n\n.starts with a dot\nend\n'	# 41 octets with CRLF

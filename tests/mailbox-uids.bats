@@ -4,8 +4,8 @@
 # and the Seen flag, the list's lock, corrupt and lost lists, concurrent
 # sessions, and retention (expire_days).
 
-load helpers
-load maildir-lib
+load lib/helpers
+load lib/maildir
 
 # Stops what a failed test left running (lock holders, background
 # sessions, a FIFO session), then removes the world as helpers.bash does.
