@@ -70,7 +70,9 @@ check-sanitize:
 		LDFLAGS='-fsanitize=address,undefined' pop3-handler unit-tests
 	$(SANITIZE_OPTIONS) POP3_HANDLER=$(CURDIR)/$(SANITIZE_DIR)/pop3-handler ./tests/run $(addprefix $(SANITIZE_DIR)/,$(UNIT_TESTS)) -- tests/*.bats
 
-# The unit tests and the session tests with every handler run under valgrind.
+# The unit tests and the session tests with every handler run under valgrind
+# (the session basics, the TRANSACTION commands, USER/PASS logins, the user
+# database and the Maildir snapshot).
 # valgrind (3.19) implements neither seccomp nor Landlock: the sessions get
 # confine = no (tests/lib/helpers.bash), and test-confine, whose checks would
 # all be skipped, is left out.
@@ -80,7 +82,8 @@ check-valgrind: pop3-handler unit-tests
 	./tests/install-deps
 	POP3_HANDLER_WRAPPER='$(VALGRIND)' UNIT_WRAPPER='$(VALGRIND)' \
 		./tests/run $(filter-out tests/unit/test-confine,$(UNIT_TESTS)) -- \
-		tests/session.bats tests/transaction.bats tests/login-password.bats tests/greeting-and-commands.bats tests/mailbox-snapshot.bats
+		tests/greeting-and-commands.bats tests/transaction.bats tests/login-password.bats tests/accounts.bats \
+		tests/mailbox-snapshot.bats
 
 # Static analysis: cppcheck and clang-tidy (checks in .clang-tidy).
 lint:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Issue 4 with real clients over TCP: the handler started per connection by
+# Real clients log in over TCP: the handler started per connection by
 # systemd-socket-activate (as inetd would), and curl (AUTH PLAIN with and
 # without an initial response) and Python's poplib (USER/PASS, AUTH PLAIN)
 # talking to it.  Also: the address the launcher puts in the environment
