@@ -34,7 +34,7 @@ UNIT_TESTS = tests/unit/test-parse tests/unit/test-base64 tests/unit/test-encode
 	tests/unit/test-io tests/unit/test-uidlist tests/unit/test-confine tests/unit/test-privsep \
 	tests/unit/test-ntlm tests/unit/test-config tests/unit/test-userdb tests/unit/test-auth
 # Unit tests that need a Kerberos KDC: built with the others, run by the
-# bats file that starts one (tests/gssapi.bats).
+# bats file that starts one (tests/login-gssapi.bats).
 KDC_UNIT_TESTS = tests/unit/test-gssapi
 
 .PHONY: all check unit-tests demo deps clean install uninstall fuzz fuzz-smoke check-sanitize \
@@ -77,9 +77,11 @@ check-sanitize:
 		LDFLAGS='-fsanitize=address,undefined' pop3-handler unit-tests
 	$(SANITIZE_OPTIONS) POP3_HANDLER=$(CURDIR)/$(SANITIZE_DIR)/pop3-handler ./tests/run $(addprefix $(SANITIZE_DIR)/,$(UNIT_TESTS)) -- tests/*.bats
 
-# The unit tests and the session tests with every handler run under valgrind.
+# The unit tests and the session tests with every handler run under valgrind
+# (the session basics, the TRANSACTION commands, USER/PASS logins, the user
+# database and the Maildir snapshot).
 # valgrind (3.19) implements neither seccomp nor Landlock: the sessions get
-# confine = no (tests/helpers.bash), and test-confine, whose checks would
+# confine = no (tests/lib/helpers.bash), and test-confine, whose checks would
 # all be skipped, is left out.
 VALGRIND = valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite \
 	--suppressions=$(CURDIR)/tests/valgrind-krb5.supp
@@ -87,7 +89,8 @@ check-valgrind: pop3-handler unit-tests
 	./tests/install-deps
 	POP3_HANDLER_WRAPPER='$(VALGRIND)' UNIT_WRAPPER='$(VALGRIND)' \
 		./tests/run $(filter-out tests/unit/test-confine,$(UNIT_TESTS)) -- \
-		tests/session.bats tests/transaction.bats tests/authorization.bats tests/input.bats tests/maildir.bats
+		tests/greeting-and-commands.bats tests/transaction.bats tests/login-password.bats tests/accounts.bats \
+		tests/mailbox-snapshot.bats
 
 # Static analysis: cppcheck and clang-tidy (checks in .clang-tidy).
 lint:

@@ -43,6 +43,7 @@ static enum lookup_result system_entry(const struct passwd *pw, struct account *
 		str_copy(out->hash, sizeof out->hash, "!");	/* too long to be a hash: locked */
 	out->uid = pw->pw_uid;
 	out->gid = pw->pw_gid;
+	out->has_nt_hash = false;	/* the host keeps none */
 	if (sp != NULL)
 		explicit_bzero(sp->sp_pwdp, strlen(sp->sp_pwdp));
 	return LOOKUP_FOUND;

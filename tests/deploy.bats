@@ -6,8 +6,8 @@
 # systemd-socket-activate as inetd would run it, with curl and Python's
 # poplib as clients.
 
-load helpers
-load clients/lib
+load lib/helpers
+load lib/clients
 
 SRC="$BATS_TEST_DIRNAME/.."
 
@@ -166,7 +166,7 @@ source_of() {
 	# an NTLM challenge, a failed login, AUTH PLAIN, every command, new/ ->
 	# cur/ moves, a new UID list under its lock, Seen flags and a removal at
 	# QUIT; then a session on the now current list; both logging to syslog
-	# (GSSAPI: tests/gssapi.bats)
+	# (GSSAPI: tests/login-gssapi.bats)
 	printf 'AUTH NTLM TlRMTVNTUAABAAAABoIIAAAAAAAAAAAAAAAAAAAAAAA=\r\n*\r\nUSER alice\r\nPASS wrong\r\nAUTH PLAIN %s\r\nCAPA\r\nSTAT\r\nLIST\r\nUIDL\r\nTOP 1 0\r\nRETR 2\r\nNOOP\r\nDELE 3\r\nRSET\r\nDELE 1\r\nQUIT\r\n' \
 		"$(plain_b64 '' alice "$PASSWORD")" >"$T/in1"
 	printf 'USER alice\r\nPASS %s\r\nSTAT\r\nRETR 1\r\nQUIT\r\n' "$PASSWORD" >"$T/in2"

@@ -1,11 +1,12 @@
 #!/usr/bin/env bats
-# Hostile clients (issue 6): over-long lines, odd line ends, NUL and 8-bit
-# octets, empty lines, malformed numbers, pipelined floods, garbage after
-# QUIT, input that ends mid-line or mid-AUTH, a client that goes away in
-# the middle of a RETR and one that never reads.  input.bats covers the
-# plain cases; these extend them.  Every handler run is bounded by timeout.
+# Hostile clients change nothing they may not: over-long lines, odd line
+# ends, NUL and 8-bit octets, empty lines, malformed numbers, pipelined
+# floods, garbage after QUIT, input that ends mid-line or mid-AUTH, a client
+# that goes away in the middle of a RETR and one that never reads.
+# greeting-and-commands.bats covers the plain cases; these extend them.
+# Every handler run is bounded by timeout.
 
-load helpers
+load lib/helpers
 
 MD() { printf '%s' "$T/home/alice/Maildir"; }
 

@@ -1,15 +1,15 @@
 #!/usr/bin/env bats
-# Hostile configuration (issue 6): unknown keys, values out of range,
-# duplicate keys, malformed, over-long and NUL-bearing passwd lines, a
-# passwd file that is missing or not a file, over-long configuration
-# lines, a configuration that is a directory, a device or missing, CRLF
-# line ends, and Maildir templates with unknown or oversized expansions.
-# config.bats and authorization.bats cover the plain cases; these extend
-# them.  Every handler run is bounded by timeout.
+# A hostile configuration or passwd file is refused or skipped, never
+# misread: unknown keys, values out of range, duplicate keys, malformed,
+# over-long and NUL-bearing passwd lines, a passwd file that is missing or
+# not a file, over-long configuration lines, a configuration that is a
+# directory, a device or missing, CRLF line ends, and Maildir templates with
+# unknown or oversized expansions.  configuration.bats and accounts.bats
+# cover the plain cases; these extend them.  Every handler run is bounded by
+# timeout.
 
-load helpers
+load lib/helpers
 
-FAILED='-ERR [AUTH] Authentication failed'
 UNAVAILABLE='-ERR [SYS/TEMP] Authentication is temporarily unavailable'
 
 setup() {

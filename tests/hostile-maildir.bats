@@ -1,13 +1,13 @@
 #!/usr/bin/env bats
-# Hostile Maildirs (issue 6): unreadable message files, directories,
-# symbolic links, FIFOs and devices where messages belong, zero-length and
-# sparse 5 GiB messages, missing or misshapen directories, a damaged or
-# misplaced UID list, lock or temporary file, and odd file names.
-# maildir.bats and maildir-store.bats cover the plain cases; these extend
-# them.  As root the handler runs as $TEST_UID: file modes matter.  Every
-# handler run is bounded by timeout.
+# A hostile Maildir is served without harm: unreadable message files,
+# directories, symbolic links, FIFOs and devices where messages belong,
+# zero-length and sparse 5 GiB messages, missing or misshapen directories, a
+# damaged or misplaced UID list, lock or temporary file, and odd file names.
+# mailbox-snapshot.bats and mailbox-uids.bats cover the plain cases; these
+# extend them.  As root the handler runs as $TEST_UID: file modes matter.
+# Every handler run is bounded by timeout.
 
-load helpers
+load lib/helpers
 
 MD() { printf '%s' "$T/home/alice/Maildir"; }
 

@@ -5,7 +5,7 @@
 # tests/stress-maildir.py does the work and the checks; STRESS_SECONDS
 # (default 20) sets how long the load runs.
 
-load helpers
+load lib/helpers
 
 @test "stress: deliveries, concurrent and killed sessions, a damaged UID list: no mail lost, no UID changed or reused, the list parses" {
 	add_user alice secret

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
-# TRANSACTION state: STAT LIST UIDL RETR TOP DELE RSET NOOP QUIT, message
-# numbers, argument counts, and the UPDATE done by QUIT.
+# The TRANSACTION commands answer as RFC 1939 says: STAT LIST UIDL RETR
+# TOP DELE RSET NOOP QUIT, message numbers, argument counts, and the
+# UPDATE done by QUIT.
 
-load helpers
+load lib/helpers
 
 MD() { printf '%s' "$T/home/alice/Maildir"; }
 
@@ -40,7 +41,6 @@ expect_raw() {
 		return 1
 	fi
 }
-
 
 # crlf_size FILE: the file's size with every LF not preceded by CR counted as CRLF.
 crlf_size() {

@@ -2,8 +2,8 @@
  * test-gssapi.c - whole SASL GSSAPI exchanges (RFC 4752) between an MIT
  * Kerberos client in this process, which plays curl (target
  * pop@localhost, with and without mutual authentication), and gssapi_step() as the
- * server, against the throw-away realm of tests/krb5-lib.bash.  Run by
- * tests/gssapi.bats, which starts the KDC and gets the tickets: it
+ * server, against the throw-away realm of tests/lib/krb5.bash.  Run by
+ * tests/login-gssapi.bats, which starts the KDC and gets the tickets: it
  * passes the realm, keytabs and credential caches in the environment.
  *
  * An exchange is rendered as short text ("DONE alice", "FAILED at step
@@ -26,7 +26,7 @@
 #include "unit-log.h"
 #include "unit.h"
 
-/* What tests/gssapi.bats passes. */
+/* What tests/login-gssapi.bats passes. */
 static const char *realm;		/* KRB5_TEST_REALM, the default realm */
 static const char *keytab;		/* KRB5_TEST_KEYTAB: pop/localhost */
 static const char *other_keytab;	/* KRB5_TEST_OTHER_KEYTAB: imap/localhost only */
@@ -37,7 +37,7 @@ static const char *need_env(const char *name)
 	const char *value = getenv(name);
 
 	if (value == NULL || value[0] == '\0')
-		unit_bail("%s is not set: run tests/gssapi.bats", name);
+		unit_bail("%s is not set: run tests/login-gssapi.bats", name);
 	return value;
 }
 

@@ -14,7 +14,7 @@
  * whose right password is always refused.  Cheap sha256crypt hashes keep the many checks fast.
  * NTLM requests carry NTLMv2 responses computed here with nettle, apart
  * from ntlm.c, and GSSAPI tokens show the parent's checks around the
- * exchange (the exchange itself is tests/gssapi.bats').
+ * exchange (the exchange itself is tests/login-gssapi.bats').
  */
 #include "privsep.h"
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
-# Command input: keywords, separators, line ends, pipelining, the command
-# length limit, NUL bytes, bad commands, response limits and the inactivity
-# timers.
+# The session's frame: the greeting, what each state takes (CAPA, commands
+# before login, QUIT), how command lines are read and answered whatever
+# they hold (keywords, separators, line ends, pipelining, the length
+# limit, NUL bytes, bad and unknown commands, the reply lines), and the
+# inactivity timers that end idle sessions.
 
-load helpers
+load lib/helpers
 
 MD() { printf '%s' "$T/home/alice/Maildir"; }
 
@@ -31,17 +33,10 @@ pad() {
 	printf '%*s' "$1" ''
 }
 
-
-
-
-
-
 # now_ms: milliseconds since the epoch.
 now_ms() {
 	echo $(($(date +%s%N) / 1000000))
 }
-
-
 
 # run_input_file [-o key=value]...: runs a session on $T/in as written (for inputs too big for an argument).
 run_input_file() {
@@ -51,11 +46,115 @@ run_input_file() {
 	mapfile -t lines <<<"$output"
 }
 
+# idle_session [-o key=value]... -- BYTES: as raw_session, but the input
+# stays open after BYTES (a FIFO with a writer), so the handler idles.
+idle_session() {
+	local opts=()
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do opts+=("$1"); shift; done
+	[ "${1:-}" = "--" ] && shift
+	mkfifo "$T/fifo"
+	exec 5<>"$T/fifo"
+	printf '%b' "${1:-}" >&5
+	status=0
+	# timeout: a handler that never logs out must not hang the suite
+	timeout 10 "$HANDLER" -c "$T/conf" "${opts[@]}" <"$T/fifo" >"$T/raw" 2>"$T/log" 5>&- || status=$?
+	exec 5>&-
+	output=$(tr -d '\r' <"$T/raw")
+	mapfile -t lines <<<"$output"
+}
+
 # expect_short_responses: no line of $T/raw is longer than 512 octets with its CRLF.
 expect_short_responses() {
 	if ! LC_ALL=C awk 'length($0) + 1 > 512 { printf "line %d: %d octets\n", NR, length($0) + 1; bad = 1 } END { exit bad }' "$T/raw"; then
 		return 1
 	fi
+}
+
+# --- the greeting, a first session, and what each state takes ------------------
+
+@test "greeting: +OK with text, no <...> timestamp" {
+	session --
+	[ "$status" -eq 0 ]
+	expect_line 0 "+OK POP3 server ready"
+	expect_count 1
+	[[ ${lines[0]} != *"<"* && ${lines[0]} != *">"* ]]
+	expect_raw_crlf
+}
+
+@test "a user logs in, lists, retrieves and deletes a message" {
+	add_user alice secret
+	deliver alice 1700000000.M1P1.host 'Subject: hi\n\nhello\n'
+	session -- "USER alice" "PASS secret" "STAT" "RETR 1" "DELE 1" "QUIT"
+	[ "$status" -eq 0 ]
+	expect_line 0 "+OK POP3 server ready"
+	expect_line 3 "+OK 1 22"
+	expect_line 4 "+OK 22 octets"
+	expect_line 5 "Subject: hi"
+	expect_line 6 ""
+	expect_line 7 "hello"
+	expect_line 8 "."
+	expect_line 9 "+OK Message 1 deleted"
+	expect_line 10 "+OK Bye, 1 message deleted"
+	[ -z "$(find "$T/home/alice/Maildir/new" "$T/home/alice/Maildir/cur" -type f)" ]
+	expect_raw_crlf
+}
+
+@test "CAPA before login lists USER, SASL PLAIN and the other capabilities" {
+	session -- "CAPA" "QUIT"
+	expect_line 1 "+OK Capability list follows"
+	expect_capa 1 USER "SASL PLAIN" TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler" "EXPIRE NEVER"
+	expect_line 12 "+OK Bye"
+	expect_count 13
+	expect_raw_crlf
+}
+
+@test "CAPA after login lacks USER" {
+	add_user alice secret
+	session -- "USER alice" "PASS secret" "CAPA" "QUIT"
+	expect_line 2 "+OK Logged in, 0 messages (0 octets)"
+	expect_line 3 "+OK Capability list follows"
+	expect_capa 3 TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING "IMPLEMENTATION pop3-handler" "EXPIRE NEVER"
+	expect_line 12 "+OK Bye, 0 messages deleted"
+	expect_count 13
+}
+
+@test "TRANSACTION commands before login answer -ERR and change nothing" {
+	add_user alice secret
+	deliver alice 1700000000.M1P1.host "$MSG"
+	session -- "STAT" "LIST" "LIST 1" "RETR 1" "DELE 1" "TOP 1 0" "UIDL" "NOOP" "RSET" \
+		"USER alice" "PASS secret" "STAT" "QUIT"
+	for i in 1 2 3 4 5 6 7 8 9; do
+		expect_line $i "$NOT_NOW"
+	done
+	expect_line 11 "+OK Logged in, 1 message (22 octets)"
+	expect_line 12 "+OK 1 22"
+	expect_line 13 "+OK Bye, 0 messages deleted"
+	expect_count 14
+	# untouched: the login that followed only moved it from new/ to cur/
+	[ -f "$T/home/alice/Maildir/cur/1700000000.M1P1.host:2," ]
+	[ -z "$(ls "$T/home/alice/Maildir/new")" ]
+}
+
+@test "QUIT before login answers +OK, ends the session and removes nothing" {
+	add_user alice secret
+	deliver alice 1700000000.M1P1.host "$MSG"
+	session -- "USER alice" "QUIT" "PASS secret" "DELE 1" "QUIT"
+	[ "$status" -eq 0 ]
+	expect_line 1 "+OK Send your password"
+	expect_line 2 "+OK Bye"
+	expect_count 3
+	[ -f "$T/home/alice/Maildir/new/1700000000.M1P1.host" ]
+	refute_grep "login user=" "$T/log"
+}
+
+@test "AUTH lists PLAIN; a command line answering the \"+ \" continuation is taken as the response, not run" {
+	add_user alice secret
+	# AGFsaWNlAHNlY3JldA== is PLAIN data "\0alice\0secret", but the whole
+	# line "AUTH PLAIN AGFs..." answers the continuation: not base64, no login
+	session -- "AUTH" "AUTH PLAIN" "AUTH PLAIN AGFsaWNlAHNlY3JldA==" "STAT" "QUIT"
+	expect_lines 1 "+OK Supported mechanisms follow" "PLAIN" "." "+ " \
+		"-ERR Invalid base64 in the SASL response" "$NOT_NOW" "+OK Bye"
+	refute_grep ": info: login user=" "$T/log"
 }
 
 # --- keywords, separators, line ends ----------------------------------------
@@ -389,6 +488,39 @@ expect_short_responses() {
 	live_expect "+OK Send your password" "+OK Logged in, 1 message (22 octets)" "+OK Bye, 0 messages deleted"
 	live_end
 	if grep -q -i autologout "$T/log"; then return 1; fi
+}
+
+@test "timeout_unauth=1: an idle client before login is logged out with -ERR" {
+	local t0 t1
+	t0=$(now_ns)
+	idle_session -o timeout_unauth=1 -- 'NOOP\r\n'
+	t1=$(now_ns)
+	[ "$status" -eq 0 ]
+	expect_line 0 "+OK POP3 server ready"
+	expect_line 1 "-ERR Command not valid in this state"
+	expect_line 2 "-ERR Autologout: idle for too long, closing connection"
+	[ "${#lines[@]}" -eq 3 ]
+	[ $((t1 - t0)) -ge 1000000000 ]
+	expect_logged ": info: autologout user=- client=local after 1 s idle"
+}
+
+@test "timeout_auth=1: an idle client after login is logged out, without UPDATE" {
+	add_user alice secret
+	deliver alice 1700000000.M1P1.host "$MSG"
+	local t0 t1
+	t0=$(now_ns)
+	idle_session -o timeout_auth=1 -- 'USER alice\r\nPASS secret\r\nDELE 1\r\n'
+	t1=$(now_ns)
+	[ "$status" -eq 0 ]
+	expect_line 2 "+OK Logged in, 1 message (22 octets)"
+	expect_line 3 "+OK Message 1 deleted"
+	expect_line 4 "-ERR Autologout: idle for too long, closing connection"
+	[ "${#lines[@]}" -eq 5 ]
+	[ $((t1 - t0)) -ge 1000000000 ]
+	# not removed; the login moved it from new/ to cur/
+	[ -f "$T/home/alice/Maildir/cur/1700000000.M1P1.host:2," ]
+	[ -z "$(ls "$T/home/alice/Maildir/new")" ]
+	expect_logged ": info: autologout user=alice client=local after 1 s idle"
 }
 
 @test "a client that disconnects mid-session after DELE removes nothing" {

@@ -1,6 +1,8 @@
-# maildir-lib.bash - what the UID list tests (maildir-store.bats,
-# maildir-fastpath.bats) share: alice's Maildir and list files, three
-# messages, a UIDL session, and another process holding the list's lock.
+# lib/maildir.bash - what the Maildir tests (mailbox-uids.bats,
+# mailbox-changes.bats, mailbox-fastpath.bats) share: alice's Maildir and
+# list files, three messages, the message files left, a UIDL session, an
+# entry of the UID list, another process holding the list's lock, and a
+# session with its clock moved.
 # Loaded after helpers.bash.
 
 MD() { printf '%s' "$T/home/alice/Maildir"; }
@@ -23,6 +25,59 @@ alice_with_three_messages() {
 	deliver alice "$B1" "$M1"
 	deliver alice "$B2" "$M2"
 	deliver alice "$B3" "$M3"
+}
+
+# three_messages: alice_with_three_messages, by the name mailbox-uids.bats
+# and mailbox-changes.bats use.
+three_messages() {
+	alice_with_three_messages
+}
+
+# files_left: the message files in new/ and cur/, one per line, sorted.
+files_left() {
+	(cd "$(MD)" && find new cur -type f | LC_ALL=C sort)
+}
+
+# expect_files PATH...: the message files are exactly these (relative to the Maildir, any order).
+expect_files() {
+	local want got
+	want=$(printf '%s\n' "$@" | LC_ALL=C sort)
+	[ $# -gt 0 ] || want=""
+	got=$(files_left)
+	if [ "$want" != "$got" ]; then
+		echo "expected message files:"
+		echo "$want"
+		echo "got:"
+		echo "$got"
+		echo "--- log ---"
+		cat "$T/log"
+		return 1
+	fi
+}
+
+# list_field BASE N: field N (1 uid, 2 exact, 3 stored, 4 retrieved) of BASE's entry.
+list_field() {
+	awk -v b="$1" -v n="$2" 'NR > 1 && $1 != "END" { base = $5; sub(/:.*/, "", base) }
+		NR > 1 && $1 != "END" && base == b { print $n; found = 1 } END { exit !found }' \
+		"$(MD)/$LIST_FILE"
+}
+
+# need_faketime: skips the test when faketime (Debian package faketime) is missing.
+need_faketime() {
+	command -v faketime >/dev/null 2>&1 ||
+		skip "faketime is not installed (Debian package faketime; tests/install-deps installs it)"
+}
+
+# faked_session OFFSET [-o key=value]... -- LINE...: as session, with the
+# handler's clock moved by OFFSET (faketime -f, e.g. -2d).
+faked_session() {
+	local offset=$1 real=$HANDLER
+	shift
+	printf '#!/bin/sh\nexec faketime -f %q %q "$@"\n' "$offset" "$real" >"$T/faked"
+	chmod 755 "$T/faked"
+	HANDLER="$T/faked"
+	session "$@"
+	HANDLER=$real
 }
 
 # uidl_session [-o key=value]...: a session "UIDL" "QUIT"; checks its shape

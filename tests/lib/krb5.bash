@@ -1,4 +1,4 @@
-# krb5-lib.bash - a throw-away MIT Kerberos realm for the GSSAPI tests:
+# lib/krb5.bash - a throw-away MIT Kerberos realm for the GSSAPI tests:
 # its KDC listens on 127.0.0.1 only, on a free port, and everything it
 # writes (database, stash, logs, keytabs, credential caches, the replay
 # cache) lives in one directory.  Load it from a bats file and call:

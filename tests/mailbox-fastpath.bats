@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
-# The UID list fast path (issue 7): a session that read new/ and cur/ and
-# found them settled records their stamps (inode, size, change time) in the
-# list's header; a later session whose directories still have those stamps
-# takes its snapshot from the list alone, without reading them.  Any change
-# to either directory (delivery, removal, renames by us or by others, a
+# The snapshot may come from the UID list alone, and only while it is
+# current (the fast path): a session that read new/ and cur/ and found them
+# settled records their stamps (inode, size, change time) in the list's
+# header; a later session whose directories still have those stamps takes
+# its snapshot from the list alone, without reading them.  Any change to
+# either directory (delivery, removal, renames by us or by others, a
 # restored copy, a touch, DELE) must send the next session back to the
 # directories; a damaged list, a stale name, a held lock or a missing
 # directory must not cost a message.
@@ -13,8 +14,8 @@
 # system without sub-second times).  settle pauses past that margin, so the
 # sessions that must record do, deterministically.
 
-load helpers
-load maildir-lib
+load lib/helpers
+load lib/maildir
 
 B4=1700000004.M4P4.host
 
@@ -119,7 +120,6 @@ open(path, "wb").write(sealed)
 PY
 }
 
-
 # settled_mailbox: alice with B1 B2 B3 delivered to new/; a first session
 # moves them to cur/ (recording nothing: it changed cur/), and after settle
 # a second one records the stamps.  OLD holds their UIDs.
@@ -165,8 +165,6 @@ trace_session() {
 maildir_reads() {
 	awk -v md="\"$(MD)\"" 'index($0, "openat(") && index($0, md) { open = 1 } open && /getdents64/' "$T/trace" | grep .
 }
-
-
 
 # --- recording the stamps -------------------------------------------------------------
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bats
-# Issue 4 with real clients over TCP: the handler started per connection by
+# Real clients log in over TCP: the handler started per connection by
 # systemd-socket-activate (as inetd would), and curl (AUTH PLAIN with and
 # without an initial response) and Python's poplib (USER/PASS, AUTH PLAIN)
 # talking to it.  Also: the address the launcher puts in the environment
 # wins over getpeername() (stunnel hands us a loopback socket).
 
-load helpers
+load lib/helpers
 
 M1='Subject: one\n\nbody one\n'			# 26 octets with CRLF
 M2='Subject: two\n\n.starts with a dot\nend\n'	# 41 octets with CRLF

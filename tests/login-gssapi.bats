@@ -1,13 +1,13 @@
 #!/usr/bin/env bats
-# Issue 8, SASL GSSAPI (RFC 4752) with Kerberos 5: tests/unit/test-gssapi
-# drives whole exchanges between an MIT Kerberos client and gssapi.c
-# against a throw-away realm (tests/krb5-lib.bash) whose KDC this file
-# starts once for all its tests; then curl logs in to the handler started
-# per connection by systemd-socket-activate (as inetd would), with the
-# realm's tickets, and is refused without a fitting one.
+# Logging in with SASL GSSAPI (RFC 4752) and Kerberos 5:
+# tests/unit/test-gssapi drives whole exchanges between an MIT Kerberos
+# client and gssapi.c against a throw-away realm (tests/lib/krb5.bash) whose
+# KDC this file starts once for all its tests; then curl logs in to the
+# handler started per connection by systemd-socket-activate (as inetd
+# would), with the realm's tickets, and is refused without a fitting one.
 
-load helpers
-load krb5-lib
+load lib/helpers
+load lib/krb5
 
 # The test program beside the handler under test: make check-sanitize
 # gives POP3_HANDLER in its own build directory.  UNIT_WRAPPER runs it

@@ -5,10 +5,10 @@
 # as on port 110): Python's poplib, curl, fetchmail, mpop and openssl
 # s_client, each verifying a certificate made for this run, each with the
 # handler's default CAPA.  What they fetch is compared with the Maildir byte
-# for byte (tests/clients/lib.bash, expect_message).
+# for byte (tests/lib/clients.bash, expect_message).
 
-load helpers
-load clients/lib
+load lib/helpers
+load lib/clients
 
 setup_file() {
 	export CERT_DIR="$BATS_FILE_TMPDIR"

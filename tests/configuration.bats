@@ -1,11 +1,11 @@
 #!/usr/bin/env bats
-# Command line and configuration: -V, -h, the settings table and its
-# ranges, start-up errors, -o overrides, comments, the Maildir template,
-# exact_size and the timers.
+# The command line and the configuration are read strictly: -V and -h,
+# every setting's range or words, one start-up error for anything wrong in
+# the file or on the command line, -o overrides, comments, the defaults,
+# the Maildir template and what exact_size changes.  Hostile files:
+# hostile-config.bats.
 
-load helpers
-
-MSG='Subject: hi\n\nhello\n'	# 19 octets stored, 22 with CRLF line ends
+load lib/helpers
 
 # accepts KEY=VALUE...: a session with each -o starts, greets and quits.
 accepts() {
@@ -30,25 +30,6 @@ rejects() {
 		expect_startup_error "$reason"
 	done
 }
-
-# idle_session [-o key=value]... -- BYTES: as raw_session, but the input
-# stays open after BYTES (a FIFO with a writer), so the handler idles.
-idle_session() {
-	local opts=()
-	while [ $# -gt 0 ] && [ "$1" != "--" ]; do opts+=("$1"); shift; done
-	[ "${1:-}" = "--" ] && shift
-	mkfifo "$T/fifo"
-	exec 5<>"$T/fifo"
-	printf '%b' "${1:-}" >&5
-	status=0
-	# timeout: a handler that never logs out must not hang the suite
-	timeout 10 "$HANDLER" -c "$T/conf" "${opts[@]}" <"$T/fifo" >"$T/raw" 2>"$T/log" 5>&- || status=$?
-	exec 5>&-
-	output=$(tr -d '\r' <"$T/raw")
-	mapfile -t lines <<<"$output"
-}
-
-now_ns() { date +%s%N; }
 
 @test "-V prints the version and exits 0" {
 	local version
@@ -159,39 +140,6 @@ now_ns() { date +%s%N; }
 	accepts timeout_unauth=1 timeout_unauth=86400 timeout_auth=1 timeout_auth=86400
 }
 
-@test "timeout_unauth=1: an idle client before login is logged out with -ERR" {
-	local t0 t1
-	t0=$(now_ns)
-	idle_session -o timeout_unauth=1 -- 'NOOP\r\n'
-	t1=$(now_ns)
-	[ "$status" -eq 0 ]
-	expect_line 0 "+OK POP3 server ready"
-	expect_line 1 "-ERR Command not valid in this state"
-	expect_line 2 "-ERR Autologout: idle for too long, closing connection"
-	[ "${#lines[@]}" -eq 3 ]
-	[ $((t1 - t0)) -ge 1000000000 ]
-	expect_logged ": info: autologout user=- client=local after 1 s idle"
-}
-
-@test "timeout_auth=1: an idle client after login is logged out, without UPDATE" {
-	add_user alice secret
-	deliver alice 1700000000.M1P1.host "$MSG"
-	local t0 t1
-	t0=$(now_ns)
-	idle_session -o timeout_auth=1 -- 'USER alice\r\nPASS secret\r\nDELE 1\r\n'
-	t1=$(now_ns)
-	[ "$status" -eq 0 ]
-	expect_line 2 "+OK Logged in, 1 message (22 octets)"
-	expect_line 3 "+OK Message 1 deleted"
-	expect_line 4 "-ERR Autologout: idle for too long, closing connection"
-	[ "${#lines[@]}" -eq 5 ]
-	[ $((t1 - t0)) -ge 1000000000 ]
-	# not removed; the login moved it from new/ to cur/
-	[ -f "$T/home/alice/Maildir/cur/1700000000.M1P1.host:2," ]
-	[ -z "$(ls "$T/home/alice/Maildir/new")" ]
-	expect_logged ": info: autologout user=alice client=local after 1 s idle"
-}
-
 @test "max_auth_failures: 1..100" {
 	rejects "max_auth_failures: expected a number from 1 to 100" \
 		max_auth_failures=0 max_auth_failures=101 max_auth_failures=three max_auth_failures=
@@ -245,6 +193,36 @@ now_ns() { date +%s%N; }
 @test "log: syslog or stderr" {
 	rejects "log: expected syslog or stderr" log=file log=/dev/stderr log=
 	accepts log=syslog log=stderr
+}
+
+@test "confine: yes or no" {
+	for v in maybe YES 1 ""; do
+		session -o "confine=$v" -- "QUIT"
+		expect_startup_error "confine: expected no or yes"
+	done
+	for v in yes no; do
+		session -o "confine=$v" -- "QUIT"
+		[ "$status" -eq 0 ]
+	done
+}
+
+@test "expire_days and expire_days_unread: ranges and words" {
+	local kv
+	for kv in expire_days=-1 expire_days=36501 expire_days=1x expire_days= expire_days=4294967295; do
+		session -o "$kv" -- "QUIT"
+		[ "$status" -ne 0 ]
+		expect_lines 0 "-ERR [SYS/PERM] Server configuration error: expire_days: expected a number from 0 to 36500 or never"
+	done
+	for kv in expire_days_unread=maybe expire_days_unread=; do
+		session -o "$kv" -- "QUIT"
+		[ "$status" -ne 0 ]
+		expect_lines 0 "-ERR [SYS/PERM] Server configuration error: expire_days_unread: expected no or yes"
+	done
+	for kv in expire_days=0 expire_days=36500 expire_days=never expire_days_unread=yes expire_days_unread=no; do
+		session -o "$kv" -- "QUIT"
+		[ "$status" -eq 0 ]
+		expect_lines 0 "+OK POP3 server ready" "+OK Bye"
+	done
 }
 
 @test "log=stderr logs to fd 2; log=syslog never writes to fd 2" {

@@ -1,4 +1,4 @@
-# Shared by tests/deploy.bats and tests/clients.bats (load clients/lib after
+# Shared by tests/deploy.bats and tests/clients-tls.bats (load lib/clients after
 # helpers): a mailbox with awkward messages, a self-signed certificate,
 # launchers on free 127.0.0.1 ports stopped by PID, and byte-for-byte
 # comparison of what a client fetched with the Maildir.

@@ -1,12 +1,12 @@
 #!/usr/bin/env bats
-# Issue 8, NTLM: AUTH NTLM as MS-OXPOP3 carries it (NEGOTIATE, our
+# Logging in with AUTH NTLM as MS-OXPOP3 carries it (NEGOTIATE, our
 # CHALLENGE, AUTHENTICATE, each a base64 line), NTLMv2 only, against the NT
 # hash in the passwd file's eighth field.  curl logs in over TCP through
-# systemd-socket-activate (as inetd would start us); hand-made messages
-# over pipes show the refusals: NTLMv1, malformed messages, users without
-# an NT hash, NTLM not configured, too many exchanges.
+# systemd-socket-activate (as inetd would start us); hand-made messages over
+# pipes show the refusals: NTLMv1, malformed messages, users without an NT
+# hash, NTLM not configured, too many exchanges.
 
-load helpers
+load lib/helpers
 
 M1='Subject: one\n\nbody one\n'		# 26 octets with CRLF
 

@@ -1,18 +1,14 @@
 #!/usr/bin/env bats
-# The Maildir: which files are messages, their order, the snapshot taken at
-# login, changes made by other programs during a session, and UPDATE.
+# The snapshot taken at login is the mailbox a session serves: which files
+# are messages (new/ and cur/ only), their order, messages removed, renamed
+# or delivered by other programs during the session, the UPDATE of what
+# was marked, and a large message sent byte-exact with its size.
 
-load helpers
+load lib/helpers
 
 MD() { printf '%s' "$T/home/alice/Maildir"; }
 
 LOGIN=("USER alice" "PASS secret")
-
-
-
-
-
-
 
 # files_left: the message files still in the Maildir, one per line, sorted.
 files_left() {

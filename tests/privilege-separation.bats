@@ -1,18 +1,17 @@
 #!/usr/bin/env bats
-# Issue 9, before login: started as root the handler forks at once; the
-# child talks to the client until login as privsep_user, chrooted to
-# privsep_dir, while the root parent holds nothing of the client and only
-# decides logins; after a login the parent becomes the user and serves the
-# rest.  Shown from /proc (ids, root directory, descriptors), by pipelined
-# input that crosses the hand-over, by the failure delay and counter, and by
-# the start-up checks of privsep_user and privsep_dir.  Started as another
-# user there is one process, as before.  The parent's side of the socket
-# pair is tested directly in tests/unit/test-privsep.c.
+# Before login the client talks to no root process: started as root the
+# handler forks at once, the child talks to the client until login as
+# privsep_user, chrooted to privsep_dir, and the root parent holds nothing
+# of the client and only decides logins; after a login the parent becomes
+# the user and serves the rest.  Shown from /proc (ids, root directory,
+# descriptors), by pipelined input that crosses the hand-over, by the
+# failure delay and counter, and by the start-up checks of privsep_user and
+# privsep_dir.  Started as another user there is one process, as before.
+# The parent's side of the socket pair is tested directly in
+# tests/unit/test-privsep.c.
 
-load helpers
+load lib/helpers
 
-MSG='Subject: hi\n\nhello\n'	# 22 octets with CRLF line ends
-FAILED='-ERR [AUTH] Authentication failed'
 CLOSING='-ERR [AUTH] Authentication failed; too many failures, closing connection'
 NONROOT_ID=4243	# the uid/gid of the non-root handler runs
 

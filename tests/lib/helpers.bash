@@ -34,7 +34,7 @@ setup_world() {
 	: >"$T/passwd"
 	chmod 600 "$T/passwd"
 	cat >"$T/conf" <<CONF
-# written by tests/helpers.bash
+# written by tests/lib/helpers.bash
 passwd_file = $T/passwd
 maildir = %h/Maildir
 log = stderr
@@ -46,6 +46,16 @@ CONF
 	if [ ${#WRAPPER[@]} -gt 0 ]; then
 		echo "confine = no" >>"$T/conf"
 	fi
+}
+
+# setup_alice: setup_world without the client address of the suite's own
+# environment (the plaintext policy must not depend on where the suite
+# runs), and alice (password secret) holding MSG.
+setup_alice() {
+	unset REMOTE_ADDR REMOTE_HOST TCPREMOTEIP
+	setup_world
+	add_user alice secret
+	deliver alice 1700000000.M1P1.host "$MSG"
 }
 
 teardown_world() {
@@ -88,6 +98,9 @@ wait_for() {
 	return 1
 }
 
+# now_ns: the time in nanoseconds.
+now_ns() { date +%s%N; }
+
 # hash_password PASSWORD: a sha512crypt hash of it.
 hash_password() {
 	openssl passwd -6 -salt "$(openssl rand -hex 8)" "$1"
@@ -101,6 +114,19 @@ add_user() {
 	mkdir -p "$home/Maildir/cur" "$home/Maildir/new" "$home/Maildir/tmp"
 	chown -R "$uid:$gid" "$home"
 }
+
+# add_user_hash NAME HASH [UID [GID]]: a passwd entry with the given hash field and an empty Maildir.
+add_user_hash() {
+	local name=$1 uid=${3:-$TEST_UID} gid=${4:-$TEST_GID}
+	local home="$T/home/$name"
+	printf '%s:%s:%s:%s:Test user:%s:/bin/sh\n' "$name" "$2" "$uid" "$gid" "$home" >>"$T/passwd"
+	mkdir -p "$home/Maildir/cur" "$home/Maildir/new" "$home/Maildir/tmp"
+	chown -R "$uid:$gid" "$home"
+}
+
+# add_hashed_user NAME HASH: add_user_hash with the test ids (the name the
+# pop3-handler -H tests use).
+add_hashed_user() { add_user_hash "$1" "$2"; }
 
 # deliver USER FILENAME CONTENT [new|cur]: a message file, written with printf %b.
 deliver() {
@@ -138,7 +164,6 @@ raw_session() {
 	output=$(tr -d '\r' <"$T/raw")
 	mapfile -t lines <<<"$output"
 }
-
 
 # expect_line INDEX TEXT: fails with a clear message unless ${lines[INDEX]} is TEXT.
 expect_line() {
@@ -249,7 +274,6 @@ expect_lines() {
 	fi
 }
 
-
 # --- the UID list (Maildir store) ---
 
 # list_uid USER BASE: the UID that USER's UID list (pop3-handler-uidlist in
@@ -278,7 +302,6 @@ expect_increasing() {
 		prev=$n
 	done
 }
-
 
 # --- SASL ---
 
@@ -335,6 +358,17 @@ expect_server_logged() {
 
 CONF_ERR='-ERR [SYS/PERM] Server configuration error:'
 
+# A message, a login to a mailbox holding it alone, the replies of a
+# refused login, and the SASL PLAIN response for alice/secret.
+MSG='Subject: hi\n\nhello\n'	# 19 octets stored, 22 with CRLF line ends
+LOGGED_IN='+OK Logged in, 1 message (22 octets)'
+FAILED='-ERR [AUTH] Authentication failed'
+NO_PLAINTEXT='-ERR [AUTH] Plaintext authentication is not allowed without TLS'
+NOT_NOW='-ERR Command not valid in this state'
+ALICE=AGFsaWNlAHNlY3JldA==	# "\0alice\0secret"
+# a yescrypt hash as crypt(5) writes it: $y$, parameters, salt, 43 digits
+YESCRYPT_RE='^\$y\$[./0-9A-Za-z]+\$[./0-9A-Za-z]+\$[./0-9A-Za-z]{43}$'
+
 # expect_startup_error REASON: a non-zero exit and exactly one line,
 # "-ERR [SYS/PERM] Server configuration error: REASON", no greeting.
 expect_startup_error() {
@@ -380,6 +414,56 @@ expect_log() {
 	fi
 }
 
+# refute_log STRING...: no part of the log holds any STRING.
+refute_log() {
+	local s
+	for s in "$@"; do
+		if grep -qF -- "$s" "$T/log"; then
+			echo "the log holds '$s':"
+			cat "$T/log"
+			return 1
+		fi
+	done
+}
+
+# expect_count N: the session wrote exactly N lines.
+expect_count() {
+	if [ "${#lines[@]}" -ne "$1" ]; then
+		echo "expected $1 lines, got ${#lines[@]}:"
+		echo "$output"
+		echo "--- log ---"
+		cat "$T/log"
+		return 1
+	fi
+}
+
+# expect_capa INDEX ITEM...: lines after the +OK at INDEX are exactly the
+# ITEMs in any order, followed by a line ".".
+expect_capa() {
+	local start=$1
+	shift
+	local n=$#
+	local want got
+	want=$(printf '%s\n' "$@" | LC_ALL=C sort)
+	got=$(printf '%s\n' "${lines[@]:$((start + 1)):$n}" | LC_ALL=C sort)
+	if [ "$want" != "$got" ] || [ "${lines[$((start + 1 + n))]}" != "." ]; then
+		echo "capability list after line $start: expected (sorted), then '.':"
+		echo "$want"
+		echo "--- whole output ---"
+		echo "$output"
+		return 1
+	fi
+}
+
+# refute_grep GREP-ARGS...: fails (showing the lines) when grep finds a match.
+# (A bare "! grep" would not fail a bats test: set -e ignores negations.)
+refute_grep() {
+	if grep "$@" >/dev/null; then
+		echo "unexpected match: grep $*"
+		grep "$@"
+		return 1
+	fi
+}
 
 # stop_listener: stops the listener listen started, if any.
 stop_listener() {

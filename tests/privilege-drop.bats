@@ -1,12 +1,11 @@
 #!/usr/bin/env bats
-# The privilege change: started as root the handler becomes the passwd
-# entry's uid and gid after PASS (and never uid 0 or gid 0); started as
-# another user it serves only entries with its own uid.  Shown by what the
-# session can and cannot read or remove.
+# At login the handler drops root for good: started as root it becomes the
+# passwd entry's uid and gid after PASS (and never uid 0 or gid 0); started
+# as another user it serves only entries with its own uid.  Shown by what
+# the session can and cannot read or remove.
 
-load helpers
+load lib/helpers
 
-MSG='Subject: hi\n\nhello\n'	# 22 octets with CRLF line ends
 OTHER_ID=4343	# a uid/gid no test user has
 NONROOT_ID=4243	# the uid/gid of the non-root handler runs
 
