@@ -466,11 +466,21 @@ static void merge_duplicates(struct maildir *md)
 	md->count = out;
 }
 
-/* Copies UIDs and sizes from the list to the messages it knows, marking those entries seen and giving them the messages' file names as they are now; returns how many messages it does not know, and sets *renamed when some entry's name changed. */
-static size_t match_list(struct maildir *md, struct uidlist *l, bool *renamed)
-{
-	size_t unknown = 0;
+/* How the snapshot's messages matched the entries of a UID list. */
+struct list_match {
+	bool *matched;		/* one flag per entry, by index: some message has it (uidlist_flags) */
+	size_t unknown;		/* messages the list does not know */
+	bool renamed;		/* some entry's file name changed */
+};
 
+/* Copies UIDs and sizes from the list to the messages it knows, records in match which entries
+ * they matched, and gives those entries the messages' file names as they are now; false (logged)
+ * when memory ran out.  match->matched is the caller's to free. */
+static bool match_list(struct maildir *md, struct uidlist *l, struct list_match *match)
+{
+	*match = (struct list_match){ .matched = uidlist_flags(l) };
+	if (match->matched == NULL)
+		return false;
 	for (size_t i = 0; i < md->count; i++) {
 		struct message *m = &md->msgs[i];
 		size_t len;
@@ -479,41 +489,48 @@ static size_t match_list(struct maildir *md, struct uidlist *l, bool *renamed)
 
 		m->known = e != NULL;
 		if (e == NULL) {
-			unknown++;
+			match->unknown++;
 			continue;
 		}
-		e->seen = true;
+		match->matched[e - l->entries] = true;
 		m->uid = e->uid;
 		m->exact_size = e->exact_size;
 		m->stored_size = e->stored_size;
 		m->retrieved_at = e->retrieved;
 		len = strlen(name_of(md, i));
 		if (e->name_len != len || memcmp(uidlist_name(l, e), name_of(md, i), len) != 0) {
-			*renamed = true;
+			match->renamed = true;
 			/* Failing leaves the old name, under which opening the
 			 * message finds it by its base name (relocate). */
 			uidlist_rename(l, e, name_of(md, i), len);
 		}
 	}
-	return unknown;
+	return true;
 }
 
-/* Tells whether the list holds an entry, issued before this session's scan, whose message the scan did not find. */
-static bool has_stale_entries(const struct uidlist *l, uint64_t scanned_below)
+/* Tells whether entry i is stale: issued before this session's scan (below scanned_below), and
+ * matched by no message the scan found.  Newer entries may belong to mail delivered since. */
+static bool is_stale(const struct uidlist *l, const bool *matched, size_t i, uint64_t scanned_below)
+{
+	return !matched[i] && l->entries[i].uid < scanned_below;
+}
+
+/* Tells whether the list holds a stale entry. */
+static bool has_stale_entries(const struct uidlist *l, const bool *matched, uint64_t scanned_below)
 {
 	for (size_t i = 0; i < l->count; i++)
-		if (!l->entries[i].seen && l->entries[i].uid < scanned_below)
+		if (is_stale(l, matched, i, scanned_below))
 			return true;
 	return false;
 }
 
-/* Drops from the list the entries issued before the scan whose messages it did not find; newer entries may belong to mail delivered since. */
-static void prune_stale_entries(struct uidlist *l, uint64_t scanned_below)
+/* Drops the stale entries from the list (their messages are gone); matched becomes the flags
+ * of the entries dropped. */
+static void drop_stale_entries(struct uidlist *l, bool *matched, uint64_t scanned_below)
 {
 	for (size_t i = 0; i < l->count; i++)
-		if (l->entries[i].uid >= scanned_below)
-			l->entries[i].seen = true;
-	uidlist_prune_unseen(l);
+		matched[i] = is_stale(l, matched, i, scanned_below);
+	uidlist_drop(l, matched);
 }
 
 /* Gives the messages the list does not know UIDs (in delivery order) and sizes; drops those that vanished or cannot be served, and returns how many it dropped. */
@@ -537,7 +554,6 @@ static size_t add_unknown_messages(struct maildir *md, struct uidlist *l)
 				dropped++;
 				continue;
 			}
-			e->seen = true;
 			e->exact_size = m->exact_size;
 			e->stored_size = m->stored_size;
 			m->uid = e->uid;
@@ -572,21 +588,22 @@ static bool scan_recordable(const struct maildir *md, const struct scan *scan)
 	return true;
 }
 
-/* Under the list's lock (waiting for it at most wait_ms), re-reads the list (another session may have changed it), gives new messages UIDs, prunes and writes it; with the scan's stamps when recordable and the list then names exactly the messages scanned. */
+/* Under the list's lock (waiting for it at most wait_ms), re-reads the list (another session may have changed it), gives new messages UIDs, drops stale entries and writes it; with the scan's stamps when recordable and the list then names exactly the messages scanned. */
 static bool update_list(struct maildir *md, struct uidlist *l, uint64_t scanned_below, const struct scan *scan,
 			bool recordable, unsigned wait_ms)
 {
 	int lock = uidlist_lock(md->dirfd, wait_ms);
-	bool renamed = false, ok;
+	struct list_match match;
+	bool ok;
 
 	if (lock < 0)
 		return false;
 	uidlist_free(l);
-	ok = uidlist_read(md->dirfd, l) != UIDLIST_FAILED;
+	ok = uidlist_read(md->dirfd, l) != UIDLIST_FAILED && match_list(md, l, &match);
 	if (ok) {
-		match_list(md, l, &renamed);
 		if (scan->stable)
-			prune_stale_entries(l, scanned_below);
+			drop_stale_entries(l, match.matched, scanned_below);
+		free(match.matched);
 		recordable = add_unknown_messages(md, l) == 0 && recordable && l->count == md->count;
 		for (size_t k = 0; k < MESSAGE_DIRS; k++)
 			l->stamps[k] = recordable ? scan->stamps[k] : (struct dir_stamp){ 0 };
@@ -691,13 +708,13 @@ static bool snapshot_from_list(struct maildir *md, struct uidlist *l)
 static bool snapshot_from_dirs(struct maildir *md, struct uidlist *list, enum uidlist_status status)
 {
 	struct scan scan = { .stable = true, .complete = true };
+	struct list_match match;
 	uint64_t scanned_below;
-	size_t unknown;
-	bool renamed = false, recordable;
+	bool recordable, stale;
 
 	/* Only a list read whole tells which UIDs predate the scan: after a
 	 * missing or corrupt one, another session may have issued lower
-	 * UIDs since, so nothing is pruned this time. */
+	 * UIDs since, so no entry is dropped this time. */
 	scanned_below = status == UIDLIST_OK ? list->next_uid : 0;
 	for (size_t k = 0; k < MESSAGE_DIRS; k++)
 		if (!scan_dir(md, k, &scan))
@@ -706,15 +723,18 @@ static bool snapshot_from_dirs(struct maildir *md, struct uidlist *list, enum ui
 		qsort_r(md->msgs, md->count, sizeof *md->msgs, message_order, md->names);
 		merge_duplicates(md);
 	}
-	unknown = match_list(md, list, &renamed);
-	if (unknown > 0)
-		size_unknown_messages(md, unknown);
+	if (!match_list(md, list, &match))
+		return false;
+	stale = scan.stable && has_stale_entries(list, match.matched, scanned_below);
+	free(match.matched);
+	if (match.unknown > 0)
+		size_unknown_messages(md, match.unknown);
 	recordable = scan_recordable(md, &scan);
-	if (unknown > 0 || status != UIDLIST_OK || (scan.stable && has_stale_entries(list, scanned_below)))
+	if (match.unknown > 0 || status != UIDLIST_OK || stale)
 		return update_list(md, list, scanned_below, &scan, recordable, UIDLIST_LOCK_WAIT_MS);
 	/* Recording the stamps only saves later sessions work: it neither
 	 * waits for the lock nor fails the session. */
-	if (recordable && (renamed || !list_records(list, &scan)))
+	if (recordable && (match.renamed || !list_records(list, &scan)))
 		update_list(md, list, scanned_below, &scan, true, 0);
 	return true;
 }
@@ -889,18 +909,21 @@ static void edit_list(struct maildir *md, bool (*edit)(struct maildir *, struct 
 /* Drops the entries of the messages removed: a file that later comes with the same base name (a restored copy, a twin) is a new message, with its own sizes and UID. */
 static bool forget_removed(struct maildir *md, struct uidlist *l, time_t now)
 {
+	bool *removed = uidlist_flags(l);
+
 	(void)now;
-	for (size_t i = 0; i < l->count; i++)
-		l->entries[i].seen = true;
+	if (removed == NULL)
+		return false;
 	for (size_t i = 0; i < md->count; i++) {
 		size_t len;
 		const char *base = message_base(md, i, &len);
 		struct uid_entry *e = md->msgs[i].removed ? uidlist_find(l, base, len) : NULL;
 
 		if (e != NULL)
-			e->seen = false;
+			removed[e - l->entries] = true;
 	}
-	uidlist_prune_unseen(l);
+	uidlist_drop(l, removed);
+	free(removed);
 	return true;
 }
 

@@ -269,18 +269,28 @@ bool uidlist_rename(struct uidlist *l, struct uid_entry *e, const char *name, si
 	return true;
 }
 
-void uidlist_prune_unseen(struct uidlist *l)
+bool *uidlist_flags(const struct uidlist *l)
+{
+	/* One more than needed: calloc(0, ...) may give NULL. */
+	bool *flags = calloc(l->count + 1, sizeof *flags);
+
+	if (flags == NULL)
+		log_msg(LOG_ERR, "out of memory flagging the entries of %s", UIDLIST_FILE);
+	return flags;
+}
+
+void uidlist_drop(struct uidlist *l, const bool *drop)
 {
 	size_t out = 0;
 
 	for (size_t i = 0; i < l->count; i++)
-		if (l->entries[i].seen)
+		if (!drop[i])
 			l->entries[out++] = l->entries[i];
 	if (out == l->count)
 		return;
 	l->count = out;
-	/* The pool keeps the dropped names until the list is next read:
-	 * a session prunes at most once. */
+	/* The pool keeps the dropped names until the list is freed: a list
+	 * is read, changed once and written. */
 	if (!index_rebuild(l, l->count))
 		log_msg(LOG_ERR, "out of memory indexing the UID list");
 }
