@@ -22,7 +22,8 @@ override ALL_CPPFLAGS = -D_GNU_SOURCE -I. $(CPPFLAGS)
 override ALL_LDLIBS = $(LDLIBS) -lcrypt -lseccomp -pthread
 UNIT_LDLIBS = -lnettle -lgssapi_krb5 -lkrb5
 
-LIB_OBJS = parse.o io.o maildir.o uidlist.o auth.o log.o util.o confine.o privsep.o ntlm.o gssapi.o
+LIB_OBJS = parse.o io.o maildir.o maildir-snapshot.o maildir-size.o maildir-update.o uidlist.o auth.o log.o util.o \
+	confine.o privsep.o ntlm.o gssapi.o
 OBJS = pop3-handler.o $(LIB_OBJS)
 UNIT_TESTS = tests/unit/test-parse tests/unit/test-io tests/unit/test-uidlist tests/unit/test-sasl \
 	tests/unit/test-confine tests/unit/test-privsep tests/unit/test-ntlm

@@ -24,6 +24,8 @@
 #include "io.h"
 #include "log.h"
 #include "maildir.h"
+#include "maildir-snapshot.h"
+#include "maildir-update.h"
 #include "ntlm.h"
 #include "params.h"
 #include "parse.h"
