@@ -25,8 +25,8 @@ UNIT_LDLIBS = -lnettle -lgssapi_krb5 -lkrb5
 LIB_OBJS = parse.o io.o maildir.o maildir-snapshot.o maildir-size.o maildir-update.o uidlist.o auth.o log.o util.o \
 	confine.o privsep.o ntlm.o gssapi.o
 OBJS = pop3-handler.o $(LIB_OBJS)
-UNIT_TESTS = tests/unit/test-parse tests/unit/test-io tests/unit/test-uidlist tests/unit/test-sasl \
-	tests/unit/test-confine tests/unit/test-privsep tests/unit/test-ntlm
+UNIT_TESTS = tests/unit/test-parse tests/unit/test-io tests/unit/test-uidlist tests/unit/test-maildir \
+	tests/unit/test-sasl tests/unit/test-confine tests/unit/test-privsep tests/unit/test-ntlm
 # Unit tests that need a Kerberos KDC: built with the others, run by the
 # bats file that starts one (tests/gssapi.bats).
 KDC_UNIT_TESTS = tests/unit/test-gssapi
