@@ -9,6 +9,8 @@
 
 #include "confine.h"
 #include "log.h"
+#include "maildir-snapshot.h"
+#include "maildir-update.h"
 
 /* Confines the session to the Maildir at path unless the configuration says confine = no;
  * false (logged) when a step the kernel supports failed.  Steps the kernel lacks are logged

@@ -1,19 +1,19 @@
 /*
- * maildir.h - the snapshot of a Maildir taken at login, message streaming,
- * the Seen flag, retention, and the UPDATE that removes what the client
- * deleted.  Every file access goes through the Maildir's directory fd;
- * message files are never followed through symbolic links.  UIDs and sizes
- * come from the UID list (uidlist.h).
+ * maildir.h - a Maildir's store: its descriptors, the snapshot's message records and their name
+ * pool, and each message opened or acted on wherever another program has moved it.
+ * Every file access goes through the Maildir's directory fd; message files are never followed
+ * through symbolic links.  The snapshot taken at login is maildir-snapshot.h's, the sizes
+ * maildir-size.h's, the changes made at the end of a session maildir-update.h's.
  */
 #ifndef POP3_MAILDIR_H
 #define POP3_MAILDIR_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
+#include <sys/stat.h>
 
-#include "io.h"
 #include "uidlist.h"
 
 /* Which subdirectory holds a message: numbered as the UID list's stamps
@@ -47,14 +47,65 @@ struct maildir {
 	size_t names_len, names_capacity;
 };
 
+/* Returned by maildir_pool_add when the name pool cannot grow. */
+#define MAILDIR_NO_NAME UINT32_MAX
+
+/* Returned by maildir_open_named and maildir_open_located for anything that is not a regular
+ * file. */
+#define MAILDIR_NOT_REGULAR (-2)
+
 /* Makes md an empty snapshot that holds no descriptor, which maildir_close may be given. */
 void maildir_init(struct maildir *md);
 
-/* Opens the Maildir at path and takes the snapshot: cur/ and new/ in delivery order with UIDs and sizes from the UID list (updated under its lock for new messages), then moves new/ messages to cur/.  While new/ and cur/ are as the list last recorded them, the list alone gives the snapshot, without reading the directories.  A Maildir that does not exist is empty.  False (logged) on any other failure. */
-bool maildir_snapshot(struct maildir *md, const char *path);
+/* Makes md an empty snapshot of the Maildir at path: opens its root, and new/ and cur/ where
+ * they can be opened.  A Maildir that does not exist leaves md without descriptors (logged as a
+ * notice) and is no failure; false (logged) when it cannot be opened otherwise. */
+bool maildir_open(struct maildir *md, const char *path);
 
 /* Frees the snapshot and closes the Maildir. */
 void maildir_close(struct maildir *md);
+
+/* "new" or "cur": the name of subdirectory k (DIR_NEW or DIR_CUR). */
+const char *maildir_subdir_name(size_t k);
+
+/* Opens subdirectory k as md->subdir_fd[k] unless it is open; the fd, or -1 with errno when it
+ * cannot be opened. */
+int maildir_open_subdir(struct maildir *md, size_t k);
+
+/* Opens subdirectory k for reading its entries from the start, with a descriptor of its own
+ * that closedir closes; NULL (errno set) when it cannot be opened. */
+DIR *maildir_open_dir_stream(struct maildir *md, size_t k);
+
+/* The length of a file name's base name: the part before the ':' of its info. */
+size_t maildir_base_len(const char *name);
+
+/* Stores name and suffix, NUL-terminated, in the name pool (neither may lie in it: the pool may
+ * move); returns the offset, or MAILDIR_NO_NAME when memory ran out. */
+uint32_t maildir_pool_add(struct maildir *md, const char *name, const char *suffix);
+
+/* The file name of message i, as the snapshot last found it. */
+const char *maildir_name(const struct maildir *md, size_t i);
+
+/* The base name of message i, which renames keep; *len is set to its length (it is not
+ * NUL-terminated there). */
+const char *maildir_base(const struct maildir *md, size_t i, size_t *len);
+
+/* The fd of the subdirectory holding message i. */
+int maildir_dirfd(const struct maildir *md, size_t i);
+
+/* "cur/NAME" or "new/NAME" for message i, for a log line: in a buffer the next call reuses, so
+ * not for threads. */
+const char *maildir_path(const struct maildir *md, size_t i);
+
+/* Opens message i for reading under its snapshot name if it is a regular file, never following
+ * a link nor blocking on a FIFO; the fd, or -1 with errno, or MAILDIR_NOT_REGULAR.  Changes
+ * nothing: threads may call it. */
+int maildir_open_named(const struct maildir *md, size_t i, struct stat *st);
+
+/* As maildir_open_named, but when message i is gone under its snapshot name, finds it once
+ * under the name another program gave it (flags changed, new/ -> cur/) and makes that its name
+ * in the snapshot; -1 with errno ENOENT when it is gone altogether. */
+int maildir_open_located(struct maildir *md, size_t i, struct stat *st);
 
 enum open_result {
 	OPEN_OK,
@@ -62,16 +113,13 @@ enum open_result {
 	OPEN_FAILED,		/* present but unreadable; logged */
 };
 
-/* Opens message i for reading, following a rename by another program (flags changed, new/ -> cur/); *fd_r is set on OPEN_OK. */
+/* Opens message i for reading, following a rename by another program (flags changed, new/ ->
+ * cur/); *fd_r is set on OPEN_OK. */
 enum open_result maildir_open_message(struct maildir *md, size_t i, int *fd_r);
 
-/* Removes every message marked deleted; returns how many could not be removed (each logged). */
-size_t maildir_update(struct maildir *md);
-
-/* Marks for removal, without counting them as the client's, the messages retention expires: retrieved at least days ago, or (unread) whose file is at least days old; returns how many. */
-size_t maildir_expire(struct maildir *md, unsigned days, bool unread, time_t now);
-
-/* Ends the session's changes to flags: messages retrieved and not deleted get the Seen flag, and when record_retrieval their retrieval time goes into the UID list. */
-void maildir_finish(struct maildir *md, bool record_retrieval, time_t now);
+/* Applies op, a rename-like operation that fails with errno, to message i; when the message is
+ * gone under its snapshot name, applies it once more under the name another program gave it.
+ * True when done or when the message is gone altogether; false with op's errno otherwise. */
+bool maildir_apply(struct maildir *md, size_t i, bool (*op)(struct maildir *, size_t));
 
 #endif

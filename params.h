@@ -32,7 +32,8 @@
  * in few large writes instead of one system call per line. */
 #define OUTPUT_BUFFER_SIZE 65536
 
-/* Message files are read in blocks of this size while streamed. */
+/* Message files are read in blocks of this size, while streamed (RETR, TOP) and while sized:
+ * few read() calls per message, and a block per reader that costs little memory. */
 #define MESSAGE_READ_BLOCK 65536
 
 /* The most messages one snapshot takes: records are compact (well under
@@ -49,6 +50,21 @@
 /* The UID list is at most this large: about 250 octets for each of
  * MESSAGES_MAX entries.  A larger file is not ours and is treated as corrupt. */
 #define UIDLIST_SIZE_MAX (1024UL * 1024 * 1024)
+
+/* A file name the UID list stores (a base name and any ":2,..." info) is at most this long:
+ * NAME_MAX, the longest name Linux's own file systems allow, and an entry keeps the length in
+ * an octet. */
+#define UIDLIST_NAME_MAX 255
+
+/* UIDs stay below this, half the 64-bit range, so that the arithmetic on them (the next UID,
+ * one above the highest a damaged list named) never overflows; issued one per microsecond from
+ * the clock floor, they would last some 290,000 years. */
+#define UID_LIMIT (UINT64_MAX / 2)
+
+/* The UID list's hash index has at least this many slots, and at least twice as many as
+ * entries: probes stay short, and a small list's index is built once rather than at each of
+ * its first adds. */
+#define UIDLIST_INDEX_SLOTS_MIN 64
 
 /* The UID list is written out in blocks of this size: few system calls,
  * and never a second copy of a large list in memory. */

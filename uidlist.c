@@ -30,11 +30,27 @@
 #define MAGIC_V1 "POP3-HANDLER-UIDLIST 1 "
 #define MAGIC_LEN (sizeof MAGIC - 1)
 
-/* Names longer than a file name cannot occur. */
-#define FILE_NAME_MAX 255
+/* The most decimal digits of a 64-bit number. */
+#define U64_DIGITS 20
 
-/* A UID this large would overflow the arithmetic of later issues. */
-#define UID_LIMIT (UINT64_MAX / 2)
+/* The clock floor counts microseconds. */
+#define USEC_PER_SEC 1000000
+#define NSEC_PER_USEC 1000
+
+/* The lock's retry pause is given in milliseconds. */
+#define NSEC_PER_MSEC 1000000L
+
+/* The index's hash (slot_of): odd multipliers with well-mixed bits, the golden ratio's for the
+ * length and MurmurHash3's finalizer's for the words, each followed by a shift that folds the
+ * high bits, which the multiplications mix best, into the low ones the slot is taken from. */
+#define HASH_LEN_MUL 0x9e3779b97f4a7c15ULL
+#define HASH_WORD_MUL 0xff51afd7ed558ccdULL
+#define HASH_WORD_SHIFT 32
+#define HASH_TAIL_MUL 0xc4ceb9fe1a85ec53ULL
+#define HASH_TAIL_SHIFT 29
+
+/* The END line: "END", the entry count and the checksum (16 hex digits) fit in this. */
+#define END_LINE_MAX 64
 
 uint64_t uidlist_clock_floor(void)
 {
@@ -42,11 +58,11 @@ uint64_t uidlist_clock_floor(void)
 
 	if (clock_gettime(CLOCK_REALTIME, &now) != 0 || now.tv_sec < 0)
 		return 1;
-	return (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
+	return (uint64_t)now.tv_sec * USEC_PER_SEC + (uint64_t)now.tv_nsec / NSEC_PER_USEC;
 }
 
 /* The lock file holds the next UID as 20 digits and a newline. */
-#define MARK_LEN 21
+#define MARK_LEN (U64_DIGITS + 1)
 
 /* Parses a mark: 20 digits and a newline; 0 when it is not one. */
 static uint64_t parse_mark(const char *buf, ssize_t len)
@@ -119,12 +135,12 @@ const char *uidlist_name(const struct uidlist *l, const struct uid_entry *e)
 	return l->pool + e->name;
 }
 
-/* The length of the base name of a file name we store, or 0 when we store no such name: 1..FILE_NAME_MAX octets, none of them a control octet (a line break would split the record) or '/', and a base name (before the first ':') of at least one octet.  Spaces are fine: the name is the last field of its line. */
+/* The length of the base name of a file name we store, or 0 when we store no such name: 1..UIDLIST_NAME_MAX octets, none of them a control octet (a line break would split the record) or '/', and a base name (before the first ':') of at least one octet.  Spaces are fine: the name is the last field of its line. */
 static size_t stored_base_len(const char *s, size_t len)
 {
 	size_t base = len;
 
-	if (len > FILE_NAME_MAX)
+	if (len > UIDLIST_NAME_MAX)
 		return 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -141,17 +157,17 @@ static size_t stored_base_len(const char *s, size_t len)
  * loop was a tenth of a session's time on large mailboxes). */
 static size_t slot_of(const struct uidlist *l, const char *base, size_t len)
 {
-	uint64_t h = (uint64_t)len * 0x9e3779b97f4a7c15ULL, w;
+	uint64_t h = (uint64_t)len * HASH_LEN_MUL, w;
 
-	for (; len >= 8; base += 8, len -= 8) {
-		memcpy(&w, base, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
+	for (; len >= sizeof w; base += sizeof w, len -= sizeof w) {
+		memcpy(&w, base, sizeof w);
+		h = (h ^ w) * HASH_WORD_MUL;
+		h ^= h >> HASH_WORD_SHIFT;
 	}
 	w = 0;
 	memcpy(&w, base, len);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 29;
+	h = (h ^ w) * HASH_TAIL_MUL;
+	h ^= h >> HASH_TAIL_SHIFT;
 	return (size_t)h & (l->slot_count - 1);
 }
 
@@ -172,7 +188,7 @@ static uint32_t *probe(const struct uidlist *l, const char *base, size_t len)
 /* Rebuilds the hash index for the current entries, sized for at least needed ones. */
 static bool index_rebuild(struct uidlist *l, size_t needed)
 {
-	size_t n = 64;
+	size_t n = UIDLIST_INDEX_SLOTS_MIN;
 
 	while (n < needed * 2) {
 		if (n > SIZE_MAX / 2 / sizeof *l->slots)
@@ -269,20 +285,38 @@ bool uidlist_rename(struct uidlist *l, struct uid_entry *e, const char *name, si
 	return true;
 }
 
-void uidlist_prune_unseen(struct uidlist *l)
+bool *uidlist_flags(const struct uidlist *l)
+{
+	/* One more than needed: calloc(0, ...) may give NULL. */
+	bool *flags = calloc(l->count + 1, sizeof *flags);
+
+	if (flags == NULL)
+		log_msg(LOG_ERR, "out of memory flagging the entries of %s", UIDLIST_FILE);
+	return flags;
+}
+
+void uidlist_drop(struct uidlist *l, const bool *drop)
 {
 	size_t out = 0;
 
 	for (size_t i = 0; i < l->count; i++)
-		if (l->entries[i].seen)
+		if (!drop[i])
 			l->entries[out++] = l->entries[i];
 	if (out == l->count)
 		return;
 	l->count = out;
-	/* The pool keeps the dropped names until the list is next read:
-	 * a session prunes at most once. */
+	/* The pool keeps the dropped names until the list is freed: a list
+	 * is read, changed once and written. */
 	if (!index_rebuild(l, l->count))
 		log_msg(LOG_ERR, "out of memory indexing the UID list");
+}
+
+/* Tells whether the len octets at line begin with the string prefix. */
+static bool starts_with(const char *line, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && memcmp(line, prefix, n) == 0;
 }
 
 /* Splits the next line (without its LF) off *p; false when no LF is left. */
@@ -365,7 +399,7 @@ static bool parse_header(struct uidlist *l, const char *line, size_t len)
 /* Checks "END <count> <checksum>" against what was read, and that nothing follows it. */
 static bool parse_trailer(const char *line, size_t len, size_t count, uint64_t checksum, bool at_end)
 {
-	char expect[64];
+	char expect[END_LINE_MAX];
 	int n = snprintf(expect, sizeof expect, "END %zu %016" PRIx64, count, checksum);
 
 	return at_end && n > 0 && (size_t)n == len && memcmp(expect, line, len) == 0;
@@ -386,7 +420,7 @@ static uint64_t above_every_number(const char *data, size_t len)
 		}
 		const char *first_end = memchr(line, ' ', line_len);
 		size_t first_len = first_end ? (size_t)(first_end - line) : line_len;
-		bool header = line_len >= 4 && memcmp(line, "POP3", 4) == 0;
+		bool header = starts_with(line, line_len, "POP3");
 
 		if (parse_u64(line, first_len, UID_LIMIT, &n) && n + 1 > above)
 			above = n + 1;
@@ -452,7 +486,7 @@ enum uidlist_status uidlist_parse_entries(struct uidlist *l, const struct uidlis
 	while (next_line(&p, end, &line, &line_len)) {
 		struct uid_entry e;
 
-		if (line_len >= 4 && memcmp(line, "END ", 4) == 0)
+		if (starts_with(line, line_len, "END "))
 			return parse_trailer(line, line_len, count, sum, p == end) ? UIDLIST_OK : corrupt(l);
 		/* Without a sink, a second entry for one base name is corrupt too. */
 		if (!parse_entry(l, line, line_len, last, &e) || (sink == NULL && entry_insert(l, &e) == NULL))
@@ -556,7 +590,7 @@ enum uidlist_status uidlist_complete_read(int dirfd, struct uidlist *l, enum uid
 }
 
 /* The longest entry line: four numbers of at most 20 digits with their spaces, a name, the LF. */
-#define ENTRY_LINE_MAX (4 * 21 + FILE_NAME_MAX + 1)
+#define ENTRY_LINE_MAX (4 * (U64_DIGITS + 1) + UIDLIST_NAME_MAX + 1)
 
 /* Writes entry e's line just before end; returns where it starts. */
 static char *entry_line_before(char *end, const struct uidlist *l, const struct uid_entry *e)
@@ -625,10 +659,10 @@ static bool write_list(int fd, const struct uidlist *l)
 		memcpy(to, start, (size_t)(line + sizeof line - start));
 		w.len += (size_t)(line + sizeof line - start);
 	}
-	to = writer_room(&w, 64);
+	to = writer_room(&w, END_LINE_MAX);
 	if (to == NULL)
 		return false;
-	w.len += (size_t)snprintf(to, 64, "END %zu %016" PRIx64 "\n", l->count, fnv1a64(w.sum, w.buf, w.len));
+	w.len += (size_t)snprintf(to, END_LINE_MAX, "END %zu %016" PRIx64 "\n", l->count, fnv1a64(w.sum, w.buf, w.len));
 	return writer_flush(&w);
 }
 
@@ -660,7 +694,7 @@ bool uidlist_write(int dirfd, int lock_fd, const struct uidlist *l)
 
 int uidlist_lock(int dirfd, unsigned wait_ms)
 {
-	struct timespec pause = { 0, UIDLIST_LOCK_RETRY_MS * 1000000L };
+	struct timespec pause = { 0, UIDLIST_LOCK_RETRY_MS * NSEC_PER_MSEC };
 	struct flock fl;
 	bool held;
 	int fd = openat(dirfd, UIDLIST_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);

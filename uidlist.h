@@ -52,7 +52,6 @@ struct uid_entry {
 	uint32_t name;		/* offset of the file name in the pool (the list file is below 4 GiB) */
 	uint8_t name_len;	/* the whole file name: base name and any ":2,..." info */
 	uint8_t base_len;	/* its base name, the part before ':', which renames keep */
-	bool seen;		/* the caller found the message in the Maildir */
 };
 
 struct uidlist {
@@ -100,7 +99,7 @@ enum uidlist_status uidlist_parse(const char *data, size_t len, struct uidlist *
 /* The entry for a base name, or NULL. */
 struct uid_entry *uidlist_find(const struct uidlist *l, const char *base, size_t len);
 
-/* Adds a file name (a base name and any ":2,..." info) with the next UID; NULL when the name is not one we store or memory or UIDs ran out.  Pointers to entries are valid until the next add or prune. */
+/* Adds a file name (a base name and any ":2,..." info) with the next UID; NULL when the name is not one we store or memory or UIDs ran out.  Pointers to entries are valid until the next add or drop. */
 struct uid_entry *uidlist_add(struct uidlist *l, const char *name, size_t len);
 
 /* Gives an entry the file name its message has now (same base name, other info); false when it is not one we store or memory ran out. */
@@ -109,8 +108,13 @@ bool uidlist_rename(struct uidlist *l, struct uid_entry *e, const char *name, si
 /* The file name of an entry (not NUL-terminated: see name_len). */
 const char *uidlist_name(const struct uidlist *l, const struct uid_entry *e);
 
-/* Drops the entries not marked seen (their messages are gone). */
-void uidlist_prune_unseen(struct uidlist *l);
+/* One flag per entry of l, by index, all false, for the caller to set and give to uidlist_drop
+ * (free it with free()); NULL (logged) when memory ran out. */
+bool *uidlist_flags(const struct uidlist *l);
+
+/* Removes the entries whose flag in drop is set (one flag per entry, by index), keeping the
+ * others in order with their UIDs and the index consistent; the next UID is unchanged. */
+void uidlist_drop(struct uidlist *l, const bool *drop);
 
 /* Replaces the list file atomically with l, after recording its next UID in the lock file held as lock_fd; false (logged) on failure. */
 bool uidlist_write(int dirfd, int lock_fd, const struct uidlist *l);

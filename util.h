@@ -18,7 +18,7 @@ bool array_grow(void **array, size_t *capacity, size_t needed, size_t size);
  * dst empty and returns false. */
 bool str_copy(char *dst, size_t size, const char *src);
 
-/* Retention and shadow expiry count days. */
+/* Seconds in a day: retention and shadow expiry count days. */
 #define SECONDS_PER_DAY 86400
 
 #define FNV1A64_INIT 14695981039346656037ULL

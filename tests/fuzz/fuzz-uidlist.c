@@ -15,7 +15,10 @@
  *   - the sink gets exactly the entries of the indexed list, in order, and
  *     the two parses agree on the status (the sink skips only the check of
  *     duplicate base names);
- *   - a list read whole, written out and read back is the same list.
+ *   - a list read whole, written out and read back is the same list;
+ *   - dropping the entries the input's last octets flag (uidlist_drop)
+ *     keeps the others in order with their UIDs, each found again, the
+ *     dropped ones not found, and the next UID.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -118,6 +121,37 @@ static void check_round_trip(int dirfd, const struct uidlist *l)
 	uidlist_free(&back);
 }
 
+/* Drops the entries of a list read whole that the input flags (entry i by the low bit of the
+ * i-th octet from the end) and checks what remains against a copy taken before. */
+static void check_drop(struct uidlist *l, const uint8_t *raw, size_t raw_size)
+{
+	size_t count = l->count, kept = 0;
+	uint64_t next = l->next_uid;
+	struct uid_entry *before = malloc((count + 1) * sizeof *before);
+	bool *drop = uidlist_flags(l);
+
+	check(before != NULL && drop != NULL);
+	memcpy(before, l->entries, count * sizeof *before);
+	for (size_t i = 0; i < count; i++)
+		drop[i] = i < raw_size && (raw[raw_size - 1 - i] & 1);
+	uidlist_drop(l, drop);
+	check(l->next_uid == next);
+	for (size_t i = 0; i < count; i++) {
+		const struct uid_entry *found = uidlist_find(l, uidlist_name(l, &before[i]), before[i].base_len);
+
+		if (drop[i]) {
+			check(found == NULL);
+			continue;
+		}
+		check(kept < l->count && found == &l->entries[kept] && found->uid == before[i].uid &&
+		      found->name == before[i].name && found->exact_size == before[i].exact_size);
+		kept++;
+	}
+	check(kept == l->count);
+	free(before);
+	free(drop);
+}
+
 /* The input as the list file: as it is, or completed with its END line (see above); malloc'd. */
 static char *list_text(const uint8_t *data, size_t size, size_t *len)
 {
@@ -176,8 +210,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *raw, size_t raw_size)
 	}
 	uidlist_free(&loaded);
 
-	if (st == UIDLIST_OK)
+	if (st == UIDLIST_OK) {
 		check_round_trip(dirfd, &indexed);
+		check_drop(&indexed, raw, raw_size);
+	}
 	uidlist_free(&indexed);
 	return 0;
 }

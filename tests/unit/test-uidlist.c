@@ -1,6 +1,6 @@
 /*
  * test-uidlist.c - table-driven tests of uidlist.c: parsing the UID list
- * file (every kind of corruption), the index, adding and pruning entries,
+ * file (every kind of corruption), the index, adding and dropping entries,
  * the write/read round trip, the high-water mark in the lock file and the
  * lock itself.
  *
@@ -560,7 +560,7 @@ static void test_parse_bit_flips(void)
 	unit_buf_free(&text);
 }
 
-/* ---- index, add, prune (in memory) ---- */
+/* ---- index, add, drop (in memory) ---- */
 
 static void test_add_names(void)
 {
@@ -749,57 +749,75 @@ static void test_index_many(void)
 	uidlist_free(&l);
 }
 
-/* Pruning keeps the seen entries (in order, with their UIDs) and the next
- * UID; find works for them and not for the dropped ones; later adds get
- * new UIDs. */
-static void test_prune(void)
+/* Dropping keeps the entries not flagged (in order, with their UIDs) and
+ * the next UID; find works for them and not for the dropped ones; later
+ * adds get new UIDs. */
+static void test_drop(void)
 {
+	enum { ENTRIES = 20 };
 	struct uidlist l;
-	struct unit_buf got = { 0 };
+	struct unit_buf got = { 0 }, before = { 0 };
+	bool drop[ENTRIES], *flags;
 	char name[32];
-	size_t wrong = 0;
+	size_t wrong = 0, set = 0;
 
 	empty_list(&l, 100);
-	for (int i = 0; i < 20; i++) {
+	for (int i = 0; i < ENTRIES; i++) {
 		int n = snprintf(name, sizeof name, "m%02d", i);
 		struct uid_entry *e = uidlist_add(&l, name, (size_t)n);
 
 		if (e == NULL)
 			unit_bail("uidlist_add failed");
 		e->exact_size = (uint64_t)i * 10;
-		e->seen = i % 3 == 0;
+		drop[i] = i % 3 != 0;
 	}
-	uidlist_prune_unseen(&l);
-	render_list(&got, "pruned", &l);
+
+	flags = uidlist_flags(&l);
+	for (size_t i = 0; flags != NULL && i < l.count; i++)
+		set += flags[i];
+	unit_ok(flags != NULL && set == 0, "uidlist_flags: one flag per entry, none set");
+	render_list(&before, "kept", &l);
+	uidlist_drop(&l, flags);
+	render_list(&got, "kept", &l);
+	unit_expect_str(got.data, before.data, "uidlist_drop with no flag set: every entry kept, in order");
+	free(flags);
+
+	uidlist_drop(&l, drop);
+	render_list(&got, "dropped", &l);
 	unit_expect_str(got.data,
-			"pruned next=120 [100 0 0 0 m00][103 30 0 0 m03][106 60 0 0 m06][109 90 0 0 m09]"
+			"dropped next=120 [100 0 0 0 m00][103 30 0 0 m03][106 60 0 0 m06][109 90 0 0 m09]"
 			"[112 120 0 0 m12][115 150 0 0 m15][118 180 0 0 m18]",
-			"uidlist_prune_unseen: the seen entries remain, next UID kept");
-	for (int i = 0; i < 20; i++) {
+			"uidlist_drop: the entries not flagged remain, next UID kept");
+	for (int i = 0; i < ENTRIES; i++) {
 		int n = snprintf(name, sizeof name, "m%02d", i);
 		const struct uid_entry *e = uidlist_find(&l, name, (size_t)n);
 
 		if (i % 3 == 0 ? e == NULL || e->uid != 100 + (uint64_t)i : e != NULL)
 			wrong++;
 	}
-	unit_expect_uint(wrong, 0, "uidlist_prune_unseen: find gives the kept entries, not the dropped ones");
+	unit_expect_uint(wrong, 0, "uidlist_drop: find gives the kept entries, not the dropped ones");
 	{
 		struct uid_entry *e = uidlist_add(&l, "m01", 3);
 
 		unit_ok(e != NULL && e->uid == 120 && uidlist_find(&l, "m01", 3) == e &&
 				uidlist_find(&l, "m03", 3) != NULL && uidlist_find(&l, "m03", 3)->uid == 103,
-			"uidlist_add after a prune: a dropped name comes back with a new UID (120)");
+			"uidlist_add after a drop: a dropped name comes back with a new UID (120)");
 	}
+	flags = uidlist_flags(&l);
+	if (flags == NULL)
+		unit_bail("uidlist_flags failed");
 	for (size_t i = 0; i < l.count; i++)
-		l.entries[i].seen = false;
-	uidlist_prune_unseen(&l);
+		flags[i] = true;
+	uidlist_drop(&l, flags);
+	free(flags);
 	unit_ok(l.count == 0 && l.next_uid == 121 && uidlist_find(&l, "m00", 3) == NULL,
-		"uidlist_prune_unseen with nothing seen: empty, next UID kept");
+		"uidlist_drop with every entry flagged: empty, next UID kept");
 	unit_ok(uidlist_add(&l, "m00", 3) != NULL && uidlist_find(&l, "m00", 3) != NULL &&
 			uidlist_find(&l, "m00", 3)->uid == 121,
-		"uidlist_add into a list pruned empty");
+		"uidlist_add into a list dropped empty");
 	uidlist_free(&l);
 	unit_buf_free(&got);
+	unit_buf_free(&before);
 }
 
 /* ---- files: write, read, the mark, the lock ---- */
@@ -924,6 +942,7 @@ static void test_round_trip(void)
 	int dirfd = make_tmp_dir();
 	struct uidlist l, back;
 	struct unit_buf want = { 0 }, got = { 0 }, file = { 0 };
+	bool dropped[sizeof rows / sizeof *rows];
 	enum uidlist_status st;
 	uint64_t floor, high, next;
 
@@ -1017,18 +1036,18 @@ static void test_round_trip(void)
 	unit_ok(uidlist_clock_floor() >= floor, "the clock floor does not go back");
 	uidlist_free(&back);
 
-	/* Pruned, written, read: only the seen entries. */
+	/* Dropped from, written, read: only the entries kept. */
 	for (size_t i = 0; i < l.count; i++)
-		l.entries[i].seen = i % 2 == 1;
-	uidlist_prune_unseen(&l);
-	unit_ok(write_locked(dirfd, &l), "a pruned list is written");
+		dropped[i] = i % 2 == 0;
+	uidlist_drop(&l, dropped);
+	unit_ok(write_locked(dirfd, &l), "a list dropped from is written");
 	st = uidlist_read(dirfd, &back);
 	render_list(&want, "OK", &l);
 	render_list(&got, status_name(st), &back);
-	unit_expect_str(got.data, want.data, "a pruned list reads back with its seen entries only");
+	unit_expect_str(got.data, want.data, "a list dropped from reads back with its kept entries only");
 	unit_ok(uidlist_find(&back, rows[0].name, strlen(rows[0].name)) == NULL &&
 			uidlist_find(&back, rows[1].name, strlen(rows[1].name)) != NULL,
-		"the pruned list: find gives the kept entries only");
+		"the list dropped from: find gives the kept entries only");
 	uidlist_free(&back);
 
 	/* The list file is a directory: FAILED, not rebuilt over it. */
@@ -1265,7 +1284,7 @@ int main(void)
 	test_add_uid_limit();
 	test_find_empty();
 	test_index_many();
-	test_prune();
+	test_drop();
 	test_round_trip();
 	test_round_trip_many();
 	test_lock_held();

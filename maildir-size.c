@@ -1,0 +1,151 @@
+/*
+ * maildir-size.c - the sizes of the snapshot's messages: from the ,S= and ,W= tags of their
+ * names where they carry them, else by reading each file once, with threads on a first session.
+ */
+#include "maildir-size.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "encode.h"
+#include "log.h"
+#include "params.h"
+#include "parse.h"
+
+/* The block maildir_size_message reads files through; each sizing thread has its own. */
+static char size_block[MESSAGE_READ_BLOCK];
+
+/* Reads a size written into a base name as ",S=123" or ",W=123" (Maildir++ and Dovecot). */
+static bool size_in_name(const char *base, size_t len, char tag, uint64_t *out)
+{
+	const char tag_start[] = { ',', tag, '=' };
+
+	for (size_t i = 0; i + sizeof tag_start < len; i++) {
+		if (memcmp(base + i, tag_start, sizeof tag_start) == 0) {
+			size_t start = i + sizeof tag_start, end = start;
+
+			while (end < len && base[end] != ',')
+				end++;
+			return parse_u64(base + start, end - start, UINT64_MAX, out);
+		}
+	}
+	return false;
+}
+
+/* Finds the sizes of message i: from its name where it carries them, else by reading the file once,
+ * in block.  A worker thread (worker true) neither follows a rename nor logs: what it cannot size
+ * is left for maildir_size_message.  False (logged unless it vanished, or by a worker) when it
+ * cannot be sized. */
+static bool message_sizes(struct maildir *md, size_t i, char *block, bool worker)
+{
+	struct message *m = &md->msgs[i];
+	struct crlf_counter count = { 0, false };
+	uint64_t octets = 0;
+	size_t len;
+	const char *base = maildir_base(md, i, &len);
+	bool have_stored = size_in_name(base, len, 'S', &m->stored_size);
+	bool have_exact = size_in_name(base, len, 'W', &m->exact_size);
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (have_stored && have_exact)
+		return true;
+	fd = worker ? maildir_open_named(md, i, &st) : maildir_open_located(md, i, &st);
+	if (fd < 0) {
+		if (!worker && (fd == MAILDIR_NOT_REGULAR || errno != ENOENT))
+			log_msg(LOG_WARNING, "skipping %s: %s", maildir_path(md, i),
+				fd == MAILDIR_NOT_REGULAR ? "not a regular file" : strerror(errno));
+		return false;
+	}
+	if (!have_stored)
+		m->stored_size = (uint64_t)st.st_size;
+	/* Maildir files do not change: reading stops at the size fstat gave,
+	 * which saves the read() that would only return 0. */
+	while (!have_exact && octets < (uint64_t)st.st_size && (n = read(fd, block, MESSAGE_READ_BLOCK)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			if (!worker)
+				log_msg(LOG_WARNING, "skipping %s: %s", maildir_path(md, i), strerror(errno));
+			close(fd);
+			return false;
+		}
+		crlf_count(&count, block, (size_t)n);
+		octets += (uint64_t)n;
+	}
+	if (!have_exact)
+		m->exact_size = count.size;
+	close(fd);
+	return true;
+}
+
+bool maildir_size_message(struct maildir *md, size_t i)
+{
+	return message_sizes(md, i, size_block, false);
+}
+
+/* Work shared by the threads that size unknown messages. */
+struct sizing {
+	struct maildir *md;
+	atomic_size_t next;	/* the first message no thread has claimed */
+};
+
+/* Sizes the unknown messages no other thread has claimed, SIZING_CHUNK at a time, until none is
+ * left. */
+static void *sizing_worker(void *arg)
+{
+	struct sizing *job = arg;
+	struct maildir *md = job->md;
+	char *block = malloc(MESSAGE_READ_BLOCK);
+
+	if (block == NULL)
+		return NULL;	/* the other threads, or maildir_size_message, do the work */
+	for (;;) {
+		size_t first = atomic_fetch_add(&job->next, SIZING_CHUNK);
+
+		if (first >= md->count)
+			break;
+		for (size_t i = first; i < first + SIZING_CHUNK && i < md->count; i++)
+			if (!md->msgs[i].known)
+				md->msgs[i].sized = message_sizes(md, i, block, true);
+	}
+	free(block);
+	return NULL;
+}
+
+/* The CPUs this process may run on (its affinity, which cgroups and taskset narrow), at least 1;
+ * asked of the kernel rather than of /sys, which a confined session cannot read. */
+static size_t usable_cpus(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof set, &set) != 0)
+		return 1;
+	n = CPU_COUNT(&set);
+	return n > 1 ? (size_t)n : 1;
+}
+
+void maildir_size_unknown(struct maildir *md, size_t unknown)
+{
+	pthread_t threads[SIZING_THREADS_MAX];
+	struct sizing job = { .md = md };
+	size_t cpus = unknown >= SIZING_PARALLEL_MIN ? usable_cpus() : 1;
+	size_t helpers = (cpus < SIZING_THREADS_MAX ? cpus : SIZING_THREADS_MAX) - 1;
+	size_t started = 0;
+
+	atomic_init(&job.next, 0);
+	/* A thread that cannot be created only leaves more to the others. */
+	while (started < helpers && pthread_create(&threads[started], NULL, sizing_worker, &job) == 0)
+		started++;
+	sizing_worker(&job);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+}

@@ -1,0 +1,23 @@
+/*
+ * maildir-size.h - the sizes of the snapshot's messages, taken from the ,S= and ,W= tags of
+ * their names where they carry them and otherwise by reading each file once.
+ */
+#ifndef POP3_MAILDIR_SIZE_H
+#define POP3_MAILDIR_SIZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "maildir.h"
+
+/* Sizes the messages of the snapshot that are not known (known false), setting sized on each
+ * one sized; unknown of them, the count that tells whether threads pay (params.h: one per CPU
+ * from SIZING_PARALLEL_MIN on).  Neither follows a rename nor logs: what is left unsized is for
+ * maildir_size_message. */
+void maildir_size_unknown(struct maildir *md, size_t unknown);
+
+/* Finds the exact and stored sizes of message i, following it once if another program renamed
+ * it; false (logged unless it vanished) when it cannot be sized. */
+bool maildir_size_message(struct maildir *md, size_t i);
+
+#endif
