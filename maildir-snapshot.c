@@ -19,7 +19,7 @@
 #include "log.h"
 #include "maildir-size.h"
 #include "params.h"
-#include "uidlist.h"
+#include "uidlist-file.h"
 #include "util.h"
 
 /* Directory change times are compared in nanoseconds. */

@@ -15,7 +15,7 @@
 
 #include "log.h"
 #include "params.h"
-#include "uidlist.h"
+#include "uidlist-file.h"
 #include "util.h"
 
 /* The info of a file name that carries flags: this prefix, then the flag letters in order. */

@@ -1,6 +1,6 @@
 /*
- * params.h - every limit of pop3-handler in one place, each with the reason
- * for its value.
+ * params.h - every limit and default of pop3-handler in one place, each
+ * with the reason for its value.
  */
 #ifndef POP3_PARAMS_H
 #define POP3_PARAMS_H

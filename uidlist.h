@@ -1,26 +1,9 @@
 /*
- * uidlist.h - the UID list of a Maildir: which decimal unique-id (profile
- * C0007-C0009) and which sizes belong to each message, by base name.
- *
- * The list lives in the Maildir root as "pop3-handler-uidlist".  It is
- * only ever replaced whole (temporary file, fsync, rename), under a short
- * fcntl lock on "pop3-handler-uidlist.lock" that the kernel (or NFS lockd)
- * releases when its holder dies.  Readers take no lock.
- *
- * Each entry names its message's whole file name in cur/ as last seen, so
- * that a session can take its snapshot from the list alone: the header
- * records what new/ and cur/ looked like (struct dir_stamp) when the list
- * was known to name exactly their messages, and while both still look so,
- * nothing has been delivered, removed or renamed since.
- *
- * UIDs are never reused.  The list records the next UID to issue, and so
- * does the lock file (its high-water mark, written before each new list).
- * A list that is missing or corrupt starts again at the higher of that mark
- * and the clock floor: the current time in microseconds since 1970.  So a
- * new mailbox starts near 1.8e15, and UIDs then grow by one per message.
- * Losing the list alone loses no UID; losing the lock file too is safe as
- * long as the mailbox issued fewer UIDs than microseconds have passed since
- * its list was created, and the clock did not go back.
+ * uidlist.h - the UID list of a Maildir in memory: which decimal unique-id
+ * (profile C0007-C0009) and which sizes belong to each message, by base
+ * name, with what new/ and cur/ looked like when it named exactly their
+ * messages.  Its file, and the rules that keep UIDs from ever being
+ * reused, are uidlist-file.h's.
  */
 #ifndef POP3_UIDLIST_H
 #define POP3_UIDLIST_H
@@ -29,10 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
-
-#define UIDLIST_FILE "pop3-handler-uidlist"
-#define UIDLIST_TEMP "pop3-handler-uidlist.tmp"
-#define UIDLIST_LOCK "pop3-handler-uidlist.lock"
 
 /* What a directory looked like: its inode, size and change time.  The
  * change time, unlike the modification time, cannot be set back by a
@@ -65,44 +44,16 @@ struct uidlist {
 	size_t slot_count;	/* a power of two, at least twice count */
 };
 
-/* Takes each entry as the list is parsed, in file order, instead of the list keeping it: the name is an offset in the list's pool, where the octet after the name may be overwritten (with a NUL, say).  False stops the parse (out of memory). */
-struct uidlist_sink {
-	bool (*put)(void *ctx, const struct uid_entry *e, char *pool);
-	void *ctx;
-};
-
-enum uidlist_status {
-	UIDLIST_OK,
-	UIDLIST_MISSING,	/* no list yet: empty, next UID from the clock floor */
-	UIDLIST_CORRUPT,	/* logged; empty, next UID above everything it named and the clock floor */
-	UIDLIST_FAILED,		/* cannot be read (permissions, not a regular file, memory); logged */
-};
-
-/* The clock floor: the lowest UID a list created now may issue. */
-uint64_t uidlist_clock_floor(void);
-
-/* Reads the list from the Maildir at dirfd into l (which it initialises). */
-enum uidlist_status uidlist_read(int dirfd, struct uidlist *l);
-
-/* Reads the list file into l's pool and parses its header only (next UID, stamps); the entries wait for uidlist_parse_entries.  UIDLIST_OK when the header is sound. */
-enum uidlist_status uidlist_load(int dirfd, struct uidlist *l);
-
-/* Completes what uidlist_load began with status, as uidlist_read does: parses the entries into l, logs a corrupt list and raises the next UID; returns the status uidlist_read would. */
-enum uidlist_status uidlist_complete_read(int dirfd, struct uidlist *l, enum uidlist_status status);
-
-/* Parses the entries of a list uidlist_load gave UIDLIST_OK, into l or, with a sink, to the sink only; UIDLIST_CORRUPT (logged; l emptied as uidlist_read leaves a corrupt list, entries already given to a sink are void) or UIDLIST_OK. */
-enum uidlist_status uidlist_parse_entries(struct uidlist *l, const struct uidlist_sink *sink);
-
-/* Parses a list held in memory, as uidlist_read does with the file's bytes. */
-enum uidlist_status uidlist_parse(const char *data, size_t len, struct uidlist *l);
-
 /* The entry for a base name, or NULL. */
 struct uid_entry *uidlist_find(const struct uidlist *l, const char *base, size_t len);
 
-/* Adds a file name (a base name and any ":2,..." info) with the next UID; NULL when the name is not one we store or memory or UIDs ran out.  Pointers to entries are valid until the next add or drop. */
+/* Adds a file name (a base name and any ":2,..." info) with the next UID; NULL when the name is
+ * not one we store or memory or UIDs ran out.  Pointers to entries are valid until the next add
+ * or drop. */
 struct uid_entry *uidlist_add(struct uidlist *l, const char *name, size_t len);
 
-/* Gives an entry the file name its message has now (same base name, other info); false when it is not one we store or memory ran out. */
+/* Gives an entry the file name its message has now (same base name, other info); false when it
+ * is not one we store or memory ran out. */
 bool uidlist_rename(struct uidlist *l, struct uid_entry *e, const char *name, size_t len);
 
 /* The file name of an entry (not NUL-terminated: see name_len). */
@@ -116,16 +67,23 @@ bool *uidlist_flags(const struct uidlist *l);
  * others in order with their UIDs and the index consistent; the next UID is unchanged. */
 void uidlist_drop(struct uidlist *l, const bool *drop);
 
-/* Replaces the list file atomically with l, after recording its next UID in the lock file held as lock_fd; false (logged) on failure. */
-bool uidlist_write(int dirfd, int lock_fd, const struct uidlist *l);
-
-/* Takes the list's lock, waiting for another holder at most wait_ms; returns the lock's fd, or -1 (logged, except when wait_ms is 0 and the lock is only held). */
-int uidlist_lock(int dirfd, unsigned wait_ms);
-
-/* Releases the lock taken by uidlist_lock. */
-void uidlist_unlock(int lock_fd);
+/* Makes l an empty list whose next UID is 1. */
+void uidlist_init(struct uidlist *l);
 
 /* Frees the list. */
 void uidlist_free(struct uidlist *l);
+
+/* The length of the base name of a file name we store, or 0 when we store no such name:
+ * 1..UIDLIST_NAME_MAX octets, none of them a control octet or '/', and a base name (before
+ * the first ':') of at least one octet. */
+size_t uidlist_base_len(const char *name, size_t len);
+
+/* Adds an entry as it stands (its UID, sizes and name offset in l's pool); NULL when its
+ * base name is listed already or memory ran out. */
+struct uid_entry *uidlist_insert(struct uidlist *l, const struct uid_entry *e);
+
+/* Makes room for n entries and their index at once; false (nothing lost) when memory ran
+ * out, and the arrays then grow as entries come. */
+bool uidlist_reserve(struct uidlist *l, size_t n);
 
 #endif

@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "params.h"
-#include "uidlist.h"
+#include "uidlist-file.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

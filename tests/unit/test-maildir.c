@@ -30,7 +30,7 @@
 
 #include "log.h"
 #include "params.h"
-#include "uidlist.h"
+#include "uidlist-file.h"
 #include "util.h"
 #include "unit.h"
 

@@ -18,7 +18,7 @@
  * entry (a decimal number at the start of the line, below the UID limit,
  * followed by a space), wherever that line is.
  */
-#include "uidlist.h"
+#include "uidlist-file.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,0 +1,540 @@
+/*
+ * uidlist-file.c - the UID list's file: its format, read and written
+ * whole, the lock, and the high-water mark kept in the lock file.
+ *
+ * Format (text, one record a line):
+ *   POP3-HANDLER-UIDLIST 2 <next-uid> <new/ stamp> <cur/ stamp>
+ *   <uid> <exact-size> <stored-size> <retrieved> <file-name>     (UIDs increasing)
+ *   END <entries> <FNV-1a 64 of every octet before this line, 16 hex digits>
+ * A stamp is four numbers: inode, size, change time in seconds and its
+ * nanoseconds; all 0 when not known.  Version 1 lists (header
+ * "POP3-HANDLER-UIDLIST 1 <next-uid>", base names only) are still read.
+ * Anything else, a wrong count or checksum, or octets after END is corrupt.
+ */
+#include "uidlist-file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "params.h"
+#include "parse.h"
+#include "util.h"
+
+#define MAGIC "POP3-HANDLER-UIDLIST 2 "
+#define MAGIC_V1 "POP3-HANDLER-UIDLIST 1 "
+#define MAGIC_LEN (sizeof MAGIC - 1)
+
+/* The most decimal digits of a 64-bit number. */
+#define U64_DIGITS 20
+
+/* The clock floor counts microseconds. */
+#define USEC_PER_SEC 1000000
+#define NSEC_PER_USEC 1000
+
+/* The lock's retry pause is given in milliseconds. */
+#define NSEC_PER_MSEC 1000000L
+
+/* The END line: "END", the entry count and the checksum (16 hex digits) fit in this. */
+#define END_LINE_MAX 64
+
+uint64_t uidlist_clock_floor(void)
+{
+	struct timespec now;
+
+	if (clock_gettime(CLOCK_REALTIME, &now) != 0 || now.tv_sec < 0)
+		return 1;
+	return (uint64_t)now.tv_sec * USEC_PER_SEC + (uint64_t)now.tv_nsec / NSEC_PER_USEC;
+}
+
+/* The lock file holds the next UID as 20 digits and a newline. */
+#define MARK_LEN (U64_DIGITS + 1)
+
+/* Parses a mark: 20 digits and a newline; 0 when it is not one. */
+static uint64_t parse_mark(const char *buf, ssize_t len)
+{
+	uint64_t mark;
+
+	if (len != MARK_LEN || buf[MARK_LEN - 1] != '\n' || !parse_u64(buf, MARK_LEN - 1, UID_LIMIT, &mark))
+		return 0;
+	return mark;
+}
+
+/* The high-water mark kept in the lock file, or 0 when there is none. */
+static uint64_t read_mark(int dirfd)
+{
+	char buf[MARK_LEN] = "";
+	uint64_t mark;
+	ssize_t n;
+	int fd = openat(dirfd, UIDLIST_LOCK, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	/* Closing this descriptor keeps our lock: it is an open file
+	 * description lock, held by the descriptor uidlist_lock opened. */
+	n = pread(fd, buf, sizeof buf, 0);
+	mark = parse_mark(buf, n);
+	close(fd);
+	return mark;
+}
+
+/* Records next_uid in the lock file before a list that may issue up to it is written; the mark
+ * never goes down. */
+static bool write_mark(int lock_fd, uint64_t next_uid)
+{
+	char buf[MARK_LEN + 1] = "";
+	ssize_t n = pread(lock_fd, buf, MARK_LEN, 0);
+	uint64_t old = parse_mark(buf, n);
+
+	if (old > next_uid)
+		return true;
+	snprintf(buf, sizeof buf, "%020" PRIu64 "\n", next_uid);
+	return pwrite(lock_fd, buf, MARK_LEN, 0) == MARK_LEN && fdatasync(lock_fd) == 0;
+}
+
+/* Raises the next UID above the lock file's mark (a list restored from a backup must not issue
+ * again what was issued since) and, for a list started again, to the clock floor. */
+static void raise_next_uid(int dirfd, struct uidlist *l, bool restarted)
+{
+	uint64_t mark = read_mark(dirfd);
+
+	if (l->next_uid < mark)
+		l->next_uid = mark;
+	if (restarted && l->next_uid < uidlist_clock_floor())
+		l->next_uid = uidlist_clock_floor();
+}
+
+/* Tells whether the len octets at line begin with the string prefix. */
+static bool starts_with(const char *line, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && memcmp(line, prefix, n) == 0;
+}
+
+/* Splits the next line (without its LF) off *p; false when no LF is left. */
+static bool next_line(const char **p, const char *end, const char **line, size_t *len)
+{
+	const char *lf = memchr(*p, '\n', (size_t)(end - *p));
+
+	if (lf == NULL)
+		return false;
+	*line = *p;
+	*len = (size_t)(lf - *p);
+	*p = lf + 1;
+	return true;
+}
+
+/* Takes one space-terminated decimal field off the front of a line. */
+static bool take_number(const char **s, const char *end, uint64_t max, uint64_t *out)
+{
+	const char *sp = memchr(*s, ' ', (size_t)(end - *s));
+
+	if (sp == NULL || !parse_u64(*s, (size_t)(sp - *s), max, out))
+		return false;
+	*s = sp + 1;
+	return true;
+}
+
+/* Parses "<uid> <exact> <stored> <retrieved> <name>" into *e (the name an offset in l's pool,
+ * where the line lies); UIDs must increase (after the UID last, 0 for none) and stay below
+ * next_uid. */
+static bool parse_entry(const struct uidlist *l, const char *line, size_t len, uint64_t last, struct uid_entry *e)
+{
+	const char *s = line, *end = line + len;
+	uint64_t retrieved;
+	size_t base;
+
+	memset(e, 0, sizeof *e);
+	if (!take_number(&s, end, UID_LIMIT, &e->uid) || !take_number(&s, end, UINT64_MAX, &e->exact_size) ||
+	    !take_number(&s, end, UINT64_MAX, &e->stored_size) || !take_number(&s, end, INT64_MAX, &retrieved))
+		return false;
+	if (e->uid >= l->next_uid || e->uid <= last || (base = uidlist_base_len(s, (size_t)(end - s))) == 0)
+		return false;
+	e->retrieved = (int64_t)retrieved;
+	e->name = (uint32_t)(s - l->pool);
+	e->name_len = (uint8_t)(end - s);
+	e->base_len = (uint8_t)base;
+	return true;
+}
+
+/* Parses the stamps of a version 2 header: " <ino> <size> <sec> <nsec>" for new/ and then cur/,
+ * ending the line. */
+static bool parse_stamps(const char *s, const char *end, struct dir_stamp *stamps)
+{
+	for (size_t k = 0; k < STAMPS; k++) {
+		uint64_t *field[] = { &stamps[k].ino, &stamps[k].size, &stamps[k].sec, &stamps[k].nsec };
+
+		for (size_t f = 0; f < sizeof field / sizeof *field; f++) {
+			const char *sp = memchr(s, ' ', (size_t)(end - s));
+			const char *stop = sp ? sp : end;
+
+			/* A space ends every field but the last of the line. */
+			if ((sp == NULL) != (k == STAMPS - 1 && f == sizeof field / sizeof *field - 1) ||
+			    !parse_u64(s, (size_t)(stop - s), UINT64_MAX, field[f]))
+				return false;
+			s = stop + (sp != NULL);
+		}
+	}
+	return true;
+}
+
+/* Parses the header line: "<magic 1> <next>", or "<magic 2> <next> <stamps>". */
+static bool parse_header(struct uidlist *l, const char *line, size_t len)
+{
+	const char *s = line + MAGIC_LEN, *end = line + len;
+
+	if (len <= MAGIC_LEN)
+		return false;
+	if (memcmp(line, MAGIC_V1, MAGIC_LEN) == 0)
+		return parse_u64(s, len - MAGIC_LEN, UID_LIMIT, &l->next_uid) && l->next_uid >= 1;
+	return memcmp(line, MAGIC, MAGIC_LEN) == 0 && take_number(&s, end, UID_LIMIT, &l->next_uid) &&
+	       l->next_uid >= 1 && parse_stamps(s, end, l->stamps);
+}
+
+/* Checks "END <count> <checksum>" against what was read, and that nothing follows it. */
+static bool parse_trailer(const char *line, size_t len, size_t count, uint64_t checksum, bool at_end)
+{
+	char expect[END_LINE_MAX];
+	int n = snprintf(expect, sizeof expect, "END %zu %016" PRIx64, count, checksum);
+
+	return at_end && n > 0 && (size_t)n == len && memcmp(expect, line, len) == 0;
+}
+
+/* The lowest number above every number a damaged list may have issued: each line's first field,
+ * and every number of a header line (the next UID among them). */
+static uint64_t above_every_number(const char *data, size_t len)
+{
+	const char *p = data, *end = data + len, *line;
+	uint64_t above = 1, n;
+	size_t line_len;
+
+	while (p < end) {
+		if (!next_line(&p, end, &line, &line_len)) {
+			line = p;
+			line_len = (size_t)(end - p);
+			p = end;
+		}
+		const char *first_end = memchr(line, ' ', line_len);
+		size_t first_len = first_end ? (size_t)(first_end - line) : line_len;
+		bool header = starts_with(line, line_len, "POP3");
+
+		if (parse_u64(line, first_len, UID_LIMIT, &n) && n + 1 > above)
+			above = n + 1;
+		for (const char *sp = first_end, *stop = line + line_len; header && sp != NULL;) {
+			const char *f = sp + 1;
+
+			sp = memchr(f, ' ', (size_t)(stop - f));
+			if (parse_u64(f, (size_t)((sp ? sp : stop) - f), UID_LIMIT, &n) && n > above)
+				above = n;
+		}
+	}
+	return above;
+}
+
+/* Sizes the entries, the name pool and the index once for the lines of data, instead of growing
+ * them entry by entry. */
+static void presize(struct uidlist *l, const char *data, size_t len)
+{
+	size_t lines = 0;
+
+	for (const char *p = data, *end = data + len; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+		lines++;
+	/* Failure only means the arrays grow as they go. */
+	uidlist_reserve(l, lines);
+}
+
+/* Empties a list found corrupt, leaving in next_uid the lowest UID it cannot have named (its
+ * entries' messages get new UIDs). */
+static enum uidlist_status corrupt(struct uidlist *l)
+{
+	uint64_t above = above_every_number(l->pool, l->pool_len);
+
+	uidlist_free(l);
+	l->next_uid = above;
+	return UIDLIST_CORRUPT;
+}
+
+/* Makes data (len octets of a malloc'd buffer of capacity octets) the list's pool, the names
+ * are not copied, and parses its header.  data is owned by l from here on, whatever the result. */
+static enum uidlist_status take_data(char *data, size_t len, size_t capacity, struct uidlist *l)
+{
+	const char *p = data, *line;
+	size_t line_len;
+
+	uidlist_init(l);
+	l->pool = data;
+	l->pool_len = len;
+	l->pool_capacity = capacity;
+	if (next_line(&p, data + len, &line, &line_len) && parse_header(l, line, line_len))
+		return UIDLIST_OK;
+	return corrupt(l);
+}
+
+enum uidlist_status uidlist_parse_entries(struct uidlist *l, const struct uidlist_sink *sink)
+{
+	const char *p = l->pool, *end = l->pool + l->pool_len, *line;
+	uint64_t sum, last = 0;
+	size_t line_len, count = 0;
+
+	if (!next_line(&p, end, &line, &line_len))	/* the header, which take_data checked */
+		return corrupt(l);
+	sum = fnv1a64(FNV1A64_INIT, line, line_len + 1);
+	if (sink == NULL)
+		presize(l, p, (size_t)(end - p));
+	while (next_line(&p, end, &line, &line_len)) {
+		struct uid_entry e;
+
+		if (starts_with(line, line_len, "END "))
+			return parse_trailer(line, line_len, count, sum, p == end) ? UIDLIST_OK : corrupt(l);
+		/* Without a sink, a second entry for one base name is corrupt too. */
+		if (!parse_entry(l, line, line_len, last, &e) || (sink == NULL && uidlist_insert(l, &e) == NULL))
+			break;
+		/* Summed before the sink may overwrite the line's LF. */
+		sum = fnv1a64(sum, line, line_len + 1);
+		if (sink != NULL && !sink->put(sink->ctx, &e, l->pool)) {
+			uidlist_free(l);
+			return UIDLIST_FAILED;
+		}
+		last = e.uid;
+		count++;
+	}
+	return corrupt(l);
+}
+
+enum uidlist_status uidlist_parse(const char *data, size_t len, struct uidlist *l)
+{
+	char *copy = malloc(len + 1);
+	enum uidlist_status status;
+
+	if (copy == NULL) {
+		uidlist_init(l);
+		return UIDLIST_FAILED;
+	}
+	memcpy(copy, data, len);
+	status = take_data(copy, len, len + 1, l);
+	return status == UIDLIST_OK ? uidlist_parse_entries(l, NULL) : status;
+}
+
+/* Reads the whole list file; NULL with *status set when it is missing or unreadable. */
+static char *read_list_file(int dirfd, size_t *len, enum uidlist_status *status)
+{
+	struct stat st;
+	char *data;
+	int fd = openat(dirfd, UIDLIST_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	*status = UIDLIST_FAILED;
+	if (fd < 0) {
+		if (errno == ENOENT)
+			*status = UIDLIST_MISSING;
+		else
+			log_msg(LOG_ERR, "cannot open %s: %s", UIDLIST_FILE, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		log_msg(LOG_ERR, "%s is not a regular file", UIDLIST_FILE);
+		close(fd);
+		return NULL;
+	}
+	if ((uint64_t)st.st_size > UIDLIST_SIZE_MAX) {
+		log_msg(LOG_ERR, "%s is larger than any UID list: treated as corrupt", UIDLIST_FILE);
+		close(fd);
+		*status = UIDLIST_CORRUPT;
+		return NULL;
+	}
+	data = malloc((size_t)st.st_size + 1);
+	*len = 0;
+	while (data != NULL && *len < (size_t)st.st_size) {
+		ssize_t n = read(fd, data + *len, (size_t)st.st_size - *len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;	/* shorter than fstat said: parse what is there */
+		*len += (size_t)n;
+	}
+	if (data == NULL)
+		log_msg(LOG_ERR, "out of memory reading %s", UIDLIST_FILE);
+	close(fd);
+	return data;
+}
+
+enum uidlist_status uidlist_load(int dirfd, struct uidlist *l)
+{
+	enum uidlist_status status;
+	size_t len;
+	char *data = read_list_file(dirfd, &len, &status);
+
+	if (data == NULL) {
+		uidlist_init(l);
+		return status;
+	}
+	return take_data(data, len, len + 1, l);
+}
+
+enum uidlist_status uidlist_read(int dirfd, struct uidlist *l)
+{
+	return uidlist_complete_read(dirfd, l, uidlist_load(dirfd, l));
+}
+
+enum uidlist_status uidlist_complete_read(int dirfd, struct uidlist *l, enum uidlist_status status)
+{
+	if (status == UIDLIST_OK)
+		status = uidlist_parse_entries(l, NULL);
+	if (status == UIDLIST_CORRUPT)
+		log_msg(LOG_WARNING, "%s is corrupt: rebuilt with new UIDs", UIDLIST_FILE);
+	if (status != UIDLIST_FAILED)
+		raise_next_uid(dirfd, l, status != UIDLIST_OK);
+	return status;
+}
+
+/* The longest entry line: four numbers of at most 20 digits with their spaces, a name, the LF. */
+#define ENTRY_LINE_MAX (4 * (U64_DIGITS + 1) + UIDLIST_NAME_MAX + 1)
+
+/* Writes entry e's line just before end; returns where it starts. */
+static char *entry_line_before(char *end, const struct uidlist *l, const struct uid_entry *e)
+{
+	char *p = end - 1 - e->name_len;
+
+	memcpy(p, uidlist_name(l, e), e->name_len);
+	end[-1] = '\n';
+	*--p = ' ';
+	p = decimal_before(p, e->retrieved > 0 ? (uint64_t)e->retrieved : 0);
+	*--p = ' ';
+	p = decimal_before(p, e->stored_size);
+	*--p = ' ';
+	p = decimal_before(p, e->exact_size);
+	*--p = ' ';
+	return decimal_before(p, e->uid);
+}
+
+/* The list file being written: a block at a time, never the whole list in memory, with the
+ * checksum of what went out. */
+struct list_writer {
+	int fd;
+	uint64_t sum;		/* of the octets written out so far */
+	size_t len;		/* octets waiting in buf */
+	char buf[UIDLIST_WRITE_BLOCK];
+};
+
+static bool writer_flush(struct list_writer *w)
+{
+	bool ok = write_all(w->fd, w->buf, w->len);
+
+	w->sum = fnv1a64(w->sum, w->buf, w->len);
+	w->len = 0;
+	return ok;
+}
+
+/* Makes room for n more octets (n at most the block) and returns where they go; NULL when a
+ * write failed. */
+static char *writer_room(struct list_writer *w, size_t n)
+{
+	if (w->len + n > sizeof w->buf && !writer_flush(w))
+		return NULL;
+	return w->buf + w->len;
+}
+
+/* Writes the list in its file format, checksum included, to fd. */
+static bool write_list(int fd, const struct uidlist *l)
+{
+	static struct list_writer w;	/* a block too large for some stacks */
+	char line[ENTRY_LINE_MAX], *start, *to;
+	int n;
+
+	w.fd = fd;
+	w.sum = FNV1A64_INIT;
+	w.len = 0;
+	/* The header: the magic and nine numbers of at most 20 digits. */
+	n = snprintf(w.buf, sizeof w.buf, MAGIC "%" PRIu64, l->next_uid);
+	for (size_t k = 0; k < STAMPS; k++)
+		n += snprintf(w.buf + n, sizeof w.buf - (size_t)n, " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+			      l->stamps[k].ino, l->stamps[k].size, l->stamps[k].sec, l->stamps[k].nsec);
+	w.buf[n++] = '\n';
+	w.len = (size_t)n;
+	for (size_t i = 0; i < l->count; i++) {
+		start = entry_line_before(line + sizeof line, l, &l->entries[i]);
+		to = writer_room(&w, (size_t)(line + sizeof line - start));
+		if (to == NULL)
+			return false;
+		memcpy(to, start, (size_t)(line + sizeof line - start));
+		w.len += (size_t)(line + sizeof line - start);
+	}
+	to = writer_room(&w, END_LINE_MAX);
+	if (to == NULL)
+		return false;
+	w.len += (size_t)snprintf(to, END_LINE_MAX, "END %zu %016" PRIx64 "\n", l->count, fnv1a64(w.sum, w.buf, w.len));
+	return writer_flush(&w);
+}
+
+bool uidlist_write(int dirfd, int lock_fd, const struct uidlist *l)
+{
+	int fd;
+	bool ok;
+
+	if (!write_mark(lock_fd, l->next_uid)) {
+		log_msg(LOG_ERR, "cannot record the next UID in %s: %s", UIDLIST_LOCK, strerror(errno));
+		return false;
+	}
+	fd = openat(dirfd, UIDLIST_TEMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	ok = fd >= 0 && write_list(fd, l) && fsync(fd) == 0;
+	if (fd >= 0 && close(fd) != 0)
+		ok = false;
+	/* Only a complete, synced file replaces the list; a crash before the
+	 * rename leaves the old list, one after it the new. */
+	ok = ok && renameat(dirfd, UIDLIST_TEMP, dirfd, UIDLIST_FILE) == 0;
+	if (ok && fsync(dirfd) != 0)
+		log_msg(LOG_WARNING, "fsync of the Maildir: %s", strerror(errno));
+	if (!ok) {
+		log_msg(LOG_ERR, "cannot write %s: %s", UIDLIST_FILE, strerror(errno));
+		if (unlinkat(dirfd, UIDLIST_TEMP, 0) != 0 && errno != ENOENT)
+			log_msg(LOG_WARNING, "cannot remove %s: %s", UIDLIST_TEMP, strerror(errno));
+	}
+	return ok;
+}
+
+int uidlist_lock(int dirfd, unsigned wait_ms)
+{
+	struct timespec pause = { 0, UIDLIST_LOCK_RETRY_MS * NSEC_PER_MSEC };
+	struct flock fl;
+	bool held;
+	int fd = openat(dirfd, UIDLIST_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		log_msg(LOG_ERR, "cannot open %s: %s", UIDLIST_LOCK, strerror(errno));
+		return -1;
+	}
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	/* An open file description lock: unlike a classic fcntl lock it is
+	 * not dropped when this process closes some other descriptor of the
+	 * file (as reading the mark does); like it, the kernel (or NFS
+	 * lockd) releases it when the holder dies. */
+	for (unsigned waited = 0;; waited += UIDLIST_LOCK_RETRY_MS) {
+		if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+			return fd;
+		if ((errno != EACCES && errno != EAGAIN && errno != EINTR) || waited >= wait_ms)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	held = errno == EACCES || errno == EAGAIN;
+	if (!held || wait_ms > 0)
+		log_msg(LOG_ERR, "cannot lock %s: %s", UIDLIST_LOCK, held ? "held too long by another session" : strerror(errno));
+	close(fd);
+	return -1;
+}
+
+void uidlist_unlock(int lock_fd)
+{
+	/* Closing the descriptor drops the fcntl lock. */
+	if (close(lock_fd) != 0)
+		log_msg(LOG_WARNING, "closing %s: %s", UIDLIST_LOCK, strerror(errno));
+}
