@@ -30,6 +30,13 @@ enum lookup_result {
 	LOOKUP_FAILED,		/* the database could not be read or is unsafe; logged */
 };
 
+/* What a source is asked about: the user, and what it may need to know of the session. */
+struct account_query {
+	const char *setting;	/* the passwd_file setting: the passwd file's path, or the keyword */
+	const char *user;	/* the name the client gave (one user_name_ok() accepts) */
+	const char *client;	/* the client's address, for the source's own checks and logs */
+};
+
 /* An account source: what it is called, and what it can do. */
 struct account_source {
 	/* The word passwd_file names it by; NULL for the passwd file, named by its path. */
@@ -38,13 +45,14 @@ struct account_source {
 	const char *description;
 	/* It can hold NT hashes, which NTLM needs. */
 	bool nt_hashes;
-	/* Finds user (path: the passwd_file setting); fills *out on LOOKUP_FOUND. */
-	enum lookup_result (*lookup)(const char *path, const char *user, struct account *out);
-	/* Checks a password for an account found (NULL: an unknown user, who fails after the
+	/* Finds q's user; fills *out on LOOKUP_FOUND. */
+	enum lookup_result (*lookup)(const struct account_query *q, struct account *out);
+	/* Checks a password for the account found (NULL: an unknown user, who fails after the
 	 * same work as a real check). */
-	bool (*password_ok)(const struct account *a, const char *password);
-	/* Tells whether an account found may log in at all, whatever proves its identity. */
-	bool (*account_usable)(const struct account *a);
+	bool (*password_ok)(const struct account_query *q, const struct account *a, const char *password);
+	/* Tells whether the account found may log in at all, whatever proves its identity (a
+	 * refusal is the source's to log). */
+	bool (*account_usable)(const struct account_query *q, const struct account *a);
 };
 
 /* Tells whether an account is locked: its hash starts with '!' (passwd -l, usermod -L, an
@@ -53,7 +61,7 @@ struct account_source {
 bool account_locked(const struct account *a);
 
 /* The account_usable of the sources that keep a crypt(3) hash: not locked. */
-bool account_not_locked(const struct account *a);
+bool account_not_locked(const struct account_query *q, const struct account *a);
 
 /* Wipes the secrets an account holds, and the rest of it. */
 void account_clear(struct account *a);

@@ -14,9 +14,10 @@ void attempt_policy(struct session *s)
 {
 	const struct config *cfg = s->cfg;
 	struct login_policy *p = &s->login.policy;
+	/* "secure": the launcher protects the connection, or it never leaves the host. */
+	bool secure = cfg->tls || io_address_is_local(s->client.address);
 
-	p->plaintext_ok = cfg->plaintext_auth == PLAINTEXT_YES ||
-			  (cfg->plaintext_auth == PLAINTEXT_SECURE && (cfg->tls || io_address_is_local(s->client.address)));
+	p->plaintext_ok = cfg->plaintext_auth == PLAINTEXT_YES || (cfg->plaintext_auth == PLAINTEXT_SECURE && secure);
 	p->offered = MECHANISM_BIT(MECHANISM_USER) | MECHANISM_BIT(MECHANISM_PLAIN);
 	if (cfg->ntlm && ntlm_ready())
 		p->offered |= MECHANISM_BIT(MECHANISM_NTLM);

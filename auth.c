@@ -40,11 +40,17 @@ static enum login_result login_failed(struct login_guard *g, const char *user, b
 	return ++g->failures >= g->max_failures ? LOGIN_FAILED_LAST : LOGIN_FAILED;
 }
 
+/* The account source a login asks, and what it asks. */
+struct source {
+	const struct account_source *db;	/* NULL when passwd_file names none */
+	struct account_query query;
+};
+
 /* Tells whether an account may log in whatever proves its identity (a mechanism that needs
  * no password: GSSAPI, or NTLM with needs_nt_hash), logging why not. */
-static bool account_fit(const struct account_source *db, const struct account *a, bool needs_nt_hash)
+static bool account_fit(const struct source *src, const struct account *a, bool needs_nt_hash)
 {
-	if (!db->account_usable(a)) {
+	if (!src->db->account_usable(&src->query, a)) {
 		log_msg(LOG_NOTICE, "user %s: the account is locked", a->name);
 		return false;
 	}
@@ -58,11 +64,11 @@ static bool account_fit(const struct account_source *db, const struct account *a
 /* Checks an NTLMv2 answer to the challenge in the guard (answerable: it was issued and not
  * answered before); an unknown user, a locked account or one without an NT hash costs the
  * same HMACs and fails. */
-static bool ntlm_answer_ok(struct login_guard *g, const struct account_source *db, const struct account *a,
+static bool ntlm_answer_ok(struct login_guard *g, const struct source *src, const struct account *a,
 			   const struct credential *c, bool answerable)
 {
 	static const unsigned char no_hash[NTLM_HASH_SIZE];
-	bool usable = a != NULL && account_fit(db, a, true) && answerable;
+	bool usable = a != NULL && account_fit(src, a, true) && answerable;
 	bool ok = ntlm_v2_ok(usable ? a->nt_hash : no_hash, c->user, c->domain, c->domain_len, g->ntlm_challenge,
 			     c->response, c->response_len);
 
@@ -75,14 +81,14 @@ static bool ntlm_answer_ok(struct login_guard *g, const struct account_source *d
 
 /* Checks what proves the identity of the account (NULL: unknown user, who always fails): a
  * credential, or (c NULL) the mechanism itself, GSSAPI, which a locked account fails. */
-static bool identity_ok(struct login_guard *g, const struct account_source *db, const struct account *a,
+static bool identity_ok(struct login_guard *g, const struct source *src, const struct account *a,
 			const struct credential *c, bool answerable)
 {
 	if (c == NULL)
-		return a != NULL && account_fit(db, a, false);
+		return a != NULL && account_fit(src, a, false);
 	if (c->mechanism == MECHANISM_NTLM)
-		return ntlm_answer_ok(g, db, a, c, answerable);
-	return db->password_ok(a, c->password);
+		return ntlm_answer_ok(g, src, a, c, answerable);
+	return src->db->password_ok(&src->query, a, c->password);
 }
 
 /* Tells whether this process may serve the account (root: any uid and gid but 0; another
@@ -96,15 +102,16 @@ static bool may_serve(const struct account *a)
 	return ok;
 }
 
-/* Looks user up in the guard's account source ("" is unknown without asking). */
-static enum lookup_result find_account(const struct login_guard *g, const struct account_source *db, const char *user,
-				       struct account *out)
+/* Looks the query's user up in its source ("" is unknown without asking). */
+static enum lookup_result find_account(const struct source *src, struct account *out)
 {
-	if (db == NULL) {
-		log_msg(LOG_ERR, "passwd_file %s names no user database", g->passwd_file);
+	if (src->query.user[0] == '\0')
+		return LOOKUP_UNKNOWN;
+	if (src->db == NULL) {
+		log_msg(LOG_ERR, "passwd_file %s names no user database", src->query.setting);
 		return LOOKUP_FAILED;
 	}
-	return user[0] == '\0' ? LOOKUP_UNKNOWN : db->lookup(g->passwd_file, user, out);
+	return src->db->lookup(&src->query, out);
 }
 
 /* Decides a login of user by mechanism with a credential, or (c NULL) of a user whose
@@ -112,7 +119,7 @@ static enum lookup_result find_account(const struct login_guard *g, const struct
 static enum login_result decide_login(struct login_guard *g, const char *user, enum mechanism mechanism,
 				      const struct credential *c, struct account *out)
 {
-	const struct account_source *db = userdb_named(g->passwd_file);
+	struct source src = { userdb_named(g->passwd_file), { g->passwd_file, user, g->client } };
 	bool ntlm = mechanism == MECHANISM_NTLM;
 	/* An NTLM answer uses its challenge up, whatever comes of it (the
 	 * user database unreadable included): no response is tried twice. */
@@ -122,10 +129,10 @@ static enum login_result decide_login(struct login_guard *g, const char *user, e
 
 	g->ntlm_challenge_issued = g->ntlm_challenge_issued && !ntlm;
 	memset(out, 0, sizeof *out);
-	found = find_account(g, db, user, out);
+	found = find_account(&src, out);
 	if (found == LOOKUP_FAILED)
 		result = LOGIN_UNAVAILABLE;
-	else if (!identity_ok(g, db, found == LOOKUP_FOUND ? out : NULL, c, answerable))
+	else if (!identity_ok(g, &src, found == LOOKUP_FOUND ? out : NULL, c, answerable))
 		result = login_failed(g, user, found == LOOKUP_FOUND, mechanism);
 	else if (!may_serve(out))
 		result = LOGIN_REFUSED;
@@ -152,7 +159,8 @@ static enum login_result auth_ntlm_challenge(void *self, unsigned char challenge
 	while (n < 0 && errno == EINTR);
 	g->ntlm_challenge_issued = n == (ssize_t)sizeof g->ntlm_challenge;
 	if (!g->ntlm_challenge_issued) {
-		log_msg(LOG_ERR, "cannot make an NTLM challenge: getrandom: %s", n < 0 ? strerror(errno) : "short read");
+		log_msg(LOG_ERR, "cannot make an NTLM challenge: getrandom: %s",
+			n < 0 ? strerror(errno) : "short read");
 		return LOGIN_UNAVAILABLE;
 	}
 	memcpy(challenge, g->ntlm_challenge, sizeof g->ntlm_challenge);

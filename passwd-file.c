@@ -87,8 +87,9 @@ static enum lookup_result parse_entry(char *line, const char *path, unsigned lin
 }
 
 /* Finds user in the passwd-style file at path. */
-static enum lookup_result file_lookup(const char *path, const char *user, struct account *out)
+static enum lookup_result file_lookup(const struct account_query *q, struct account *out)
 {
+	const char *path = q->setting, *user = q->user;
 	enum lookup_result result = LOOKUP_UNKNOWN;
 	enum file_line_status st;
 	char line[CONFIG_LINE_MAX];
@@ -131,6 +132,6 @@ const struct account_source passwd_file_source = {
 	.description = "the passwd file",
 	.nt_hashes = true,
 	.lookup = file_lookup,
-	.password_ok = password_ok,
+	.password_ok = crypt_password_ok,
 	.account_usable = account_not_locked,
 };

@@ -291,7 +291,8 @@ void session_greet(struct session *s)
 int session_close(struct session *s)
 {
 	if (s->out.state != OUTPUT_OK)
-		log_msg(LOG_INFO, "client %s", s->out.state == OUTPUT_TIMED_OUT ? "stopped reading: autologout" : "went away");
+		log_msg(LOG_INFO, "client %s",
+			s->out.state == OUTPUT_TIMED_OUT ? "stopped reading: autologout" : "went away");
 	maildir_close(&s->box.md);
 	explicit_bzero(&s->in, sizeof s->in);
 	return 0;

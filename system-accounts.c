@@ -50,11 +50,11 @@ static enum lookup_result system_entry(const struct passwd *pw, struct account *
 }
 
 /* Finds user among the host's accounts. */
-static enum lookup_result system_lookup(const char *path, const char *user, struct account *out)
+static enum lookup_result system_lookup(const struct account_query *q, struct account *out)
 {
+	const char *user = q->user;
 	struct passwd *pw;
 
-	(void)path;	/* the keyword "system" */
 	errno = 0;
 	pw = getpwnam(user);
 	if (pw == NULL) {
@@ -72,6 +72,6 @@ const struct account_source system_accounts = {
 	.description = "the host's accounts",
 	.nt_hashes = false,
 	.lookup = system_lookup,
-	.password_ok = password_ok,
+	.password_ok = crypt_password_ok,
 	.account_usable = account_not_locked,
 };

@@ -57,10 +57,11 @@ static void write_passwd(const char *content, mode_t mode)
 static const char *lookup(const char *user)
 {
 	static char text[2 * CONFIG_LINE_MAX];
+	struct account_query q = { passwd_path, user, "unit" };
 	struct account a;
 
 	memset(&a, 0x5a, sizeof a);
-	switch (passwd_file_source.lookup(passwd_path, user, &a)) {
+	switch (passwd_file_source.lookup(&q, &a)) {
 	case LOOKUP_FOUND:
 		snprintf(text, sizeof text, "found %s %u %u %s nt=%s", a.name, (unsigned)a.uid, (unsigned)a.gid,
 			 a.home, a.has_nt_hash ? "yes" : "no");
@@ -193,18 +194,26 @@ static void test_passwd_file_unsafe(void)
 
 /* ---- the host's accounts ---- */
 
+/* The host's accounts, asked about user. */
+static enum lookup_result system_lookup(const char *user, struct account *a)
+{
+	struct account_query q = { "system", user, "unit" };
+
+	return system_accounts.lookup(&q, a);
+}
+
 static void test_system_accounts(void)
 {
 	struct account a;
 
-	unit_ok(system_accounts.lookup("system", "root", &a) == LOOKUP_FOUND && a.uid == 0 &&
+	unit_ok(system_lookup("root", &a) == LOOKUP_FOUND && a.uid == 0 &&
 			strcmp(a.name, "root") == 0 && a.home[0] == '/',
 		"host accounts: root is found, with uid 0 and a home");
 	unit_ok(!a.has_nt_hash, "host accounts: no NT hash");
 	account_clear(&a);
-	unit_ok(system_accounts.lookup("system", "no-such-user-4242", &a) == LOOKUP_UNKNOWN,
+	unit_ok(system_lookup("no-such-user-4242", &a) == LOOKUP_UNKNOWN,
 		"host accounts: an unknown user");
-	unit_ok(system_accounts.lookup("system", "nobody", &a) == LOOKUP_FOUND && a.hash[0] != '\0' &&
+	unit_ok(system_lookup("nobody", &a) == LOOKUP_FOUND && a.hash[0] != '\0' &&
 			!password_ok(&a, ""),
 		"host accounts: nobody is found, and no empty password logs it in");
 	account_clear(&a);
@@ -226,10 +235,10 @@ static void test_passwords(void)
 	a.hash[0] = '!';
 	memmove(a.hash + 1, hash, strlen(hash) + 1);
 	unit_ok(!password_ok(&a, "secret"), "password_ok: a locked hash ('!' before it)");
-	unit_ok(account_locked(&a) && !account_not_locked(&a), "account_locked: '!'");
+	unit_ok(account_locked(&a) && !account_not_locked(NULL, &a), "account_locked: '!'");
 	strcpy(a.hash, "*");
 	unit_ok(!password_ok(&a, "*") && !password_ok(&a, "secret"), "password_ok: '*' has no password");
-	unit_ok(!account_locked(&a) && account_not_locked(&a), "account_locked: '*' is not locked");
+	unit_ok(!account_locked(&a) && account_not_locked(NULL, &a), "account_locked: '*' is not locked");
 	a.hash[0] = '\0';
 	unit_ok(!password_ok(&a, "") && !password_ok(&a, "secret"), "password_ok: an empty hash has no password");
 	unit_ok(!account_locked(&a), "account_locked: an empty hash is not locked");
