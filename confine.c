@@ -183,7 +183,7 @@ static const int allowed_calls[] = {
 	/* glibc's qsort sizes its buffer by the memory installed. */
 	SCMP_SYS(sysinfo),
 	/* A first session reads many message files with one thread per CPU
-	 * of its affinity (maildir.c): the threads' creation, stacks (with a
+	 * of its affinity (maildir-size.c): the threads' creation, stacks (with a
 	 * guard page, given back at their end), joining and exit; glibc sets
 	 * up its signal for set*id() calls at the first thread. */
 	SCMP_SYS(sched_getaffinity), SCMP_SYS(clone3), SCMP_SYS(clone), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction),

@@ -40,27 +40,6 @@ const char *uidlist_name(const struct uidlist *l, const struct uid_entry *e)
 	return l->pool + e->name;
 }
 
-/* The length of the base name of a file name we store, or 0 when we store no such name:
- * 1..UIDLIST_NAME_MAX octets, none of them a control octet (a line break would split the
- * record) or '/', and a base name (before the first ':') of at least one octet.  Spaces are
- * fine: the name is the last field of its line. */
-size_t uidlist_base_len(const char *s, size_t len)
-{
-	size_t base = len;
-
-	if (len > UIDLIST_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f || c == '/')
-			return 0;
-		if (c == ':' && base == len)
-			base = i;
-	}
-	return base;
-}
-
 /* The index's hash of a base name: eight octets at a time (FNV's octet
  * loop was a tenth of a session's time on large mailboxes). */
 static size_t slot_of(const struct uidlist *l, const char *base, size_t len)

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "params.h"
+
 /* What a directory looked like: its inode, size and change time.  The
  * change time, unlike the modification time, cannot be set back by a
  * program (a restored backup included); ino 0 means "not known". */
@@ -74,9 +76,26 @@ void uidlist_init(struct uidlist *l);
 void uidlist_free(struct uidlist *l);
 
 /* The length of the base name of a file name we store, or 0 when we store no such name:
- * 1..UIDLIST_NAME_MAX octets, none of them a control octet or '/', and a base name (before
- * the first ':') of at least one octet. */
-size_t uidlist_base_len(const char *name, size_t len);
+ * 1..UIDLIST_NAME_MAX octets, none of them a control octet (a line break would split the
+ * record) or '/', and a base name (before the first ':') of at least one octet.  Spaces are
+ * fine: the name is the last field of its line.  Inline: reading a list of many entries calls
+ * it once an entry. */
+static inline size_t uidlist_base_len(const char *name, size_t len)
+{
+	size_t base = len;
+
+	if (len > UIDLIST_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c < 0x20 || c == 0x7f || c == '/')
+			return 0;
+		if (c == ':' && base == len)
+			base = i;
+	}
+	return base;
+}
 
 /* Adds an entry as it stands (its UID, sizes and name offset in l's pool); NULL when its
  * base name is listed already or memory ran out. */
