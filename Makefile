@@ -9,7 +9,7 @@ DOCDIR ?= $(PREFIX)/share/doc/pop3-handler
 CONTRIB = contrib/pop3-handler.conf contrib/inetd.conf contrib/xinetd.d/pop3 \
 	contrib/systemd/pop3.socket contrib/systemd/pop3@.service \
 	contrib/systemd/stunnel-pop3s.service contrib/stunnel/pop3s.conf \
-	contrib/stunnel/pop3-starttls.conf
+	contrib/stunnel/pop3-starttls.conf contrib/pam.d/pop3-handler
 CFLAGS ?= -O2 -g
 
 WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
@@ -25,7 +25,7 @@ UNIT_LDLIBS = -lnettle -lgssapi_krb5 -lkrb5
 # Every module but main(): the unit tests and the fuzz targets link these.
 LIB_OBJS = parse.o base64.o encode.o textfile.o io.o log.o util.o netbios.o \
 	maildir.o maildir-snapshot.o maildir-size.o maildir-update.o uidlist.o uidlist-file.o config.o \
-	account.o userdb.o passwd-file.o system-accounts.o password.o hashtool.o become.o \
+	account.o userdb.o passwd-file.o system-accounts.o pam-accounts.o password.o hashtool.o become.o \
 	login.o auth.o channel.o privsep.o privsep-child.o privsep-parent.o ntlm.o gssapi.o confine.o \
 	session.o mailbox.o attempt.o sasl.o authorization.o transaction.o serve.o
 OBJS = pop3-handler.o $(LIB_OBJS)
@@ -154,7 +154,8 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pop3-handler $(DESTDIR)$(MANDIR)/man8/pop3-handler.8 \
 		$(DESTDIR)$(MANDIR)/man5/pop3-handler.conf.5
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,README $(CONTRIB:contrib/%=%))
-	-rmdir $(DESTDIR)$(DOCDIR)/xinetd.d $(DESTDIR)$(DOCDIR)/systemd $(DESTDIR)$(DOCDIR)/stunnel $(DESTDIR)$(DOCDIR)
+	-rmdir $(DESTDIR)$(DOCDIR)/xinetd.d $(DESTDIR)$(DOCDIR)/systemd $(DESTDIR)$(DOCDIR)/stunnel \
+		$(DESTDIR)$(DOCDIR)/pam.d $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -f pop3-handler $(OBJS) $(UNIT_TESTS) $(KDC_UNIT_TESTS)

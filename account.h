@@ -6,6 +6,7 @@
 #ifndef POP3_ACCOUNT_H
 #define POP3_ACCOUNT_H
 
+#include <pwd.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -35,6 +36,15 @@ struct account_query {
 	const char *setting;	/* the passwd_file setting: the passwd file's path, or the keyword */
 	const char *user;	/* the name the client gave (one user_name_ok() accepts) */
 	const char *client;	/* the client's address, for the source's own checks and logs */
+	const char *service;	/* the service name we serve as (pam_service); NULL: the default */
+};
+
+/* What a source's check of a password came to. */
+enum verdict {
+	VERDICT_OK,		/* the password holds and the account may log in: *out is filled */
+	VERDICT_UNKNOWN,	/* no such user, found after the work a real check costs */
+	VERDICT_REFUSED,	/* a known user: a wrong password, or an account that may not log in */
+	VERDICT_UNAVAILABLE,	/* the source could not answer (logged): our fault, not the client's */
 };
 
 /* An account source: what it is called, and what it can do. */
@@ -45,14 +55,18 @@ struct account_source {
 	const char *description;
 	/* It can hold NT hashes, which NTLM needs. */
 	bool nt_hashes;
-	/* Finds q's user; fills *out on LOOKUP_FOUND. */
+	/* Finds q's user, for the mechanisms that prove the identity themselves (NTLM, GSSAPI);
+	 * fills *out on LOOKUP_FOUND. */
 	enum lookup_result (*lookup)(const struct account_query *q, struct account *out);
-	/* Checks a password for the account found (NULL: an unknown user, who fails after the
-	 * same work as a real check). */
-	bool (*password_ok)(const struct account_query *q, const struct account *a, const char *password);
-	/* Tells whether the account found may log in at all, whatever proves its identity (a
-	 * refusal is the source's to log). */
-	bool (*account_usable)(const struct account_query *q, const struct account *a);
+	/* Checks q's user's password and finds the account, in the order the source needs (PAM
+	 * asks before it looks the account up); an unknown user costs what a known one costs.
+	 * On VERDICT_REFUSED *why may name the reason for the log ("account expired"). */
+	enum verdict (*password_login)(const struct account_query *q, const char *password, struct account *out,
+				       const char **why);
+	/* Tells whether the account found may log in at all, for a mechanism that proves the
+	 * identity itself: VERDICT_OK, VERDICT_REFUSED with *why naming the reason for the log,
+	 * or VERDICT_UNAVAILABLE (logged). */
+	enum verdict (*account_state)(const struct account_query *q, const struct account *a, const char **why);
 };
 
 /* Tells whether an account is locked: its hash starts with '!' (passwd -l, usermod -L, an
@@ -60,8 +74,13 @@ struct account_source {
  * no password, as for OpenSSH: a Kerberos principal or an NT hash may still log in. */
 bool account_locked(const struct account *a);
 
-/* The account_usable of the sources that keep a crypt(3) hash: not locked. */
-bool account_not_locked(const struct account_query *q, const struct account *a);
+/* The account_state of the sources that keep a crypt(3) hash: refused when locked. */
+enum verdict account_lock_state(const struct account_query *q, const struct account *a, const char **why);
+
+/* Fills out from an NSS passwd entry (its name, uid, gid and home) with hash; LOOKUP_UNKNOWN
+ * (logged, naming the source) when its name or home cannot serve a session. */
+enum lookup_result account_from_passwd(const struct passwd *pw, const char *hash, const char *source,
+				       struct account *out);
 
 /* Wipes the secrets an account holds, and the rest of it. */
 void account_clear(struct account *a);

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "become.h"
+#include "io.h"
 #include "log.h"
+#include "password.h"
 #include "userdb.h"
 
 /* Sleeps whole seconds, resuming after signals. */
@@ -23,17 +25,18 @@ static void sleep_seconds(unsigned seconds)
 		;
 }
 
-/* Logs a failed login (user NULL: the mechanism's exchange failed before it named one),
- * sleeps the failure delay and counts it. */
-static enum login_result login_failed(struct login_guard *g, const char *user, bool known,
-				      enum mechanism mechanism)
+/* Logs a failed login (user NULL: the mechanism's exchange failed before it named one; why:
+ * the account source's reason, or NULL), sleeps the failure delay and counts it. */
+static enum login_result login_failed(struct login_guard *g, const char *user, bool known, enum mechanism mechanism,
+				      const char *why)
 {
 	const char *name = mechanism_name(mechanism);
 
 	if (user == NULL)
 		log_msg(LOG_NOTICE, "failed login: %s exchange failed, client=%s", name, g->client);
 	else if (known)
-		log_msg(LOG_NOTICE, "failed login user=%s mechanism=%s client=%s", user, name, g->client);
+		log_msg(LOG_NOTICE, "failed login user=%s mechanism=%s client=%s%s%s", user, name, g->client,
+			why != NULL ? " reason=" : "", why != NULL ? why : "");
 	else
 		log_msg(LOG_NOTICE, "failed login: unknown user, mechanism=%s client=%s", name, g->client);
 	sleep_seconds(g->fail_delay);
@@ -48,17 +51,18 @@ struct source {
 
 /* Tells whether an account may log in whatever proves its identity (a mechanism that needs
  * no password: GSSAPI, or NTLM with needs_nt_hash), logging why not. */
-static bool account_fit(const struct source *src, const struct account *a, bool needs_nt_hash)
+static enum verdict account_state(const struct source *src, const struct account *a, bool needs_nt_hash)
 {
-	if (!src->db->account_usable(&src->query, a)) {
-		log_msg(LOG_NOTICE, "user %s: the account is locked", a->name);
-		return false;
-	}
-	if (needs_nt_hash && !a->has_nt_hash) {
+	const char *why = "refused by the user database";
+	enum verdict v = src->db->account_state(&src->query, a, &why);
+
+	if (v == VERDICT_REFUSED) {
+		log_msg(LOG_NOTICE, "user %s: %s", a->name, why);
+	} else if (v == VERDICT_OK && needs_nt_hash && !a->has_nt_hash) {
 		log_msg(LOG_NOTICE, "user %s has no NT hash in the user database: NTLM cannot log in", a->name);
-		return false;
+		v = VERDICT_REFUSED;
 	}
-	return true;
+	return v;
 }
 
 /* Checks an NTLMv2 answer to the challenge in the guard (answerable: it was issued and not
@@ -68,7 +72,7 @@ static bool ntlm_answer_ok(struct login_guard *g, const struct source *src, cons
 			   const struct credential *c, bool answerable)
 {
 	static const unsigned char no_hash[NTLM_HASH_SIZE];
-	bool usable = a != NULL && account_fit(src, a, true) && answerable;
+	bool usable = a != NULL && account_state(src, a, true) == VERDICT_OK && answerable;
 	bool ok = ntlm_v2_ok(usable ? a->nt_hash : no_hash, c->user, c->domain, c->domain_len, g->ntlm_challenge,
 			     c->response, c->response_len);
 
@@ -77,18 +81,6 @@ static bool ntlm_answer_ok(struct login_guard *g, const struct source *src, cons
 		ok = false;
 	}
 	return ok && usable;
-}
-
-/* Checks what proves the identity of the account (NULL: unknown user, who always fails): a
- * credential, or (c NULL) the mechanism itself, GSSAPI, which a locked account fails. */
-static bool identity_ok(struct login_guard *g, const struct source *src, const struct account *a,
-			const struct credential *c, bool answerable)
-{
-	if (c == NULL)
-		return a != NULL && account_fit(src, a, false);
-	if (c->mechanism == MECHANISM_NTLM)
-		return ntlm_answer_ok(g, src, a, c, answerable);
-	return src->db->password_ok(&src->query, a, c->password);
 }
 
 /* Tells whether this process may serve the account (root: any uid and gid but 0; another
@@ -102,16 +94,49 @@ static bool may_serve(const struct account *a)
 	return ok;
 }
 
-/* Looks the query's user up in its source ("" is unknown without asking). */
-static enum lookup_result find_account(const struct source *src, struct account *out)
+/* Tells whether the query names a source to ask, logging when it does not. */
+static bool source_known(const struct source *src)
 {
-	if (src->query.user[0] == '\0')
-		return LOOKUP_UNKNOWN;
-	if (src->db == NULL) {
+	if (src->db == NULL)
 		log_msg(LOG_ERR, "passwd_file %s names no user database", src->query.setting);
-		return LOOKUP_FAILED;
+	return src->db != NULL;
+}
+
+/* A password login: the source checks the password and finds the account. */
+static enum verdict password_verdict(const struct source *src, const char *password, struct account *out,
+				     const char **why)
+{
+	/* A name the session would not accept reaches no source, and costs
+	 * what a real check costs. */
+	if (src->query.user[0] == '\0') {
+		(void)password_ok(NULL, password);
+		return VERDICT_UNKNOWN;
 	}
-	return src->db->lookup(&src->query, out);
+	if (!source_known(src))
+		return VERDICT_UNAVAILABLE;
+	return src->db->password_login(&src->query, password, out, why);
+}
+
+/* A login whose mechanism proves the identity itself: the account looked up, then the NTLMv2
+ * answer (c, answerable) or, for GSSAPI (c NULL), the account's state checked. */
+static enum verdict identity_verdict(struct login_guard *g, const struct source *src, const struct credential *c,
+				     bool answerable, struct account *out)
+{
+	enum lookup_result found;
+
+	if (src->query.user[0] == '\0')
+		found = LOOKUP_UNKNOWN;
+	else if (!source_known(src))
+		found = LOOKUP_FAILED;
+	else
+		found = src->db->lookup(&src->query, out);
+	if (found == LOOKUP_FAILED)
+		return VERDICT_UNAVAILABLE;
+	if (c != NULL && ntlm_answer_ok(g, src, found == LOOKUP_FOUND ? out : NULL, c, answerable))
+		return VERDICT_OK;
+	if (c != NULL || found == LOOKUP_UNKNOWN)
+		return found == LOOKUP_FOUND ? VERDICT_REFUSED : VERDICT_UNKNOWN;
+	return account_state(src, out, false);
 }
 
 /* Decides a login of user by mechanism with a credential, or (c NULL) of a user whose
@@ -119,23 +144,33 @@ static enum lookup_result find_account(const struct source *src, struct account 
 static enum login_result decide_login(struct login_guard *g, const char *user, enum mechanism mechanism,
 				      const struct credential *c, struct account *out)
 {
-	struct source src = { userdb_named(g->passwd_file), { g->passwd_file, user, g->client } };
+	struct source src = { userdb_named(g->passwd_file), { g->passwd_file, user, g->client, g->service } };
 	bool ntlm = mechanism == MECHANISM_NTLM;
 	/* An NTLM answer uses its challenge up, whatever comes of it (the
 	 * user database unreadable included): no response is tried twice. */
 	bool answerable = ntlm && g->ntlm_challenge_issued;
-	enum lookup_result found;
-	enum login_result result = LOGIN_OK;
+	const char *why = NULL;
+	enum login_result result;
+	enum verdict v;
+
+	struct io_deadline deadline;
 
 	g->ntlm_challenge_issued = g->ntlm_challenge_issued && !ntlm;
 	memset(out, 0, sizeof *out);
-	found = find_account(&src, out);
-	if (found == LOOKUP_FAILED)
+	/* A source that hangs (a PAM module, a directory) ends the session
+	 * when its authorization timer would. */
+	io_deadline_begin(&deadline, g->decision_timeout);
+	if (c != NULL && mechanism_plaintext(mechanism))
+		v = password_verdict(&src, c->password, out, &why);
+	else
+		v = identity_verdict(g, &src, c, answerable, out);
+	io_deadline_end(&deadline);
+	if (v == VERDICT_OK)
+		result = may_serve(out) ? LOGIN_OK : LOGIN_REFUSED;
+	else if (v == VERDICT_UNAVAILABLE)
 		result = LOGIN_UNAVAILABLE;
-	else if (!identity_ok(g, &src, found == LOOKUP_FOUND ? out : NULL, c, answerable))
-		result = login_failed(g, user, found == LOOKUP_FOUND, mechanism);
-	else if (!may_serve(out))
-		result = LOGIN_REFUSED;
+	else
+		result = login_failed(g, user, v == VERDICT_REFUSED, mechanism, why);
 	if (ntlm)
 		explicit_bzero(g->ntlm_challenge, sizeof g->ntlm_challenge);
 	if (result != LOGIN_OK)
@@ -180,7 +215,7 @@ static enum login_result auth_gssapi_step(void *self, bool first, const unsigned
 	if (step == GSSAPI_CONTINUE)
 		return LOGIN_CONTINUE;
 	if (step == GSSAPI_FAILED)
-		return login_failed(g, NULL, false, MECHANISM_GSSAPI);
+		return login_failed(g, NULL, false, MECHANISM_GSSAPI, NULL);
 	return decide_login(g, g->gssapi.user, MECHANISM_GSSAPI, NULL, a);
 }
 

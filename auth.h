@@ -16,7 +16,7 @@
 #include "ntlm.h"
 
 /* One session's login decisions: where accounts come from, the failures so far, and the
- * state of the multi-step mechanisms.  The caller fills in the settings (the first five
+ * state of the multi-step mechanisms.  The caller fills in the settings (the first seven
  * fields), zeroes the rest and prepares gssapi with gssapi_init(). */
 struct login_guard {
 	const char *passwd_file;	/* names the account source (userdb_named) */
@@ -24,6 +24,8 @@ struct login_guard {
 	unsigned max_failures;		/* the failure that closes the session */
 	unsigned fail_delay;		/* seconds slept after each failure */
 	const char *ntlm_domain;	/* the NetBIOS domain an NTLM client may name */
+	const char *service;		/* the service name account sources know us by (pam_service) */
+	unsigned decision_timeout;	/* seconds a source may take to answer (0: no bound) */
 	unsigned failures;
 	bool ntlm_challenge_issued;	/* ntlm_challenge awaits its one answer */
 	unsigned char ntlm_challenge[NTLM_CHALLENGE_SIZE];

@@ -65,6 +65,7 @@ static const struct setting settings[] = {
 	STRING(ntlm_domain, SET_DOMAIN, ""),
 	STRING(keytab, SET_PATH, KEYTAB_DEFAULT),
 	STRING(krb5_realm, SET_DOMAIN, ""),
+	STRING(pam_service, SET_NAME, PAM_SERVICE_DEFAULT),
 };
 
 #define SETTINGS (sizeof settings / sizeof *settings)
@@ -109,8 +110,10 @@ static void database_error(const struct setting *s, char *err, size_t errlen)
 {
 	int len = snprintf(err, errlen, "%s: must be an absolute path", s->key);
 
+	/* "an absolute path, system or pam" */
 	for (size_t i = 0; userdb_keyword(i) != NULL && len >= 0 && (size_t)len < errlen; i++)
-		len += snprintf(err + len, errlen - (size_t)len, " or %s", userdb_keyword(i));
+		len += snprintf(err + len, errlen - (size_t)len, "%s%s", userdb_keyword(i + 1) != NULL ? ", " : " or ",
+				userdb_keyword(i));
 }
 
 /* Tells whether a string value has the form its setting wants; when not, writes why. */

@@ -32,6 +32,7 @@ struct config {
 	char ntlm_domain[PATH_MAX];	/* NTLM's NetBIOS domain; "" for the host name */
 	char keytab[PATH_MAX];		/* GSSAPI: the keytab with the pop/<host> key */
 	char krb5_realm[PATH_MAX];	/* GSSAPI: the realm of our users; "" for the default realm */
+	char pam_service[PATH_MAX];	/* passwd_file = pam: the PAM service (/etc/pam.d/<name>) */
 };
 
 #define EXPIRE_NEVER UINT_MAX

@@ -77,15 +77,8 @@ static const struct library_symbol mit_symbols[] = {
  * used) when the library or one of its symbols is missing. */
 static bool mit_load(void)
 {
-	char err[RESPONSE_MAX];
-
-	if (!mit.loaded && !library_load(MIT_LIBRARY, mit_symbols, sizeof mit_symbols / sizeof *mit_symbols, &mit,
-					 sizeof mit, err, sizeof err)) {
-		log_msg(LOG_WARNING, "GSSAPI: %s", err);
-		return false;
-	}
-	mit.loaded = true;
-	return true;
+	return library_load_once(&mit.loaded, MIT_LIBRARY, mit_symbols, sizeof mit_symbols / sizeof *mit_symbols,
+				 &mit, sizeof mit, LOG_WARNING, "GSSAPI");
 }
 
 /* Frees a buffer GSS gave us.  mit.release_buffer() frees nothing of

@@ -233,6 +233,29 @@ bool io_timed_out(void)
 	return timer_fired != 0;
 }
 
+void io_deadline_begin(struct io_deadline *d, unsigned seconds)
+{
+	struct itimerval it = { { 0, 0 }, { (time_t)seconds, 0 } };
+	struct sigaction sa;
+
+	d->armed = seconds > 0;
+	if (!d->armed)
+		return;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_DFL;
+	if (sigaction(SIGALRM, &sa, &d->action) != 0 || setitimer(ITIMER_REAL, &it, &d->timer) != 0)
+		log_msg(LOG_ERR, "cannot bound a call by the timer: %s", strerror(errno));
+}
+
+void io_deadline_end(const struct io_deadline *d)
+{
+	if (!d->armed)
+		return;
+	if (setitimer(ITIMER_REAL, &d->timer, NULL) != 0 || sigaction(SIGALRM, &d->action, NULL) != 0)
+		log_msg(LOG_ERR, "cannot restore the timer: %s", strerror(errno));
+}
+
 /* Copies an address the launcher put in the environment, if it is one (it goes into logs). */
 static bool address_from_env(const char *name, char *buf, size_t size)
 {

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <sys/types.h>
 
 #include "encode.h"
@@ -79,6 +81,21 @@ void io_timer_restart(void);
 
 /* Tells whether the inactivity timer has fired. */
 bool io_timed_out(void);
+
+/* The timer and SIGALRM's action a deadline put aside. */
+struct io_deadline {
+	struct itimerval timer;
+	struct sigaction action;
+	bool armed;
+};
+
+/* Bounds a call that may hang (a PAM module, a directory that does not answer): until
+ * io_deadline_end(), SIGALRM takes its default action, ending the process, once seconds have
+ * passed (0: no bound).  The timer and handler in place are put aside in d. */
+void io_deadline_begin(struct io_deadline *d, unsigned seconds);
+
+/* Puts back the timer and SIGALRM's action io_deadline_begin() put aside. */
+void io_deadline_end(const struct io_deadline *d);
 
 /* Longest client address text: an IPv6 address, or "local". */
 #define CLIENT_ADDRESS_MAX 46

@@ -49,15 +49,8 @@ static const struct library_symbol nettle_symbols[] = {
 
 bool ntlm_ready(void)
 {
-	char err[RESPONSE_MAX];
-
-	if (!nettle.loaded && !library_load(NETTLE_LIBRARY, nettle_symbols, sizeof nettle_symbols / sizeof *nettle_symbols,
-					    &nettle, sizeof nettle, err, sizeof err)) {
-		log_msg(LOG_WARNING, "NTLM: %s", err);
-		return false;
-	}
-	nettle.loaded = true;
-	return true;
+	return library_load_once(&nettle.loaded, NETTLE_LIBRARY, nettle_symbols,
+				 sizeof nettle_symbols / sizeof *nettle_symbols, &nettle, sizeof nettle, LOG_WARNING, "NTLM");
 }
 
 /* Every message starts with the signature "NTLMSSP\0" and a 32-bit type. */

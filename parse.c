@@ -232,12 +232,16 @@ bool parse_uint_setting(const char *text, unsigned min, unsigned max, unsigned *
 
 bool user_name_ok(const char *name, size_t len)
 {
-	if (len < 1 || len > USER_NAME_MAX || name[0] == '.')
+	/* A leading '-' reads as an option to the tools a PAM module may
+	 * run, a leading '.' as a hidden file. */
+	if (len < 1 || len > USER_NAME_MAX || name[0] == '.' || name[0] == '-')
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
 
-		if (c <= 0x20 || c == 0x7f || c == '/' || c == ':')
+		/* '\\' is Windows' DOMAIN\user, which sssd and winbind take
+		 * apart; '/' a path and ':' the passwd file's separator. */
+		if (c <= 0x20 || c == 0x7f || c == '/' || c == ':' || c == '\\')
 			return false;
 	}
 	return true;

@@ -98,8 +98,9 @@ bool parse_line_count(const char *text, size_t len, uint64_t *out);
 /* Parses an unsigned decimal setting in [min, max]: digits only, no sign, no overflow. */
 bool parse_uint_setting(const char *text, unsigned min, unsigned max, unsigned *out);
 
-/* Tells whether a user name is one we accept: 1..USER_NAME_MAX octets, no '/', ':', control
- * characters, space or DEL, no leading '.'. */
+/* Tells whether a user name is one we accept: 1..USER_NAME_MAX octets, no '/', ':', '\',
+ * control characters, space or DEL, no leading '.' or '-' (so NSS and PAM never see a name
+ * they would take apart; '@' stays, for sssd's user@domain). */
 bool user_name_ok(const char *name, size_t len);
 
 /* Tells whether a domain or realm name is one we accept: 1..DOMAIN_NAME_MAX letters, digits,

@@ -53,8 +53,13 @@ bool password_ok(const struct account *a, const char *password)
 	return ok;
 }
 
-bool crypt_password_ok(const struct account_query *q, const struct account *a, const char *password)
+enum verdict crypt_verdict(enum lookup_result found, const struct account *a, const char *password)
 {
-	(void)q;	/* the hash says it all */
-	return password_ok(a, password);
+	if (found == LOOKUP_FAILED)
+		return VERDICT_UNAVAILABLE;
+	if (found == LOOKUP_UNKNOWN) {
+		(void)password_ok(NULL, password);	/* the work a real check costs */
+		return VERDICT_UNKNOWN;
+	}
+	return password_ok(a, password) ? VERDICT_OK : VERDICT_REFUSED;
 }

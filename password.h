@@ -8,8 +8,7 @@
 
 #include <stdbool.h>
 
-struct account;
-struct account_query;
+#include "account.h"
 
 /* Checks password against the account's crypt(3) hash in constant time; with no account
  * (unknown user), a locked one ('!'), one without a password (an empty hash or '*') or an
@@ -17,7 +16,8 @@ struct account_query;
  * method, and fails. */
 bool password_ok(const struct account *a, const char *password);
 
-/* The password_ok of the sources that keep a crypt(3) hash: password_ok() above. */
-bool crypt_password_ok(const struct account_query *q, const struct account *a, const char *password);
+/* The password_login of the sources that keep a crypt(3) hash, from what their lookup found
+ * (into a): the password checked with password_ok(), an unknown user after the same work. */
+enum verdict crypt_verdict(enum lookup_result found, const struct account *a, const char *password);
 
 #endif

@@ -35,6 +35,8 @@ static void prepare(const struct config *cfg, int in_fd, int out_fd)
 	guard.max_failures = cfg->max_auth_failures;
 	guard.fail_delay = cfg->auth_fail_delay;
 	guard.ntlm_domain = session.sasl.ntlm_domain;
+	guard.service = cfg->pam_service;
+	guard.decision_timeout = cfg->timeout_unauth;
 	gssapi_init(&guard.gssapi, cfg->keytab, cfg->krb5_realm);
 	auth_door_open(&session.login.door, &guard);
 }

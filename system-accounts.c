@@ -18,13 +18,9 @@
 static enum lookup_result system_entry(const struct passwd *pw, struct account *out)
 {
 	const char *hash = pw->pw_passwd;
+	enum lookup_result found;
 	struct spwd *sp = NULL;
 
-	if (strlen(pw->pw_name) > USER_NAME_MAX || strlen(pw->pw_dir) >= sizeof out->home ||
-	    pw->pw_dir[0] != '/') {
-		log_msg(LOG_WARNING, "system account %.64s: unusable name or home", pw->pw_name);
-		return LOOKUP_UNKNOWN;
-	}
 	if (strcmp(hash, "x") == 0) {
 		errno = 0;
 		sp = getspnam(pw->pw_name);
@@ -37,16 +33,10 @@ static enum lookup_result system_entry(const struct passwd *pw, struct account *
 	/* sp_expire counts days since 1970; -1 means never. */
 	if (sp != NULL && sp->sp_expire >= 0 && time(NULL) / SECONDS_PER_DAY >= sp->sp_expire)
 		hash = "!expired";
-	str_copy(out->name, sizeof out->name, pw->pw_name);
-	str_copy(out->home, sizeof out->home, pw->pw_dir);
-	if (!str_copy(out->hash, sizeof out->hash, hash))
-		str_copy(out->hash, sizeof out->hash, "!");	/* too long to be a hash: locked */
-	out->uid = pw->pw_uid;
-	out->gid = pw->pw_gid;
-	out->has_nt_hash = false;	/* the host keeps none */
+	found = account_from_passwd(pw, hash, "the host's accounts", out);
 	if (sp != NULL)
 		explicit_bzero(sp->sp_pwdp, strlen(sp->sp_pwdp));
-	return LOOKUP_FOUND;
+	return found;
 }
 
 /* Finds user among the host's accounts. */
@@ -67,11 +57,18 @@ static enum lookup_result system_lookup(const struct account_query *q, struct ac
 	return system_entry(pw, out);
 }
 
+static enum verdict system_password_login(const struct account_query *q, const char *password,
+					 struct account *out, const char **why)
+{
+	(void)why;	/* a wrong password and a locked account look alike in the log */
+	return crypt_verdict(system_lookup(q, out), out, password);
+}
+
 const struct account_source system_accounts = {
 	.keyword = "system",
 	.description = "the host's accounts",
 	.nt_hashes = false,
 	.lookup = system_lookup,
-	.password_ok = crypt_password_ok,
-	.account_usable = account_not_locked,
+	.password_login = system_password_login,
+	.account_state = account_lock_state,
 };

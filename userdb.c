@@ -5,12 +5,14 @@
 
 #include <string.h>
 
+#include "pam-accounts.h"
 #include "passwd-file.h"
 #include "system-accounts.h"
 
 /* The sources passwd_file names by a word (a path names the passwd file), and NULL. */
 static const struct account_source *const keyword_sources[] = {
 	&system_accounts,
+	&pam_accounts,
 	NULL,
 };
 

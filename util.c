@@ -10,6 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
+#include "params.h"
+
 bool array_grow(void **array, size_t *capacity, size_t needed, size_t size)
 {
 	size_t n = *capacity ? *capacity : 64;
@@ -108,5 +111,20 @@ bool library_load(const char *soname, const struct library_symbol *symbols, size
 		/* POSIX's way from dlsym()'s pointer to a function pointer. */
 		memcpy((char *)table + symbols[i].offset, &symbol, sizeof symbol);
 	}
+	return true;
+}
+
+bool library_load_once(bool *loaded, const char *soname, const struct library_symbol *symbols, size_t count,
+		       void *table, size_t table_size, int priority, const char *who)
+{
+	char err[RESPONSE_MAX];
+
+	if (*loaded)
+		return true;
+	if (!library_load(soname, symbols, count, table, table_size, err, sizeof err)) {
+		log_msg(priority, "%s: %s", who, err);
+		return false;
+	}
+	*loaded = true;
 	return true;
 }

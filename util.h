@@ -46,4 +46,9 @@ struct library_symbol {
 bool library_load(const char *soname, const struct library_symbol *symbols, size_t count, void *table,
 		  size_t table_size, char *err, size_t errlen);
 
+/* library_load() once: *loaded (a field of the table) says it was; false, logged at priority
+ * with who wants the library ("NTLM"), when it cannot be loaded. */
+bool library_load_once(bool *loaded, const char *soname, const struct library_symbol *symbols, size_t count,
+		       void *table, size_t table_size, int priority, const char *who);
+
 #endif

@@ -101,6 +101,39 @@ def write_config(pw):
     return conf
 
 
+class PamNamespace:
+    """A private mount namespace whose /etc is an overlay: in it the bench user has the
+    benchmark's password (the same sha512crypt hash as the passwd file's) in /etc/shadow, and
+    /etc/pam.d/pop3-handler checks it with pam_unix.  The machine's own /etc is never changed."""
+
+    def __init__(self, home):
+        self.dir = tempfile.mkdtemp(prefix="pam-ns.", dir=WORK)
+        self.proc = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sleep", "infinity"])
+        for _ in range(100):
+            if os.readlink("/proc/%d/ns/mnt" % self.proc.pid) != os.readlink("/proc/self/ns/mnt"):
+                break
+            time.sleep(0.02)
+        else:
+            raise BenchError("no private mount namespace for PAM")
+        for d in ("upper", "work"):
+            os.mkdir(os.path.join(self.dir, d))
+        self.run(["mount", "-t", "overlay", "overlay", "-o", "lowerdir=/etc,upperdir=%s/upper,workdir=%s/work"
+                  % (self.dir, self.dir), "/etc"])
+        self.run(["usermod", "-d", home, "-p", sha512crypt(PASSWORD, HASH_SETTING), USER])
+        self.run(["tee", "/etc/pam.d/pop3-handler"],
+                 b"auth required pam_unix.so nodelay\naccount required pam_unix.so\n")
+
+    def wrap(self, argv):
+        return ["nsenter", "-t", str(self.proc.pid), "-m", "--"] + argv
+
+    def run(self, argv, data=None):
+        subprocess.run(self.wrap(argv), input=data, stdout=subprocess.DEVNULL, check=True)
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
 def set_path(name):
     count, size, seed = SETS[name]
     return os.path.join(CACHE, "sets", "%s-%dx%d-s%d-v%d" % (name, count, size, seed, GEN_VERSION))
@@ -157,16 +190,18 @@ class Copies:
 class Server:
     """pop3-handler, Dovecot as the issue runs it, or Dovecot on its built-in defaults (-O)."""
 
-    def __init__(self, name, conf=None):
+    def __init__(self, name, conf=None, wrap=None, options=()):
         self.name = name
         self.conf = conf
-        self.handler = name == "pop3-handler"
+        self.handler = name.startswith("pop3-handler")
+        self.wrap = wrap or (lambda argv: argv)       # the PAM measurement runs in a namespace
+        self.options = list(options)
         self.log = os.path.join(WORK, "%s.log" % name)
 
     def argv(self, home):
         maildir = os.path.join(home, "Maildir")
         if self.handler:
-            return [HANDLER, "-c", self.conf, "-o", "maildir=" + maildir]
+            return self.wrap([HANDLER, "-c", self.conf, "-o", "maildir=" + maildir] + self.options)
         # Pre-authenticated stdin mode.  Without -O it reads the installed
         # configuration (/etc/dovecot, through an exec of doveconf), as the
         # issue's command line does; -O: built-in defaults only.
@@ -493,6 +528,14 @@ def main():
     spawn_floor = measure_spawn_floor()
     note("tiny session ...")
     tiny = measure_tiny([h, d, d_defaults], copies, pristine["tiny"])
+    note("tiny session through PAM ...")
+    pam_ns = PamNamespace(CACHE)
+    try:
+        file_ns = Server("pop3-handler-file", conf, pam_ns.wrap)
+        pam = Server("pop3-handler-pam", conf, pam_ns.wrap, ["-o", "passwd_file=pam"])
+        tiny_pam = measure_tiny([file_ns, pam], copies, pristine["tiny"])
+    finally:
+        pam_ns.close()
     note("50,000 messages: first and repeat sessions ...")
     n50 = SETS["small50k"][0]
     first, repeat, totals = measure_sessions(both, copies, pristine["small50k"], n50, RUNS, 3, "50k")
@@ -534,6 +577,9 @@ def main():
     compare("tiny session (3 msgs)", "tiny", tiny[H].t(), tiny[D].t())
     rows.append(("  (Dovecot -O: no config read)", "", ms(tiny[d_defaults.name].t()),
                  "%.3f" % (tiny[H].t() / tiny[d_defaults.name].t()), "(information)", ""))
+    tf, tp = tiny_pam[file_ns.name].t(), tiny_pam[pam.name].t()
+    rows.append(("tiny, passwd file (namespace)", ms(tf), "", "", "(information)", ""))
+    rows.append(("tiny, PAM pam_unix (namespace)", ms(tp), "", "%.3f" % (tp / tf), "(PAM / file)", ""))
     rh, rd, rf = retr[H].t(), retr[D].t(), floor.t()
     rows.append(("RETR all 2,000 x 50 KB", ms(rh), ms(rd), "%.3f" % (rh / rd), "(information)", ""))
     rows.append(("  floor: cat files | cat > file", ms(rf), ms(rf), "", "", ""))
@@ -553,6 +599,8 @@ def main():
     say("not the password hash.  Dovecot runs pre-authenticated (no login at all), as")
     say("  USER=%s %s -o mail_location=maildir:DIR -o mail_uid=%s -o mail_gid=%s" % (USER, DOVECOT, USER, USER))
     say("reading the installed /etc/dovecot configuration (doveconf), UIDL format %08Xu%08Xv.")
+    say("The two PAM rows run inside a mount namespace (nsenter) where pam_unix checks the same")
+    say("sha512crypt hash in /etc/shadow: the passwd file and passwd_file = pam side by side.")
     say("Both find the whole session waiting in a pipe on stdin (pipelined) and write into a pipe")
     say("read by `cat > file`, like the floor.  Each program runs on its own fresh cp -a copy in")
     say("%s; \"first\" = no UID list / no Dovecot index yet (page cache warm)." % WORK)

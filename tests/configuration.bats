@@ -311,7 +311,7 @@ rejects() {
 	rejects "unknown key 'no_such_key'" no_such_key=1
 	rejects "expected key = value" exact_size
 	rejects "max_command_length: expected a number from 40 to 1024" max_command_length=1025
-	rejects "passwd_file: must be an absolute path or system" passwd_file=passwd
+	rejects "passwd_file: must be an absolute path, system or pam" passwd_file=passwd
 	# a bad -o after good ones
 	session -o exact_size=no -o tls=maybe -- "QUIT"
 	expect_startup_error "tls: expected no or yes"
@@ -363,10 +363,10 @@ rejects() {
 }
 
 @test "passwd_file must be an absolute path" {
-	rejects "passwd_file: must be an absolute path or system" passwd_file=etc/passwd passwd_file= "passwd_file=~/passwd"
+	rejects "passwd_file: must be an absolute path, system or pam" passwd_file=etc/passwd passwd_file= "passwd_file=~/passwd"
 	conf passwd_file "relative/passwd"
 	session -- "QUIT"
-	expect_startup_error "$T/conf line 6: passwd_file: must be an absolute path or system"
+	expect_startup_error "$T/conf line 6: passwd_file: must be an absolute path, system or pam"
 }
 
 @test "exact_size=no reports the stored file size, yes the CRLF size" {

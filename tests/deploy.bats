@@ -34,6 +34,7 @@ make_install() {
 INSTALLED_FILES="usr/sbin/pop3-handler
 usr/share/doc/pop3-handler/README
 usr/share/doc/pop3-handler/inetd.conf
+usr/share/doc/pop3-handler/pam.d/pop3-handler
 usr/share/doc/pop3-handler/pop3-handler.conf
 usr/share/doc/pop3-handler/stunnel/pop3-starttls.conf
 usr/share/doc/pop3-handler/stunnel/pop3s.conf

@@ -45,6 +45,7 @@ static void test_defaults(void)
 	unit_expect_str(cfg.ntlm_domain, "", "default ntlm_domain: none (the host name at run time)");
 	unit_expect_str(cfg.keytab, KEYTAB_DEFAULT, "default keytab");
 	unit_expect_str(cfg.krb5_realm, "", "default krb5_realm: none (krb5.conf's at run time)");
+	unit_expect_str(cfg.pam_service, PAM_SERVICE_DEFAULT, "default pam_service");
 }
 
 /* ---- config_set and config_assign ---- */
@@ -66,7 +67,7 @@ static void value_of(const struct config *cfg, const char *key, char *out, size_
 		bool text;
 	} fields[] = {
 		TEXT(passwd_file), TEXT(maildir), TEXT(privsep_user), TEXT(privsep_dir), TEXT(ntlm_domain),
-		TEXT(keytab), TEXT(krb5_realm), NUMBER(max_command_length), NUMBER(timeout_unauth),
+		TEXT(keytab), TEXT(krb5_realm), TEXT(pam_service), NUMBER(max_command_length), NUMBER(timeout_unauth),
 		NUMBER(timeout_auth), NUMBER(max_auth_failures), NUMBER(auth_fail_delay), NUMBER(exact_size),
 		NUMBER(plaintext_auth), NUMBER(tls), NUMBER(log), NUMBER(expire_days), NUMBER(expire_days_unread),
 		NUMBER(confine), NUMBER(ntlm),
@@ -95,9 +96,13 @@ static const struct set_case set_cases[] = {
 	/* paths, and the account source's keywords */
 	{ "passwd_file = /etc/mail/passwd", "ok /etc/mail/passwd" },
 	{ "passwd_file = system", "ok system" },
-	{ "passwd_file = passwd", "passwd_file: must be an absolute path or system" },
-	{ "passwd_file = ~/passwd", "passwd_file: must be an absolute path or system" },
-	{ "passwd_file =", "passwd_file: must be an absolute path or system" },
+	{ "passwd_file = pam", "ok pam" },
+	{ "pam_service = pop3", "ok pop3" },
+	{ "pam_service = ../shadow", "pam_service: not a valid user name" },
+	{ "pam_service = a/b", "pam_service: not a valid user name" },
+	{ "passwd_file = passwd", "passwd_file: must be an absolute path, system or pam" },
+	{ "passwd_file = ~/passwd", "passwd_file: must be an absolute path, system or pam" },
+	{ "passwd_file =", "passwd_file: must be an absolute path, system or pam" },
 	{ "privsep_dir = /var/empty2", "ok /var/empty2" },
 	{ "privsep_dir = var/empty", "privsep_dir: must be an absolute path" },
 	{ "privsep_dir = system", "privsep_dir: must be an absolute path" },
@@ -311,7 +316,13 @@ static void test_check(void)
 	unit_ok(!config_check(&cfg, err, sizeof err), "config_check: ntlm with the host's accounts is refused");
 	unit_expect_str(err, "ntlm = yes needs a passwd_file with NT hashes: the host's accounts have none",
 			"config_check: why ntlm with the host's accounts is refused");
+	strcpy(cfg.passwd_file, "pam");
+	unit_ok(!config_check(&cfg, err, sizeof err), "config_check: ntlm with PAM is refused");
+	unit_expect_str(err, "ntlm = yes needs a passwd_file with NT hashes: the accounts PAM checks have none",
+			"config_check: why ntlm with PAM is refused");
 	cfg.ntlm = 0;
+	unit_ok(config_check(&cfg, err, sizeof err), "config_check: PAM without ntlm");
+	strcpy(cfg.passwd_file, "system");
 	unit_ok(config_check(&cfg, err, sizeof err), "config_check: the host's accounts without ntlm");
 }
 

@@ -551,6 +551,10 @@ static const struct {
 	{ BYTES("al\x01ice"), false },
 	{ BYTES("al\x7fice"), false },
 	{ BYTES("al\0ice"), false },
+	{ BYTES("-alice"), false },			/* an option to the tools PAM may run */
+	{ BYTES("al-ice"), true },
+	{ BYTES("DOMAIN\\alice"), false },		/* Windows' down-level name */
+	{ BYTES("alice@AD.EXAMPLE.COM"), true },	/* sssd's fully qualified name */
 };
 
 static const struct {

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pam-accounts.h"
 #include "passwd-file.h"
 #include "password.h"
 #include "system-accounts.h"
@@ -36,8 +37,10 @@ static void test_named(void)
 	unit_ok(userdb_named("System") == NULL, "keywords are case-sensitive");
 	unit_ok(userdb_named("") == NULL, "an empty setting names nothing");
 	unit_expect_str(userdb_keyword(0), "system", "the first keyword");
-	unit_ok(userdb_keyword(1) == NULL, "one keyword today");
-	unit_ok(passwd_file_source.nt_hashes && !system_accounts.nt_hashes,
+	unit_expect_str(userdb_keyword(1), "pam", "the second keyword");
+	unit_ok(userdb_keyword(2) == NULL, "two keywords today");
+	unit_ok(userdb_named("pam") == &pam_accounts, "passwd_file = pam names PAM and NSS");
+	unit_ok(passwd_file_source.nt_hashes && !system_accounts.nt_hashes && !pam_accounts.nt_hashes,
 		"only the passwd file holds NT hashes");
 }
 
@@ -57,7 +60,7 @@ static void write_passwd(const char *content, mode_t mode)
 static const char *lookup(const char *user)
 {
 	static char text[2 * CONFIG_LINE_MAX];
-	struct account_query q = { passwd_path, user, "unit" };
+	struct account_query q = { passwd_path, user, "unit", "pop3-handler" };
 	struct account a;
 
 	memset(&a, 0x5a, sizeof a);
@@ -192,12 +195,43 @@ static void test_passwd_file_unsafe(void)
 	memcpy(passwd_path, saved, sizeof saved);
 }
 
+/* The passwd file's password login: the verdict, rendered. */
+static const char *password_login(const char *user, const char *password)
+{
+	static const char *const names[] = { "OK", "UNKNOWN", "REFUSED", "UNAVAILABLE" };
+	struct account_query q = { passwd_path, user, "unit", "pop3-handler" };
+	const char *why = NULL;
+	struct account a;
+	enum verdict v;
+
+	memset(&a, 0, sizeof a);
+	v = passwd_file_source.password_login(&q, password, &a, &why);
+	account_clear(&a);
+	return names[v];
+}
+
+/* A password login: the verdicts the login decision turns into replies and log lines. */
+static void test_password_login(void)
+{
+	char line[2 * CRYPT_OUTPUT_SIZE + 128];
+
+	snprintf(line, sizeof line, "alice:%s:1001:1002::/home/alice:/bin/sh\ncarol:!%s:1004:1004::/home/carol:/bin/sh\n",
+		 hash, hash);
+	write_passwd(line, 0600);
+	unit_expect_str(password_login("alice", "secret"), "OK", "password login: the right password");
+	unit_expect_str(password_login("alice", "wrong"), "REFUSED", "password login: a wrong password");
+	unit_expect_str(password_login("carol", "secret"), "REFUSED", "password login: a locked account");
+	unit_expect_str(password_login("nobody-here", "secret"), "UNKNOWN", "password login: an unknown user");
+	unlink(passwd_path);
+	unit_expect_str(password_login("alice", "secret"), "UNAVAILABLE", "password login: no passwd file");
+}
+
 /* ---- the host's accounts ---- */
 
 /* The host's accounts, asked about user. */
 static enum lookup_result system_lookup(const char *user, struct account *a)
 {
-	struct account_query q = { "system", user, "unit" };
+	struct account_query q = { "system", user, "unit", "pop3-handler" };
 
 	return system_accounts.lookup(&q, a);
 }
@@ -223,6 +257,7 @@ static void test_system_accounts(void)
 
 static void test_passwords(void)
 {
+	const char *why = NULL;
 	struct account a;
 
 	memset(&a, 0, sizeof a);
@@ -235,10 +270,10 @@ static void test_passwords(void)
 	a.hash[0] = '!';
 	memmove(a.hash + 1, hash, strlen(hash) + 1);
 	unit_ok(!password_ok(&a, "secret"), "password_ok: a locked hash ('!' before it)");
-	unit_ok(account_locked(&a) && !account_not_locked(NULL, &a), "account_locked: '!'");
+	unit_ok(account_locked(&a) && account_lock_state(NULL, &a, &why) == VERDICT_REFUSED, "account_locked: '!'");
 	strcpy(a.hash, "*");
 	unit_ok(!password_ok(&a, "*") && !password_ok(&a, "secret"), "password_ok: '*' has no password");
-	unit_ok(!account_locked(&a) && account_not_locked(NULL, &a), "account_locked: '*' is not locked");
+	unit_ok(!account_locked(&a) && account_lock_state(NULL, &a, &why) == VERDICT_OK, "account_locked: '*' is not locked");
 	a.hash[0] = '\0';
 	unit_ok(!password_ok(&a, "") && !password_ok(&a, "secret"), "password_ok: an empty hash has no password");
 	unit_ok(!account_locked(&a), "account_locked: an empty hash is not locked");
@@ -270,6 +305,7 @@ int main(void)
 	test_passwd_file();
 	test_passwd_file_hostile_lines();
 	test_passwd_file_unsafe();
+	test_password_login();
 	test_system_accounts();
 	test_passwords();
 	unlink(passwd_path);
