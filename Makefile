@@ -24,13 +24,14 @@ UNIT_LDLIBS = -lnettle -lgssapi_krb5 -lkrb5
 
 # Every module but main(): the unit tests and the fuzz targets link these.
 LIB_OBJS = parse.o base64.o encode.o textfile.o io.o log.o util.o netbios.o \
-	maildir.o maildir-snapshot.o maildir-size.o maildir-update.o uidlist.o uidlist-file.o config.o \
+	maildir.o maildir-snapshot.o maildir-size.o maildir-update.o uidlist.o uidlist-file.o uidl-formats.o uidl-import.o config.o \
 	account.o userdb.o passwd-file.o system-accounts.o pam-accounts.o password.o hashtool.o become.o \
 	login.o auth.o channel.o privsep.o privsep-child.o privsep-parent.o ntlm.o gssapi.o confine.o \
 	session.o mailbox.o attempt.o sasl.o authorization.o transaction.o serve.o
 OBJS = pop3-handler.o $(LIB_OBJS)
 # One program per module: tests/unit/test-<module>.c.
 UNIT_TESTS = tests/unit/test-parse tests/unit/test-base64 tests/unit/test-encode tests/unit/test-textfile \
+	tests/unit/test-uidl-formats \
 	tests/unit/test-io tests/unit/test-uidlist tests/unit/test-maildir tests/unit/test-confine tests/unit/test-privsep \
 	tests/unit/test-ntlm tests/unit/test-config tests/unit/test-userdb tests/unit/test-auth
 # Unit tests that need a Kerberos KDC: built with the others, run by the
@@ -99,7 +100,8 @@ lint:
 		--inline-suppr -D_GNU_SOURCE -I. $(OBJS:.o=.c)
 	clang-tidy --quiet $(OBJS:.o=.c) -- -D_GNU_SOURCE -I. -std=gnu11
 
-# libFuzzer targets (clang): parse.c, a whole session, and the UID list file.
+# libFuzzer targets (clang): parse.c, a whole session, the UID list file, and
+# the files of the servers whose UIDLs are taken over.
 # make fuzz runs each for FUZZ_SECONDS; make check runs a few seconds each.
 FUZZ_DIR = build-fuzz
 FUZZ_SECONDS ?= 60

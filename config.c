@@ -11,6 +11,7 @@
 #include "params.h"
 #include "parse.h"
 #include "textfile.h"
+#include "uidl-formats.h"
 #include "userdb.h"
 #include "util.h"
 
@@ -21,6 +22,7 @@ enum setting_kind {
 	SET_NAME,		/* a user name */
 	SET_DOMAIN,		/* a domain or realm name (unset, "": found at run time) */
 	SET_NUMBER,		/* a decimal number in [min, max], or the word "never" when allowed */
+	SET_UIDL_FORMAT,	/* Dovecot's pop3_uidl_format (dovecot_format_ok) */
 	SET_CHOICE,		/* one word of a list, stored as its index */
 };
 
@@ -38,6 +40,7 @@ static const char *const yes_no[] = { "no", "yes", NULL };
 static const char *const plaintext_choices[] = { "no", "yes", "secure", NULL };
 static const char *const log_choices[] = { "syslog", "stderr", NULL };
 static const char *const never_word[] = { "never", NULL };
+static const char *const migrate_choices[] = { "auto", "maildir-name", "no", NULL };	/* enum uidl_migrate */
 
 #define AT(field) offsetof(struct config, field)
 #define STRING(key, kind, text) { #key, AT(key), text, NULL, kind, 0, 0, 0 }
@@ -66,6 +69,9 @@ static const struct setting settings[] = {
 	STRING(keytab, SET_PATH, KEYTAB_DEFAULT),
 	STRING(krb5_realm, SET_DOMAIN, ""),
 	STRING(pam_service, SET_NAME, PAM_SERVICE_DEFAULT),
+	CHOICE(uidl_migrate, UIDL_MIGRATE_AUTO, migrate_choices),
+	STRING(uidl_migrate_format, SET_UIDL_FORMAT, UIDL_MIGRATE_FORMAT_DEFAULT),
+	CHOICE(uidl_from_header, 0, yes_no),
 };
 
 #define SETTINGS (sizeof settings / sizeof *settings)
@@ -134,6 +140,13 @@ static bool string_ok(const struct setting *s, const char *value, char *err, siz
 		if (template_ok(value))
 			return true;
 		snprintf(err, errlen, "%s: must start with / or %%h and use only %%u, %%h and %%%%", s->key);
+		return false;
+	case SET_UIDL_FORMAT:
+		if (dovecot_format_ok(value))
+			return true;
+		snprintf(err, errlen,
+			 "%s: expected a pop3_uidl_format naming %%u or %%f (with %%v, %%%%, X for hex, widths: "
+			 "%%08Xu%%08Xv)", s->key);
 		return false;
 	case SET_NAME:
 		if (user_name_ok(value, strlen(value)))

@@ -12,6 +12,8 @@
 
 enum plaintext_policy { PLAINTEXT_NO, PLAINTEXT_YES, PLAINTEXT_SECURE };
 enum log_target { LOG_TARGET_SYSLOG, LOG_TARGET_STDERR };
+/* Where a new UID list takes over a previous server's UIDLs from (uidl-import.h). */
+enum uidl_migrate { UIDL_MIGRATE_AUTO, UIDL_MIGRATE_MAILDIR_NAME, UIDL_MIGRATE_NO };
 
 struct config {
 	char passwd_file[PATH_MAX];	/* the account source: a path or a userdb keyword */
@@ -33,6 +35,9 @@ struct config {
 	char keytab[PATH_MAX];		/* GSSAPI: the keytab with the pop/<host> key */
 	char krb5_realm[PATH_MAX];	/* GSSAPI: the realm of our users; "" for the default realm */
 	char pam_service[PATH_MAX];	/* passwd_file = pam: the PAM service (/etc/pam.d/<name>) */
+	unsigned uidl_migrate;		/* enum uidl_migrate */
+	char uidl_migrate_format[PATH_MAX];	/* Dovecot's pop3_uidl_format as the site had it */
+	unsigned uidl_from_header;	/* yes/no: a new UID list takes X-UIDL headers over */
 };
 
 #define EXPIRE_NEVER UINT_MAX

@@ -148,6 +148,18 @@ void output_number_pair(struct output *o, uint64_t a, uint64_t b)
 	output_put(o, p, (size_t)(end - p));
 }
 
+void output_number_text(struct output *o, uint64_t a, const char *text)
+{
+	char buf[20 + 1];
+	char *end = buf + sizeof buf, *p = end - 1;
+
+	*p = ' ';
+	p = decimal_before(p, a);
+	output_put(o, p, (size_t)(end - p));
+	output_put(o, text, strlen(text));
+	output_put(o, "\r\n", 2);
+}
+
 /* A byte_sink's put: appends to the output. */
 static void sink_put(void *ctx, const void *data, size_t len)
 {

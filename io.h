@@ -64,6 +64,9 @@ void output_continuation(struct output *o, const unsigned char *data, size_t len
  * printf: a large mailbox has 100,000 such lines). */
 void output_number_pair(struct output *o, uint64_t a, uint64_t b);
 
+/* Appends the line "A TEXT" CRLF, as UIDL lists a UIDL taken over from a previous server. */
+void output_number_text(struct output *o, uint64_t a, const char *text);
+
 /* Streams the message file open as fd to o as RETR (limited false) or TOP (the header and
  * body_lines lines of body) send it, without the final "." line: read in large blocks,
  * CRLF line ends and dot-stuffing; false (logged) when it could not be read to its end. */

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "maildir-snapshot.h"
 #include "maildir-update.h"
+#include "uidl-import.h"
 
 /* Confines the session to the Maildir at path unless the configuration says confine = no;
  * false (logged) when a step the kernel supports failed.  Steps the kernel lacks are logged
@@ -41,6 +42,8 @@ uint64_t mailbox_message_size(const struct session *s, size_t i)
 /* Takes the snapshot of the Maildir at path; false with the -ERR that closes the session. */
 static bool open_maildir(struct session *s, const struct account *a, struct reply *r)
 {
+	const struct uidl_migration migration = { (enum uidl_migrate)s->cfg->uidl_migrate,
+						   s->cfg->uidl_migrate_format, s->cfg->uidl_from_header };
 	char path[PATH_MAX];
 
 	if (!maildir_expand(s->cfg->maildir, a->name, a->home, path, sizeof path)) {
@@ -48,7 +51,7 @@ static bool open_maildir(struct session *s, const struct account *a, struct repl
 		reply_err(r, "SYS/PERM", "Mailbox unavailable");
 	} else if (!confine_to_maildir(s, a->name, path)) {
 		reply_err(r, "SYS/TEMP", "Mailbox temporarily unavailable");
-	} else if (!maildir_snapshot(&s->box.md, path)) {
+	} else if (!maildir_snapshot(&s->box.md, path, &migration)) {
 		reply_err(r, "SYS/TEMP", "Cannot open the mailbox");
 	} else {
 		return true;

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "maildir-size.h"
 #include "params.h"
+#include "uidl-import.h"
 #include "uidlist-file.h"
 #include "util.h"
 
@@ -95,6 +96,7 @@ struct scan {
 	struct dir_stamp stamps[MESSAGE_DIRS];	/* each directory's, or zero where not settled or not stable */
 	bool stable;		/* no directory kept changing while read */
 	bool complete;		/* every message file found is in the snapshot */
+	uint64_t scanned_below;	/* the list's entries below this UID predate the scan; 0: none is known to */
 };
 
 /* Adds to the snapshot a record for the file name of subdirectory k; false with errno ENOMEM
@@ -243,6 +245,25 @@ struct list_match {
 	bool renamed;		/* some entry's file name changed */
 };
 
+/* Gives message m the UIDL taken over (len octets), copied into the name pool; false (logged)
+ * when memory ran out. */
+static bool take_uidl(struct maildir *md, struct message *m, const char *uidl, size_t len)
+{
+	char copy[UIDL_STRING_MAX + 1];
+	uint32_t off;
+
+	memcpy(copy, uidl, len);
+	copy[len] = '\0';
+	off = maildir_pool_add(md, copy, "");
+	if (off == MAILDIR_NO_NAME) {
+		log_msg(LOG_ERR, "out of memory taking the snapshot");
+		return false;
+	}
+	m->uidl = off;
+	m->has_uidl = true;
+	return true;
+}
+
 /* Copies UIDs and sizes from the list to the messages it knows, records in match which entries
  * they matched, and gives those entries the messages' file names as they are now; false (logged)
  * when memory ran out.  match->matched is the caller's to free. */
@@ -266,7 +287,12 @@ static bool match_list(struct maildir *md, struct uidlist *l, struct list_match 
 		m->uid = e->uid;
 		m->exact_size = e->exact_size;
 		m->stored_size = e->stored_size;
-		m->retrieved_at = e->retrieved;
+		m->retrieved_at = maildir_time32(e->retrieved);
+		if (e->uidl_len > 0 && !take_uidl(md, m, uidlist_uidl(l, e), e->uidl_len)) {
+			free(match->matched);
+			match->matched = NULL;
+			return false;
+		}
 		len = strlen(maildir_name(md, i));
 		if (e->name_len != len || memcmp(uidlist_name(l, e), maildir_name(md, i), len) != 0) {
 			match->renamed = true;
@@ -303,9 +329,27 @@ static void drop_stale_entries(struct uidlist *l, bool *matched, uint64_t scanne
 	uidlist_drop(l, matched);
 }
 
-/* Gives the messages the list does not know UIDs (in delivery order) and sizes; drops those that
- * vanished or cannot be served, and returns how many it dropped. */
-static size_t add_unknown_messages(struct maildir *md, struct uidlist *l)
+/* Gives message i, just given entry e, the UIDL the previous server showed for it, if im has
+ * one; false (logged) when memory ran out. */
+static bool take_imported_uidl(struct maildir *md, size_t i, struct uid_entry *e, struct uidlist *l,
+			       struct uidl_import *im)
+{
+	size_t len;
+	const char *uidl = uidl_import_for(im, i, &len);
+
+	if (uidl == NULL)
+		return true;
+	if (!uidlist_set_uidl(l, e, uidl, len)) {
+		log_msg(LOG_ERR, "out of memory taking the snapshot");
+		return false;
+	}
+	return take_uidl(md, &md->msgs[i], uidl, len);
+}
+
+/* Gives the messages the list does not know UIDs (in delivery order), sizes and the UIDLs im
+ * takes over; drops those that vanished or cannot be served, and returns how many it dropped,
+ * or SIZE_MAX when memory ran out. */
+static size_t add_unknown_messages(struct maildir *md, struct uidlist *l, struct uidl_import *im)
 {
 	size_t out = 0, dropped = 0;
 
@@ -329,6 +373,8 @@ static size_t add_unknown_messages(struct maildir *md, struct uidlist *l)
 			e->stored_size = m->stored_size;
 			m->uid = e->uid;
 			m->known = true;
+			if (!take_imported_uidl(md, i, e, l, im))
+				return SIZE_MAX;
 		}
 		md->msgs[out++] = *m;
 	}
@@ -361,29 +407,56 @@ static bool scan_recordable(const struct maildir *md, const struct scan *scan)
 	return true;
 }
 
+/* Reads into im what the previous server left, when the list is being made (read with status
+ * after it was missing or corrupt), and plans the UIDLs of md's messages; false (logged) when
+ * memory ran out. */
+static bool import_uidls(struct uidl_import *im, struct maildir *md, const struct uidlist *l,
+			 enum uidlist_status status, const struct uidl_migration *migration)
+{
+	memset(im, 0, sizeof *im);
+	if (status == UIDLIST_OK || (migration->mode == UIDL_MIGRATE_NO && !migration->from_header))
+		return true;
+	if (uidl_import_load(im, md->dirfd, migration, l->next_uid) && uidl_import_plan(im, md))
+		return true;
+	log_msg(LOG_ERR, "out of memory taking over the previous server's UIDLs");
+	return false;
+}
+
 /* Under the list's lock (waiting for it at most wait_ms), re-reads the list (another session may
- * have changed it), gives new messages UIDs, drops stale entries and writes it; with the scan's
- * stamps when recordable and the list then names exactly the messages scanned. */
-static bool update_list(struct maildir *md, struct uidlist *l, uint64_t scanned_below, const struct scan *scan,
-			bool recordable, unsigned wait_ms)
+ * have changed it), gives new messages UIDs (and, when the list is being made, the UIDLs the
+ * previous server showed), drops stale entries and writes it; with the scan's stamps when
+ * recordable and the list then names exactly the messages scanned. */
+static bool update_list(struct maildir *md, struct uidlist *l, const struct scan *scan, bool recordable,
+			unsigned wait_ms, const struct uidl_migration *migration)
 {
 	int lock = uidlist_lock(md->dirfd, wait_ms);
+	struct uidl_import im = { 0 };
 	struct list_match match;
+	enum uidlist_status status;
+	size_t dropped;
 	bool ok;
 
 	if (lock < 0)
 		return false;
 	uidlist_free(l);
-	ok = uidlist_read(md->dirfd, l) != UIDLIST_FAILED && match_list(md, l, &match);
+	status = uidlist_read(md->dirfd, l);
+	ok = status != UIDLIST_FAILED && match_list(md, l, &match);
 	if (ok) {
 		if (scan->stable)
-			drop_stale_entries(l, match.matched, scanned_below);
+			drop_stale_entries(l, match.matched, scan->scanned_below);
 		free(match.matched);
-		recordable = add_unknown_messages(md, l) == 0 && recordable && l->count == md->count;
+		ok = import_uidls(&im, md, l, status, migration) &&
+		     (dropped = add_unknown_messages(md, l, &im)) != SIZE_MAX;
+	}
+	if (ok) {
+		recordable = dropped == 0 && recordable && l->count == md->count;
 		for (size_t k = 0; k < MESSAGE_DIRS; k++)
 			l->stamps[k] = recordable ? scan->stamps[k] : (struct dir_stamp){ 0 };
 		ok = uidlist_write(md->dirfd, lock, l);
 	}
+	if (ok)
+		uidl_import_log(&im);
+	uidl_import_free(&im);
 	uidlist_unlock(lock);
 	return ok;
 }
@@ -457,12 +530,18 @@ static bool take_entry(void *ctx, const struct uid_entry *e, char *pool)
 	m->uid = e->uid;
 	m->exact_size = e->exact_size;
 	m->stored_size = e->stored_size;
-	m->retrieved_at = e->retrieved;
+	m->retrieved_at = maildir_time32(e->retrieved);
 	m->name = e->name;
 	m->base_len = e->base_len;
 	m->dir = DIR_CUR;
 	m->known = true;
 	pool[e->name + e->name_len] = '\0';
+	if (e->uidl_len > 0) {
+		/* The octet after the UIDL is the space before the name. */
+		pool[e->uidl + e->uidl_len] = '\0';
+		m->uidl = e->uidl;
+		m->has_uidl = true;
+	}
 	m->delivered = leading_number(pool + e->name);
 	return true;
 }
@@ -487,19 +566,19 @@ static bool snapshot_from_list(struct maildir *md, struct uidlist *l)
 }
 
 /* Takes the snapshot by reading new/ and cur/ and matching their files with the list by base name;
- * updates the list under its lock when it lacks messages, has stale entries, or may record the
- * directories' stamps. */
-static bool snapshot_from_dirs(struct maildir *md, struct uidlist *list, enum uidlist_status status)
+ * updates the list under its lock (taking over UIDLs as migration says when it is made) when it
+ * lacks messages, has stale entries, or may record the directories' stamps. */
+static bool snapshot_from_dirs(struct maildir *md, struct uidlist *list, enum uidlist_status status,
+			       const struct uidl_migration *migration)
 {
-	struct scan scan = { .stable = true, .complete = true };
-	struct list_match match;
-	uint64_t scanned_below;
-	bool recordable, stale;
-
 	/* Only a list read whole tells which UIDs predate the scan: after a
 	 * missing or corrupt one, another session may have issued lower
 	 * UIDs since, so no entry is dropped this time. */
-	scanned_below = status == UIDLIST_OK ? list->next_uid : 0;
+	struct scan scan = { .stable = true, .complete = true,
+			     .scanned_below = status == UIDLIST_OK ? list->next_uid : 0 };
+	struct list_match match;
+	bool recordable, stale;
+
 	for (size_t k = 0; k < MESSAGE_DIRS; k++)
 		if (!scan_dir(md, k, &scan))
 			return false;
@@ -509,21 +588,21 @@ static bool snapshot_from_dirs(struct maildir *md, struct uidlist *list, enum ui
 	}
 	if (!match_list(md, list, &match))
 		return false;
-	stale = scan.stable && has_stale_entries(list, match.matched, scanned_below);
+	stale = scan.stable && has_stale_entries(list, match.matched, scan.scanned_below);
 	free(match.matched);
 	if (match.unknown > 0)
 		maildir_size_unknown(md, match.unknown);
 	recordable = scan_recordable(md, &scan);
 	if (match.unknown > 0 || status != UIDLIST_OK || stale)
-		return update_list(md, list, scanned_below, &scan, recordable, UIDLIST_LOCK_WAIT_MS);
+		return update_list(md, list, &scan, recordable, UIDLIST_LOCK_WAIT_MS, migration);
 	/* Recording the stamps only saves later sessions work: it neither
 	 * waits for the lock nor fails the session. */
 	if (recordable && (match.renamed || !list_records(list, &scan)))
-		update_list(md, list, scanned_below, &scan, true, 0);
+		update_list(md, list, &scan, true, 0, migration);
 	return true;
 }
 
-bool maildir_snapshot(struct maildir *md, const char *path)
+bool maildir_snapshot(struct maildir *md, const char *path, const struct uidl_migration *migration)
 {
 	struct uidlist list;
 	enum uidlist_status status;
@@ -547,7 +626,7 @@ bool maildir_snapshot(struct maildir *md, const char *path)
 		status = uidlist_load(md->dirfd, &list);
 	}
 	status = uidlist_complete_read(md->dirfd, &list, status);
-	ok = status != UIDLIST_FAILED && snapshot_from_dirs(md, &list, status);
+	ok = status != UIDLIST_FAILED && snapshot_from_dirs(md, &list, status, migration);
 	uidlist_free(&list);
 	if (!ok) {
 		maildir_close(md);

@@ -101,7 +101,7 @@ size_t maildir_expire(struct maildir *md, unsigned days, bool unread, time_t now
 
 		if (m->deleted)
 			continue;
-		old = (m->retrieved && days == 0) || (m->retrieved_at != 0 && m->retrieved_at <= limit);
+		old = (m->retrieved && days == 0) || (m->retrieved_at != 0 && (int64_t)m->retrieved_at <= limit);
 		if (!old && unread && fstatat(maildir_dirfd(md, i), maildir_name(md, i), &st, AT_SYMLINK_NOFOLLOW) == 0)
 			old = st.st_mtime <= limit;
 		if (old) {

@@ -243,3 +243,11 @@ bool maildir_apply(struct maildir *md, size_t i, bool (*op)(struct maildir *, si
 	 * Gone altogether: nothing is left to act on. */
 	return !relocate(md, i) || op(md, i) || errno == ENOENT;
 }
+
+/* A snapshot of many messages is mostly these records. */
+_Static_assert(sizeof(struct message) == 48, "a message record grew");
+
+const char *maildir_uidl(const struct maildir *md, size_t i)
+{
+	return md->msgs[i].has_uidl ? md->names + md->msgs[i].uidl : NULL;
+}

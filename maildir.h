@@ -25,8 +25,9 @@ struct message {
 	uint64_t exact_size;	/* size with CRLF line ends */
 	uint64_t stored_size;	/* size of the file */
 	uint64_t delivered;	/* leading timestamp of the file name */
-	int64_t retrieved_at;	/* when first retrieved, from the UID list; 0: never recorded */
+	uint32_t retrieved_at;	/* when first retrieved (seconds since 1970), from the UID list; 0: never */
 	uint32_t name;		/* offset in the name pool of its NUL-terminated file name */
+	uint32_t uidl;		/* with has_uidl: offset in the name pool of the UIDL taken over */
 	uint8_t base_len;	/* length of its base name (before ':'), which renames keep */
 	/* Bits, so that a record takes 48 octets: a snapshot of many messages
 	 * is mostly these records. */
@@ -36,7 +37,15 @@ struct message {
 	bool retrieved : 1;	/* sent whole by RETR in this session */
 	bool known : 1;		/* has a UID list entry (snapshot-internal) */
 	bool sized : 1;		/* sizes found before the list was locked (snapshot-internal) */
+	bool has_uidl : 1;	/* UIDL shows the string at uidl, taken over from a previous server */
 };
+
+/* A retrieval time as a message record keeps it: seconds since 1970 in 32 bits (until 2106),
+ * 0 for none. */
+static inline uint32_t maildir_time32(int64_t t)
+{
+	return t <= 0 ? 0 : t >= (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+}
 
 struct maildir {
 	int dirfd;		/* the Maildir root, or -1 when it does not exist */
@@ -112,6 +121,10 @@ enum open_result {
 	OPEN_GONE,		/* removed since the snapshot */
 	OPEN_FAILED,		/* present but unreadable; logged */
 };
+
+/* The UIDL taken over from a previous server for message i (NUL-terminated), or NULL when
+ * UIDL shows its decimal uid. */
+const char *maildir_uidl(const struct maildir *md, size_t i);
 
 /* Opens message i for reading, following a rename by another program (flags changed, new/ ->
  * cur/); *fd_r is set on OPEN_OK. */

@@ -49,6 +49,24 @@
 #define PASSWD_ENTRY_BUFFER 4096
 #define PASSWD_ENTRY_BUFFER_MAX (1024UL * 1024)
 
+/* RFC 1939: a unique-id is 1 to 70 octets from 0x21 to 0x7E.  A UIDL taken over from a
+ * previous server (uidl-import.h) is kept only when it is one. */
+#define UIDL_STRING_MAX 70
+
+/* Taking over a previous server's UIDLs (uidl-import.h): its file is read whole when no larger
+ * than this (Dovecot's list of MESSAGES_MAX messages takes some 200 MiB); an X-UIDL header is
+ * looked for in the first octets of a message, where servers put it. */
+#define UIDL_IMPORT_FILE_MAX (512UL * 1024 * 1024)
+#define UIDL_HEADER_READ_MAX 16384
+
+/* Dovecot's default pop3_uidl_format: eight hexadecimal digits of the IMAP UID, then eight of
+ * the UIDVALIDITY (uidl_migrate_format). */
+#define UIDL_MIGRATE_FORMAT_DEFAULT "%08Xu%08Xv"
+
+/* Our decimal UIDs start at the clock floor, microseconds since 1970, so none is below 10^15
+ * (September 2001): an all-digit UIDL taken over below it can equal none of them. */
+#define UIDL_NUMBER_SAFE_BELOW 1000000000000000ULL
+
 /* A line of the configuration or passwd file longer than this is refused:
  * no legitimate line comes near it, and the bound keeps a hostile file from
  * growing our memory. */

@@ -247,6 +247,16 @@ bool user_name_ok(const char *name, size_t len)
 	return true;
 }
 
+bool unique_id_ok(const char *s, size_t len)
+{
+	if (len < 1 || len > UIDL_STRING_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+			return false;
+	return true;
+}
+
 bool domain_name_ok(const char *name)
 {
 	size_t len = strlen(name);

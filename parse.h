@@ -103,6 +103,10 @@ bool parse_uint_setting(const char *text, unsigned min, unsigned max, unsigned *
  * they would take apart; '@' stays, for sssd's user@domain). */
 bool user_name_ok(const char *name, size_t len);
 
+/* Tells whether len octets are an RFC 1939 unique-id: 1 to UIDL_STRING_MAX octets, each from
+ * 0x21 to 0x7E. */
+bool unique_id_ok(const char *s, size_t len);
+
 /* Tells whether a domain or realm name is one we accept: 1..DOMAIN_NAME_MAX letters, digits,
  * '.', '-' and '_'. */
 bool domain_name_ok(const char *name);

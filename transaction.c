@@ -38,16 +38,29 @@ static void cmd_list(struct session *s, const struct request *q, struct reply *r
 
 static bool body_uidl(struct session *s)
 {
-	for (size_t i = 0; i < s->box.md.count; i++)
-		if (!s->box.md.msgs[i].deleted)
+	for (size_t i = 0; i < s->box.md.count; i++) {
+		const char *taken_over = maildir_uidl(&s->box.md, i);
+
+		if (s->box.md.msgs[i].deleted)
+			continue;
+		if (taken_over != NULL)
+			output_number_text(&s->out, i + 1, taken_over);
+		else
 			output_number_pair(&s->out, i + 1, s->box.md.msgs[i].uid);
+	}
 	return true;
 }
 
 static void cmd_uidl(struct session *s, const struct request *q, struct reply *r)
 {
+	const char *taken_over;
+
 	if (q->has_message) {
-		reply_ok(r, "%zu %llu", q->message + 1, (unsigned long long)s->box.md.msgs[q->message].uid);
+		taken_over = maildir_uidl(&s->box.md, q->message);
+		if (taken_over != NULL)
+			reply_ok(r, "%zu %s", q->message + 1, taken_over);
+		else
+			reply_ok(r, "%zu %llu", q->message + 1, (unsigned long long)s->box.md.msgs[q->message].uid);
 		return;
 	}
 	reply_ok(r, "Unique-id listing follows");

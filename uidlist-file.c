@@ -3,12 +3,15 @@
  * whole, the lock, and the high-water mark kept in the lock file.
  *
  * Format (text, one record a line):
- *   POP3-HANDLER-UIDLIST 2 <next-uid> <new/ stamp> <cur/ stamp>
- *   <uid> <exact-size> <stored-size> <retrieved> <file-name>     (UIDs increasing)
+ *   POP3-HANDLER-UIDLIST 3 <next-uid> <new/ stamp> <cur/ stamp>
+ *   <uid> <exact-size> <stored-size> <retrieved> <uidl> <file-name>     (UIDs increasing)
  *   END <entries> <FNV-1a 64 of every octet before this line, 16 hex digits>
  * A stamp is four numbers: inode, size, change time in seconds and its
- * nanoseconds; all 0 when not known.  Version 1 lists (header
- * "POP3-HANDLER-UIDLIST 1 <next-uid>", base names only) are still read.
+ * nanoseconds; all 0 when not known.  <uidl> is "-", or "=" and the UIDL a
+ * previous server showed (1 to 70 octets of 0x21..0x7E), which UIDL shows
+ * instead of the uid.  Version 2 lists (entries without <uidl>) and
+ * version 1 lists (header "POP3-HANDLER-UIDLIST 1 <next-uid>", base names
+ * only) are still read.
  * Anything else, a wrong count or checksum, or octets after END is corrupt.
  */
 #include "uidlist-file.h"
@@ -28,7 +31,8 @@
 #include "parse.h"
 #include "util.h"
 
-#define MAGIC "POP3-HANDLER-UIDLIST 2 "
+#define MAGIC "POP3-HANDLER-UIDLIST 3 "
+#define MAGIC_V2 "POP3-HANDLER-UIDLIST 2 "
 #define MAGIC_V1 "POP3-HANDLER-UIDLIST 1 "
 #define MAGIC_LEN (sizeof MAGIC - 1)
 
@@ -143,9 +147,31 @@ static bool take_number(const char **s, const char *end, uint64_t max, uint64_t 
 	return true;
 }
 
-/* Parses "<uid> <exact> <stored> <retrieved> <name>" into *e (the name an offset in l's pool,
- * where the line lies); UIDs must increase (after the UID last, 0 for none) and stay below
- * next_uid. */
+/* Takes a version 3 entry's "<uidl> " field off the front of a line: "-", or "=" and a UIDL
+ * (an offset in l's pool). */
+static bool take_uidl(const struct uidlist *l, const char **s, const char *end, struct uid_entry *e)
+{
+	const char *sp;
+	size_t len;
+
+	/* Most entries have none: "- " is taken without a search. */
+	if (end - *s >= 2 && (*s)[0] == '-' && (*s)[1] == ' ') {
+		*s += 2;
+		return true;
+	}
+	sp = memchr(*s, ' ', (size_t)(end - *s));
+	len = sp != NULL ? (size_t)(sp - *s) : 0;
+	if (len < 2 || len - 1 > UIDL_STRING_MAX || **s != '=' || !unique_id_ok(*s + 1, len - 1))
+		return false;
+	e->uidl = (uint32_t)(*s + 1 - l->pool);
+	e->uidl_len = (uint8_t)(len - 1);
+	*s = sp + 1;
+	return true;
+}
+
+/* Parses "<uid> <exact> <stored> <retrieved> [<uidl>] <name>" into *e (the name an offset in
+ * l's pool, where the line lies); UIDs must increase (after the UID last, 0 for none) and stay
+ * below next_uid. */
 static bool parse_entry(const struct uidlist *l, const char *line, size_t len, uint64_t last, struct uid_entry *e)
 {
 	const char *s = line, *end = line + len;
@@ -154,7 +180,8 @@ static bool parse_entry(const struct uidlist *l, const char *line, size_t len, u
 
 	memset(e, 0, sizeof *e);
 	if (!take_number(&s, end, UID_LIMIT, &e->uid) || !take_number(&s, end, UINT64_MAX, &e->exact_size) ||
-	    !take_number(&s, end, UINT64_MAX, &e->stored_size) || !take_number(&s, end, INT64_MAX, &retrieved))
+	    !take_number(&s, end, UINT64_MAX, &e->stored_size) || !take_number(&s, end, INT64_MAX, &retrieved) ||
+	    (l->format >= 3 && !take_uidl(l, &s, end, e)))
 		return false;
 	if (e->uid >= l->next_uid || e->uid <= last || (base = uidlist_base_len(s, (size_t)(end - s))) == 0)
 		return false;
@@ -186,17 +213,24 @@ static bool parse_stamps(const char *s, const char *end, struct dir_stamp *stamp
 	return true;
 }
 
-/* Parses the header line: "<magic 1> <next>", or "<magic 2> <next> <stamps>". */
+/* Parses the header line: "<magic 1> <next>", or "<magic 2 or 3> <next> <stamps>". */
 static bool parse_header(struct uidlist *l, const char *line, size_t len)
 {
 	const char *s = line + MAGIC_LEN, *end = line + len;
 
 	if (len <= MAGIC_LEN)
 		return false;
-	if (memcmp(line, MAGIC_V1, MAGIC_LEN) == 0)
+	if (memcmp(line, MAGIC_V1, MAGIC_LEN) == 0) {
+		l->format = 1;
 		return parse_u64(s, len - MAGIC_LEN, UID_LIMIT, &l->next_uid) && l->next_uid >= 1;
-	return memcmp(line, MAGIC, MAGIC_LEN) == 0 && take_number(&s, end, UID_LIMIT, &l->next_uid) &&
-	       l->next_uid >= 1 && parse_stamps(s, end, l->stamps);
+	}
+	if (memcmp(line, MAGIC, MAGIC_LEN) == 0)
+		l->format = 3;
+	else if (memcmp(line, MAGIC_V2, MAGIC_LEN) == 0)
+		l->format = 2;
+	else
+		return false;
+	return take_number(&s, end, UID_LIMIT, &l->next_uid) && l->next_uid >= 1 && parse_stamps(s, end, l->stamps);
 }
 
 /* Checks "END <count> <checksum>" against what was read, and that nothing follows it. */
@@ -396,7 +430,7 @@ enum uidlist_status uidlist_complete_read(int dirfd, struct uidlist *l, enum uid
 }
 
 /* The longest entry line: four numbers of at most 20 digits with their spaces, a name, the LF. */
-#define ENTRY_LINE_MAX (4 * (U64_DIGITS + 1) + UIDLIST_NAME_MAX + 1)
+#define ENTRY_LINE_MAX (4 * (U64_DIGITS + 1) + 1 + UIDL_STRING_MAX + 1 + UIDLIST_NAME_MAX + 1)
 
 /* Writes entry e's line just before end; returns where it starts. */
 static char *entry_line_before(char *end, const struct uidlist *l, const struct uid_entry *e)
@@ -405,6 +439,14 @@ static char *entry_line_before(char *end, const struct uidlist *l, const struct 
 
 	memcpy(p, uidlist_name(l, e), e->name_len);
 	end[-1] = '\n';
+	*--p = ' ';
+	if (e->uidl_len > 0) {
+		p -= e->uidl_len;
+		memcpy(p, uidlist_uidl(l, e), e->uidl_len);
+		*--p = '=';
+	} else {
+		*--p = '-';
+	}
 	*--p = ' ';
 	p = decimal_before(p, e->retrieved > 0 ? (uint64_t)e->retrieved : 0);
 	*--p = ' ';

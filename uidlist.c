@@ -131,17 +131,11 @@ struct uid_entry *uidlist_insert(struct uidlist *l, const struct uid_entry *from
 	return e;
 }
 
-/* Copies a checked name to the end of the pool; its offset, or -1 when memory or offsets ran
- * out. */
-static int64_t pool_append(struct uidlist *l, const char *name, size_t len)
+/* Copies len octets to the end of the list's pool; their offset, or -1 when memory or offsets
+ * ran out. */
+static int64_t pool_copy(struct uidlist *l, const char *s, size_t len)
 {
-	size_t off = l->pool_len;
-
-	if (off + len > UINT32_MAX || !array_grow((void **)&l->pool, &l->pool_capacity, off + len, 1))
-		return -1;
-	memcpy(l->pool + off, name, len);
-	l->pool_len += len;
-	return (int64_t)off;
+	return pool_append(&l->pool, &l->pool_len, &l->pool_capacity, s, len);
 }
 
 struct uid_entry *uidlist_add(struct uidlist *l, const char *name, size_t len)
@@ -151,7 +145,7 @@ struct uid_entry *uidlist_add(struct uidlist *l, const char *name, size_t len)
 	int64_t off;
 
 	new.base_len = (uint8_t)uidlist_base_len(name, len);
-	if (new.base_len == 0 || l->next_uid >= UID_LIMIT || (off = pool_append(l, name, len)) < 0)
+	if (new.base_len == 0 || l->next_uid >= UID_LIMIT || (off = pool_copy(l, name, len)) < 0)
 		return NULL;
 	new.name = (uint32_t)off;
 	e = uidlist_insert(l, &new);
@@ -167,11 +161,27 @@ bool uidlist_rename(struct uidlist *l, struct uid_entry *e, const char *name, si
 	int64_t off;
 
 	if (uidlist_base_len(name, len) != e->base_len || memcmp(name, uidlist_name(l, e), e->base_len) != 0 ||
-	    (off = pool_append(l, name, len)) < 0)
+	    (off = pool_copy(l, name, len)) < 0)
 		return false;
 	e->name = (uint32_t)off;
 	e->name_len = (uint8_t)len;
 	return true;
+}
+
+bool uidlist_set_uidl(struct uidlist *l, struct uid_entry *e, const char *uidl, size_t len)
+{
+	int64_t off;
+
+	if (len == 0 || len > UIDL_STRING_MAX || (off = pool_copy(l, uidl, len)) < 0)
+		return false;
+	e->uidl = (uint32_t)off;
+	e->uidl_len = (uint8_t)len;
+	return true;
+}
+
+const char *uidlist_uidl(const struct uidlist *l, const struct uid_entry *e)
+{
+	return e->uidl_len > 0 ? l->pool + e->uidl : NULL;
 }
 
 bool *uidlist_flags(const struct uidlist *l)

@@ -33,10 +33,13 @@ struct uid_entry {
 	uint32_t name;		/* offset of the file name in the pool (the list file is below 4 GiB) */
 	uint8_t name_len;	/* the whole file name: base name and any ":2,..." info */
 	uint8_t base_len;	/* its base name, the part before ':', which renames keep */
+	uint8_t uidl_len;	/* the UIDL a previous server showed (uidl-import.h); 0: none */
+	uint32_t uidl;		/* its offset in the pool: UIDL shows it instead of the uid */
 };
 
 struct uidlist {
 	uint64_t next_uid;	/* lowest UID never issued */
+	unsigned format;	/* the version of the file it was read from (the entries' layout) */
 	struct dir_stamp stamps[STAMPS];	/* new/ and cur/ when the entries were exactly their messages */
 	struct uid_entry *entries;
 	size_t count, capacity;
@@ -57,6 +60,13 @@ struct uid_entry *uidlist_add(struct uidlist *l, const char *name, size_t len);
 /* Gives an entry the file name its message has now (same base name, other info); false when it
  * is not one we store or memory ran out. */
 bool uidlist_rename(struct uidlist *l, struct uid_entry *e, const char *name, size_t len);
+
+/* Gives an entry the UIDL a previous server showed for its message (1 to UIDL_STRING_MAX
+ * octets, the caller checked it); false when memory ran out. */
+bool uidlist_set_uidl(struct uidlist *l, struct uid_entry *e, const char *uidl, size_t len);
+
+/* The imported UIDL of an entry (not NUL-terminated: see uidl_len), or NULL for none. */
+const char *uidlist_uidl(const struct uidlist *l, const struct uid_entry *e);
 
 /* The file name of an entry (not NUL-terminated: see name_len). */
 const char *uidlist_name(const struct uidlist *l, const struct uid_entry *e);

@@ -67,6 +67,36 @@ uint64_t fnv1a64(uint64_t hash, const void *data, size_t len)
 	return hash;
 }
 
+int64_t pool_append(char **pool, size_t *used, size_t *capacity, const char *s, size_t len)
+{
+	size_t off = *used;
+
+	if (off + len > UINT32_MAX || !array_grow((void **)pool, capacity, off + len, 1))
+		return -1;
+	memcpy(*pool + off, s, len);
+	*used += len;
+	return (int64_t)off;
+}
+
+bool read_all(int fd, void *buf, size_t size, size_t *len)
+{
+	char *p = buf;
+
+	*len = 0;
+	while (*len < size) {
+		ssize_t n = read(fd, p + *len, size - *len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return false;
+		if (n == 0)
+			break;
+		*len += (size_t)n;
+	}
+	return true;
+}
+
 bool write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

@@ -14,6 +14,10 @@
  * false when memory or size_t runs out. */
 bool array_grow(void **array, size_t *capacity, size_t needed, size_t size);
 
+/* Appends len octets of s to a pool of octets addressed by 32-bit offsets (*pool, *used octets
+ * of *capacity, grown as needed); their offset, or -1 when memory or offsets ran out. */
+int64_t pool_append(char **pool, size_t *used, size_t *capacity, const char *s, size_t len);
+
 /* Copies the string src into dst of size octets if it fits, NUL included; otherwise leaves
  * dst empty and returns false. */
 bool str_copy(char *dst, size_t size, const char *src);
@@ -28,6 +32,10 @@ char *decimal_before(char *end, uint64_t n);
 
 /* Folds len octets into a 64-bit FNV-1a hash (start from FNV1A64_INIT). */
 uint64_t fnv1a64(uint64_t hash, const void *data, size_t len);
+
+/* Reads from fd into buf until size octets or the end of the file, resuming after signals and
+ * short reads; *len is what was read; false with errno on a read error. */
+bool read_all(int fd, void *buf, size_t size, size_t *len);
 
 /* Writes all of buf to fd, resuming after signals and short writes; false with errno on
  * failure. */

@@ -13,6 +13,8 @@ Environment:
   BENCH_RUNS    timed runs per measurement (default 5; the tiny session 31)
   BENCH_LARGE=1 also the 1,000,000-message Maildir (minutes, ~5 GB of disk
                 for the cache and ~5 GB of RAM for its copy in BENCH_WORK)
+  BENCH_BASELINE another pop3-handler binary (an earlier build) measured beside
+                this one on the 50,000-message sessions and the migration
 """
 import ctypes
 import ctypes.util
@@ -36,6 +38,7 @@ USER = os.environ.get("BENCH_USER", "pop3bench")
 RUNS = max(1, int(os.environ.get("BENCH_RUNS", "5")))
 TINY_RUNS = max(RUNS, 31)
 LARGE = os.environ.get("BENCH_LARGE", "") not in ("", "0", "no")
+BASELINE = os.environ.get("BENCH_BASELINE", "")
 DOVECOT = "/usr/lib/dovecot/pop3"
 PASSWORD = "bench-password"
 HASH_SETTING = "$6$rounds=1000$pop3bench"    # sha512crypt, 1000 rounds: cheap
@@ -52,7 +55,9 @@ SETS = {
     "large": (2000, 51200, 2),
 }
 
-TARGETS = {"first": 0.3, "repeat": 0.2, "retr": 1.3, "memory": 0.5, "tiny": 0.2}
+TARGETS = {"first": 0.3, "repeat": 0.2, "retr": 1.3, "memory": 0.5, "tiny": 0.2,
+           "migrate": 1.5,          # issue 17: first session taking over Dovecot's UIDLs / plain first session
+           "baseline": 1.1}         # this build's repeat session / BENCH_BASELINE's
 
 
 class BenchError(Exception):
@@ -190,10 +195,11 @@ class Copies:
 class Server:
     """pop3-handler, Dovecot as the issue runs it, or Dovecot on its built-in defaults (-O)."""
 
-    def __init__(self, name, conf=None, wrap=None, options=()):
+    def __init__(self, name, conf=None, wrap=None, options=(), binary=None):
         self.name = name
         self.conf = conf
         self.handler = name.startswith("pop3-handler")
+        self.binary = binary                          # None: HANDLER
         self.wrap = wrap or (lambda argv: argv)       # the PAM measurement runs in a namespace
         self.options = list(options)
         self.log = os.path.join(WORK, "%s.log" % name)
@@ -201,7 +207,7 @@ class Server:
     def argv(self, home):
         maildir = os.path.join(home, "Maildir")
         if self.handler:
-            return self.wrap([HANDLER, "-c", self.conf, "-o", "maildir=" + maildir] + self.options)
+            return self.wrap([self.binary or HANDLER, "-c", self.conf, "-o", "maildir=" + maildir] + self.options)
         # Pre-authenticated stdin mode.  Without -O it reads the installed
         # configuration (/etc/dovecot, through an exec of doveconf), as the
         # issue's command line does; -O: built-in defaults only.
@@ -429,6 +435,50 @@ def rs_uidl(server, data):
     return responses(data, server.plan(["s", "m", "m", "s"]))[-2][1]
 
 
+def sizes_by_uidl(server, out_path):
+    """Each UIDL of a login/STAT/LIST/UIDL/QUIT session with its message's LIST size: the same
+    messages under the same UIDLs, whatever order each server numbers them in."""
+    with open(out_path, "rb") as f:
+        lst, uidl = responses(f.read(), server.plan(["s", "m", "m", "s"]))[-3:-1]
+    size = dict(x.split() for x in lst[1].split(b"\r\n")[:-1])
+    return {u: size[n] for n, u in (x.split() for x in uidl[1].split(b"\r\n")[:-1])}
+
+
+def measure_migration(importer, others, dovecot, copies, pristine, count):
+    """Taking over Dovecot's UIDLs (issue 17): Dovecot serves a copy once, which writes its
+    dovecot-uidlist; then, per round, the first and the second session of each server on its own
+    fresh copy of that Maildir.  `importer` takes the UIDLs over, and they must be exactly
+    Dovecot's, each on a message of the same size (the servers number messages in different
+    orders: Dovecot by its UIDs, pop3-handler by delivery time); `others` (the same build with uidl_migrate = no, an earlier build) serve the same
+    mailbox as pop3-handler did before."""
+    servers = [importer] + others
+    write_input("%s-list.in" % dovecot.name, dovecot.session(["STAT", "LIST", "UIDL", "QUIT"]))
+    served_home = copies.make(pristine, "migrate-served")
+    out = os.path.join(WORK, "dovecot-migrate.out")
+    run_session(dovecot, served_home, os.path.join(WORK, "%s-list.in" % dovecot.name), out)
+    check_list_session(dovecot, out, count)
+    dovecot_sizes = sizes_by_uidl(dovecot, out)
+    served = os.path.join(served_home, "Maildir")
+    first = {s.name: Result() for s in servers}
+    second = {s.name: Result() for s in servers}
+    for s in servers:
+        write_input("%s-list.in" % s.name, s.session(["STAT", "LIST", "UIDL", "QUIT"]))
+    for rnd in range(RUNS):
+        for s in (servers if rnd % 2 == 0 else servers[::-1]):
+            home = copies.make(served, "migrate-%s" % s.name)
+            subprocess.run(["sync", "-f", WORK], check=False)
+            inp = os.path.join(WORK, "%s-list.in" % s.name)
+            out = os.path.join(WORK, "%s-migrate.out" % s.name)
+            first[s.name].add(*run_session(s, home, inp, out))
+            check_list_session(s, out, count)
+            if s is importer and sizes_by_uidl(s, out) != dovecot_sizes:
+                raise BenchError("%s: the UIDLs taken over differ from Dovecot's (%s)" % (s.name, out))
+            second[s.name].add(*run_session(s, home, inp, out))
+            copies.remove(home)
+    copies.remove(served_home)
+    return first, second
+
+
 def measure_retr(servers, copies, pristine, count):
     """RETR of every message in one session, output through a pipe into `cat > file`; beside it cat files | cat > file."""
     res = {s.name: Result() for s in servers}
@@ -519,6 +569,8 @@ def main():
     h = Server("pop3-handler", conf)
     d = Server("dovecot")
     d_defaults = Server("dovecot-O")
+    no_migration = Server("pop3-handler-no-migration", conf, options=["-o", "uidl_migrate=no"])
+    baseline = [Server("pop3-handler-baseline", conf, binary=os.path.abspath(BASELINE))] if BASELINE else []
     both = [h, d]
     load0 = os.getloadavg()
     t_start = time.perf_counter()
@@ -538,7 +590,10 @@ def main():
         pam_ns.close()
     note("50,000 messages: first and repeat sessions ...")
     n50 = SETS["small50k"][0]
-    first, repeat, totals = measure_sessions(both, copies, pristine["small50k"], n50, RUNS, 3, "50k")
+    first, repeat, totals = measure_sessions(both + baseline, copies, pristine["small50k"], n50, RUNS, 3, "50k")
+    note("100,000 messages: taking over Dovecot's UIDLs ...")
+    n100 = SETS["small100k"][0]
+    mig_first, mig_second = measure_migration(h, [no_migration] + baseline, d, copies, pristine["small100k"], n100)
     note("RETR of 2,000 messages of 50 KB ...")
     retr, floor, raw, body_octets = measure_retr(both, copies, pristine["large"], SETS["large"][0])
     growth = {n50: (first, repeat)}
@@ -580,6 +635,13 @@ def main():
     tf, tp = tiny_pam[file_ns.name].t(), tiny_pam[pam.name].t()
     rows.append(("tiny, passwd file (namespace)", ms(tf), "", "", "(information)", ""))
     rows.append(("tiny, PAM pam_unix (namespace)", ms(tp), "", "%.3f" % (tp / tf), "(PAM / file)", ""))
+    if baseline:
+        B = baseline[0].name
+        rows.append(("repeat, 50,000: baseline build", ms(repeat[B].t()), "", "", "(BENCH_BASELINE)", ""))
+        ratio = repeat[H].t() / repeat[B].t()
+        res = verdict(ratio, TARGETS["baseline"])
+        checks.append(("repeat session / baseline build", res))
+        rows.append(("  this build / baseline", "%.3f" % ratio, "", "", "<= 1.1 x baseline", res))
     rh, rd, rf = retr[H].t(), retr[D].t(), floor.t()
     rows.append(("RETR all 2,000 x 50 KB", ms(rh), ms(rd), "%.3f" % (rh / rd), "(information)", ""))
     rows.append(("  floor: cat files | cat > file", ms(rf), ms(rf), "", "", ""))
@@ -642,6 +704,26 @@ def main():
             (growth[b][0][who].t() - growth[a][0][who].t()) / (b - a) * 1e6))
     if not LARGE:
         say("(1,000,000 messages: BENCH_LARGE=1 make bench; generating it once takes minutes and ~5 GB.)")
+    say("")
+    say("Taking over Dovecot's UIDLs, %s messages: Dovecot served the Maildir once (its dovecot-uidlist" %
+        "{:,}".format(n100))
+    say("names them all); then each row's first session (no UID list of ours yet) and the one after it")
+    say("(which reads the directories again: the first moved new/ to cur/):")
+    mw = (34, 13, 13, 7, 18, 6)
+    say("  ".join(x.ljust(w) for x, w in zip(("server", "first", "second", "ratio", "target", "result"), mw)).rstrip())
+    say("  ".join("-" * w for w in mw))
+    nm = no_migration.name
+    for srv, label in [(h, "pop3-handler, taking them over"), (no_migration, "pop3-handler, uidl_migrate = no")] + \
+            [(b, "baseline build (BENCH_BASELINE)") for b in baseline]:
+        ratio, target, res = "", "", ""
+        if srv is h:
+            ratio = "%.3f" % (mig_first[h.name].t() / mig_first[nm].t())
+            target = "<= 1.5 x no"
+            res = verdict(mig_first[h.name].t() / mig_first[nm].t(), TARGETS["migrate"])
+            checks.append(("first session taking over Dovecot's UIDLs", res))
+        say("  ".join(str(x).ljust(w) for x, w in zip(
+            (label, ms(mig_first[srv.name].t()), ms(mig_second[srv.name].t()), ratio, target, res), mw)).rstrip())
+    say("Every UIDL taken over was checked equal to Dovecot's own answer, on a message of the same size.")
     say("")
     failed = [w for w, r in checks if r != "PASS"]
     say("Targets: %d of %d met%s." % (len(checks) - len(failed), len(checks),

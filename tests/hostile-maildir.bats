@@ -63,7 +63,7 @@ expect_files() {
 uid_of() {
 	LC_ALL=C awk -v b="$1" 'NR > 1 && $1 != "END" {
 		line = $0
-		for (i = 0; i < 4; i++) line = substr(line, index(line, " ") + 1)
+		for (i = 0; i < 5; i++) line = substr(line, index(line, " ") + 1)
 		sub(/:.*/, "", line)
 		if (line == b) { print $1; found = 1 }
 	} END { exit !found }' "$(MD)/$LIST_FILE"
@@ -177,7 +177,7 @@ expect_not_served() {
 	[ -L "$(MD)/new/1700000004.outside.host" ]
 	[ "$(cat "$T/outside")" = "$(printf 'Subject: outside\n\nOUTSIDE-SECRET')" ]
 	expect_files "cur/$U2:2,S" "new/$U1" "cur/$U3:2,S" "new/1700000004.outside.host" "cur/1700000005.outside.host:2,"
-	[ "$(awk 'NR > 1 && $1 != "END" { b = $5; sub(/:.*/, "", b); print b }' "$(MD)/$LIST_FILE")" = "$U2" ]
+	[ "$(awk 'NR > 1 && $1 != "END" { b = $6; sub(/:.*/, "", b); print b }' "$(MD)/$LIST_FILE")" = "$U2" ]
 }
 
 @test "FIFOs in cur/ and new/, one with a writer holding it open, are skipped and logged without hanging" {
@@ -327,7 +327,7 @@ expect_not_served() {
 	[ "$status" -eq 0 ]
 	expect_lines 2 "+OK Logged in, 2 messages (5368709139 octets)" "+OK 2 5368709139" \
 		"+OK 2 messages (5368709139 octets)" "1 5368709120" "2 19" "." "+OK 1 5368709120" "+OK Bye, 0 messages deleted"
-	grep -q "^[0-9]* 5368709120 5368709120 0 $U1\(:2,.*\)\?\$" "$(MD)/$LIST_FILE"
+	grep -q "^[0-9]* 5368709120 5368709120 0 - $U1\(:2,.*\)\?\$" "$(MD)/$LIST_FILE"
 	# the next session takes the sizes from the list, at once
 	local t0 uid1
 	uid1=$(list_uid alice "$U1")
@@ -632,7 +632,7 @@ expect_not_served() {
 	expect_logged ": warning: skipping cur/:2,S: no UID could be given"
 	# all left where they were; the UID list names only the good one
 	expect_files "cur/$U1:2," "new/$nl" "cur/$tab" "new/$del" "cur/:2,S"
-	[ "$(awk 'NR > 1 && $1 != "END" { b = $5; sub(/:.*/, "", b); print b }' "$(MD)/$LIST_FILE")" = "$U1" ]
+	[ "$(awk 'NR > 1 && $1 != "END" { b = $6; sub(/:.*/, "", b); print b }' "$(MD)/$LIST_FILE")" = "$U1" ]
 	refute_logged "corrupt"
 }
 

@@ -178,9 +178,9 @@ maildir_reads() {
 	uidl_session
 	[ "${UIDS[*]}" = "${u[*]}" ]
 	[ "$(head -n 1 "$(MD)/$LIST_FILE")" = \
-		"POP3-HANDLER-UIDLIST 2 $((u[2] + 1)) $(dir_stamp new) $(dir_stamp cur)" ]
-	[ "$(list_entries)" = "$(printf '%s\n' "${u[0]} 26 23 0 $B1:2," "${u[1]} 21 21 0 $B2:2," \
-		"${u[2]} 24 20 0 $B3:2,")" ]
+		"POP3-HANDLER-UIDLIST 3 $((u[2] + 1)) $(dir_stamp new) $(dir_stamp cur)" ]
+	[ "$(list_entries)" = "$(printf '%s\n' "${u[0]} 26 23 0 - $B1:2," "${u[1]} 21 21 0 - $B2:2," \
+		"${u[2]} 24 20 0 - $B3:2,")" ]
 	list_seal check
 	# the stamps are real ones, not zeros
 	[ "$(header_stamps | cut -d' ' -f1)" -gt 0 ]
@@ -266,7 +266,7 @@ maildir_reads() {
 	expect_lines 2 "+OK Logged in, 3 messages (71 octets)" "+OK Unique-id listing follows" \
 		"1 ${OLD[0]}" "2 ${OLD[1]}" "3 ${OLD[2]}" "." \
 		"+OK 21 octets" "Subject: two" "" "two" "." "+OK Bye, 0 messages deleted"
-	grep -qx "${OLD[1]} 21 21 0 $B2:2,S" <(list_entries)
+	grep -qx "${OLD[1]} 21 21 0 - $B2:2,S" <(list_entries)
 	expect_stamps_current
 	[ -f "$(MD)/cur/$B2:2,S" ]
 }
@@ -279,7 +279,7 @@ maildir_reads() {
 	settle
 	uidl_session
 	[ "${UIDS[*]}" = "${OLD[*]}" ]
-	grep -qx "${OLD[0]} 26 23 0 $B1:2,S" <(list_entries)
+	grep -qx "${OLD[0]} 26 23 0 - $B1:2,S" <(list_entries)
 	expect_stamps_current
 }
 
@@ -333,7 +333,7 @@ maildir_reads() {
 	settled_mailbox
 	# the exact size of B1 (26) becomes 36: the line still reads, the checksum fails
 	sed -i "2s/^\\([0-9]*\\) 26 /\\1 36 /" "$(MD)/$LIST_FILE"
-	grep -q " 36 23 0 $B1:2,\$" "$(MD)/$LIST_FILE"
+	grep -q " 36 23 0 - $B1:2,\$" "$(MD)/$LIST_FILE"
 	chown "$TEST_UID:$TEST_GID" "$(MD)/$LIST_FILE"
 	refute list_seal check
 	expect_stamps_current
@@ -354,7 +354,7 @@ maildir_reads() {
 	settled_mailbox
 	mv "$(MD)/cur/$B2:2," "$(MD)/cur/$B2:2,S"
 	# the list keeps naming $B2:2, but gets the stamps cur/ has now
-	sed -i "1s/^\\(POP3-HANDLER-UIDLIST 2 [0-9]*\\) .*/\\1 $(dir_stamp new) $(dir_stamp cur)/" "$(MD)/$LIST_FILE"
+	sed -i "1s/^\\(POP3-HANDLER-UIDLIST 3 [0-9]*\\) .*/\\1 $(dir_stamp new) $(dir_stamp cur)/" "$(MD)/$LIST_FILE"
 	list_seal
 	chown "$TEST_UID:$TEST_GID" "$(MD)/$LIST_FILE"
 	grep -q " $B2:2,\$" "$(MD)/$LIST_FILE"
@@ -403,7 +403,7 @@ maildir_reads() {
 	expect_lines 2 "+OK Logged in, 3 messages (71 octets)" "+OK Message 2 deleted" "+OK Bye, 1 message deleted"
 	[ ! -e "$(MD)/cur/$B2:2," ]
 	expect_no_stamps
-	[ "$(list_entries)" = "$(printf '%s\n' "${OLD[0]} 26 23 0 $B1:2," "${OLD[2]} 24 20 0 $B3:2,")" ]
+	[ "$(list_entries)" = "$(printf '%s\n' "${OLD[0]} 26 23 0 - $B1:2," "${OLD[2]} 24 20 0 - $B3:2,")" ]
 	list_seal check
 	session -- "${LOGIN[@]}" "STAT" "LIST" "UIDL" "QUIT"
 	expect_lines 2 "+OK Logged in, 2 messages (50 octets)" "+OK 2 50" "+OK 2 messages (50 octets)" \

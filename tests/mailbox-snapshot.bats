@@ -36,7 +36,7 @@ files_left() {
 		"+OK Unique-id listing follows" "1 $u1" "2 $u2" "3 $u3" "." \
 		"+OK 19 octets" "Subject: b" "" "cur" "." "+OK Bye, 0 messages deleted"
 	# the UID list names these three only
-	[ "$(awk 'NR > 1 && $1 != "END" { b = $5; sub(/:.*/, "", b); print b }' "$(MD)/pop3-handler-uidlist")" = \
+	[ "$(awk 'NR > 1 && $1 != "END" { b = $6; sub(/:.*/, "", b); print b }' "$(MD)/pop3-handler-uidlist")" = \
 		"$(printf '%s\n' 1700000001.new.host 1700000002.cur.host 1700000003.seen.host)" ]
 	# the new/ message went to cur/ with an empty info; the others are untouched
 	[ "$(files_left)" = "$(printf '%s\n' "cur/.1700000000.hidden2.host:2,S" "cur/1700000001.new.host:2," \

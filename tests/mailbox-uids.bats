@@ -34,8 +34,9 @@ max_of() {
 }
 
 # check_list: the UID list parses as uidlist.c writes it: the header
-# "POP3-HANDLER-UIDLIST 2 <next> <new/ stamp> <cur/ stamp>" (four numbers
-# each), entries "<uid> <exact> <stored> <retrieved> <file name>" with UIDs
+# "POP3-HANDLER-UIDLIST 3 <next> <new/ stamp> <cur/ stamp>" (four numbers
+# each), entries "<uid> <exact> <stored> <retrieved> <uidl> <file name>"
+# (<uidl> "-", or "=" and a UIDL taken over from another server) with UIDs
 # increasing and below <next>, base names (before ':') distinct, and the trailer
 # "END <count> <FNV-1a 64 of everything before it, 16 hex digits>" ending
 # the file.  Prints "next <next>" and then the entry lines.
@@ -49,14 +50,14 @@ def fail(why):
 if not data.endswith(b"\n"):
     fail("no final LF")
 lines = data[:-1].split(b"\n")
-m = re.fullmatch(rb"POP3-HANDLER-UIDLIST 2 ([1-9][0-9]*)(?: (?:0|[1-9][0-9]*)){8}", lines[0])
+m = re.fullmatch(rb"POP3-HANDLER-UIDLIST 3 ([1-9][0-9]*)(?: (?:0|[1-9][0-9]*)){8}", lines[0])
 if not m or len(lines) < 2:
     fail("header")
 next_uid = int(m.group(1))
 last = 0
 names = set()
 for l in lines[1:-1]:
-    m = re.fullmatch(rb"([1-9][0-9]*) (0|[1-9][0-9]*) (0|[1-9][0-9]*) (0|[1-9][0-9]*) ([^\x00-\x20\x7f/:]+)(:[^\x00-\x20\x7f/]*)?", l)
+    m = re.fullmatch(rb"([1-9][0-9]*) (0|[1-9][0-9]*) (0|[1-9][0-9]*) (0|[1-9][0-9]*) (?:-|=[\x21-\x7e]{1,70}) ([^\x00-\x20\x7f/:]+)(:[^\x00-\x20\x7f/]*)?", l)
     if not m:
         fail("entry %r" % l)
     uid = int(m.group(1))
@@ -178,7 +179,7 @@ refute_log() {
 	# the list forgot the removed ones but not the next UID
 	check_list >"$T/listed"
 	[ "$(cat "$T/listed")" = "$(printf '%s\n' "next $((UIDS[1] + 1))" \
-		"${UIDS[0]} 26 23 0 $B1:2," "${UIDS[1]} 20 17 0 1700000004.M4P4.host")" ]
+		"${UIDS[0]} 26 23 0 - $B1:2," "${UIDS[1]} 20 17 0 - 1700000004.M4P4.host")" ]
 }
 
 # --- the UID list file --------------------------------------------------------
@@ -192,8 +193,8 @@ refute_log() {
 	[ ! -e "$(MD)/$LIST_FILE.tmp" ]
 	local u=("${UIDS[@]}")
 	check_list >"$T/listed"
-	[ "$(cat "$T/listed")" = "$(printf '%s\n' "next $((u[3] + 1))" "${u[0]} 26 23 0 $B1" "${u[1]} 21 21 0 $B2" \
-		"${u[2]} 24 20 0 $B3" "${u[3]} 26 23 0 1700000004.M4.host,S=23,W=26:2,S")" ]
+	[ "$(cat "$T/listed")" = "$(printf '%s\n' "next $((u[3] + 1))" "${u[0]} 26 23 0 - $B1" "${u[1]} 21 21 0 - $B2" \
+		"${u[2]} 24 20 0 - $B3" "${u[3]} 26 23 0 - 1700000004.M4.host,S=23,W=26:2,S")" ]
 	# no retention: RETR records no retrieval time
 	session -- "${LOGIN[@]}" "RETR 1" "QUIT"
 	check_list >"$T/listed"
@@ -237,7 +238,7 @@ corrupt_then_check() {
 
 @test "a UID list with a flipped digit (checksum mismatch) is detected, logged and rebuilt" {
 	# the exact size of B1 (26) becomes 36: the line still reads, the checksum fails
-	corrupt_then_check 'sed -i "2s/^\\([0-9]*\\) 26 /\\1 36 /" "$L"; grep -q " 36 23 0 $B1" "$L"'
+	corrupt_then_check 'sed -i "2s/^\\([0-9]*\\) 26 /\\1 36 /" "$L"; grep -q " 36 23 0 - $B1" "$L"'
 }
 
 @test "an empty UID list file is detected as corrupt and rebuilt" {

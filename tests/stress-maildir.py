@@ -60,7 +60,7 @@ UINT64_MAX = 2 ** 64 - 1
 INT64_MAX = 2 ** 63 - 1
 LIST_FILE = "pop3-handler-uidlist"
 LOCK_FILE = "pop3-handler-uidlist.lock"
-MAGIC = b"POP3-HANDLER-UIDLIST 2 "
+MAGIC = b"POP3-HANDLER-UIDLIST 3 "
 HANG_LIMIT = 15.0          # a session taking longer than this has hung
 RETR_PER_SESSION = 60      # unmapped messages a session retrieves at most
 VERIFY_PER_SESSION = 3     # already mapped messages it retrieves again
@@ -154,9 +154,13 @@ def parse_uidlist(data):
             if lf + 1 != len(data):
                 return "%d octets after the END line" % (len(data) - lf - 1), next_uid, entries
             return None, next_uid, entries
-        fields = line.split(b" ", 4)
-        if len(fields) != 5:
-            return "line %d %r: not 5 fields" % (lineno, line[:80]), next_uid, entries
+        fields = line.split(b" ", 5)
+        if len(fields) != 6:
+            return "line %d %r: not 6 fields" % (lineno, line[:80]), next_uid, entries
+        # the UIDL taken over from another server: "-" for none, or "=" and 1 to 70 printable octets
+        if fields[4] != b"-" and not (fields[4][:1] == b"=" and 2 <= len(fields[4]) <= 71 and
+                                     all(0x21 <= c <= 0x7E for c in fields[4][1:])):
+            return "line %d %r: bad UIDL field" % (lineno, line[:80]), next_uid, entries
         uid = _number(fields[0], UID_LIMIT)
         nums = [_number(fields[1], UINT64_MAX), _number(fields[2], UINT64_MAX), _number(fields[3], INT64_MAX)]
         if uid is None or None in nums:
@@ -166,7 +170,7 @@ def parse_uidlist(data):
         if last is not None and uid <= last:
             return "line %d: UID %d not above the previous %d" % (lineno, uid, last), next_uid, entries
         # the file name as last seen; the base name before its ':' is the key
-        name = fields[4].split(b":", 1)[0]
+        name = fields[5].split(b":", 1)[0]
         if not _base_name_ok(name):
             return "line %d: bad base name %r" % (lineno, name[:80]), next_uid, entries
         if name in entries:

@@ -148,27 +148,33 @@ socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
 PY
 }
 
-# serve START: picks a free port and calls START PORT, which starts one
-# launcher in the background (output to $T/server.log) and sets SERVER_PID;
-# waits up to 10 s for 127.0.0.1:PORT to accept connections.  A launcher
-# that exits (the port was taken meanwhile) is retried on another port.
-# Sets PORT; stop_servers (teardown) stops every launcher by its PID.
+# start_listening PORT START: calls START PORT, which starts one launcher in
+# the background (output to $T/server.log) and sets SERVER_PID, and waits up
+# to 10 s for 127.0.0.1:PORT to accept connections; a launcher that exits or
+# does not listen is stopped, and the status is 1.
+start_listening() {
+	local _i
+	SERVER_PID=
+	: >"$T/server.log"
+	"$2" "$1"
+	SERVER_PIDS+=("$SERVER_PID")
+	for _i in $(seq 200); do
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		port_open "$1" && return 0
+		sleep 0.05
+	done
+	stop_process "$SERVER_PID"
+	return 1
+}
+
+# serve START: picks a free port and starts START on it (start_listening).
+# A launcher that exits (the port was taken meanwhile) is retried on another
+# port.  Sets PORT; stop_servers (teardown) stops every launcher by its PID.
 serve() {
-	local _try _i
+	local _try
 	for _try in 1 2 3; do
 		PORT=$(free_port)
-		SERVER_PID=
-		: >"$T/server.log"
-		"$1" "$PORT"
-		SERVER_PIDS+=("$SERVER_PID")
-		for _i in $(seq 200); do
-			kill -0 "$SERVER_PID" 2>/dev/null || break
-			if port_open "$PORT"; then
-				return 0
-			fi
-			sleep 0.05
-		done
-		stop_process "$SERVER_PID"
+		start_listening "$PORT" "$1" && return 0
 	done
 	echo "$1 did not listen on 127.0.0.1:$PORT; its log:"
 	cat "$T/server.log"

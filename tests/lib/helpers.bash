@@ -280,7 +280,7 @@ expect_lines() {
 # the Maildir root) records for the message base name BASE; fails when the
 # list has no such entry.
 list_uid() {
-	awk -v b="$2" 'NR > 1 && $1 != "END" { base = $5; sub(/:.*/, "", base) }
+	awk -v b="$2" 'NR > 1 && $1 != "END" { base = $6; sub(/:.*/, "", base) }
 		NR > 1 && $1 != "END" && base == b { print $1; found = 1 } END { exit !found }' \
 		"$T/home/$1/Maildir/pop3-handler-uidlist"
 }

@@ -57,7 +57,7 @@ expect_files() {
 
 # list_field BASE N: field N (1 uid, 2 exact, 3 stored, 4 retrieved) of BASE's entry.
 list_field() {
-	awk -v b="$1" -v n="$2" 'NR > 1 && $1 != "END" { base = $5; sub(/:.*/, "", base) }
+	awk -v b="$1" -v n="$2" 'NR > 1 && $1 != "END" { base = $6; sub(/:.*/, "", base) }
 		NR > 1 && $1 != "END" && base == b { print $n; found = 1 } END { exit !found }' \
 		"$(MD)/$LIST_FILE"
 }

@@ -46,6 +46,9 @@ static void test_defaults(void)
 	unit_expect_str(cfg.keytab, KEYTAB_DEFAULT, "default keytab");
 	unit_expect_str(cfg.krb5_realm, "", "default krb5_realm: none (krb5.conf's at run time)");
 	unit_expect_str(cfg.pam_service, PAM_SERVICE_DEFAULT, "default pam_service");
+	unit_expect_uint(cfg.uidl_migrate, UIDL_MIGRATE_AUTO, "default uidl_migrate auto");
+	unit_expect_str(cfg.uidl_migrate_format, "%08Xu%08Xv", "default uidl_migrate_format: Dovecot's");
+	unit_expect_uint(cfg.uidl_from_header, 0, "default uidl_from_header no");
 }
 
 /* ---- config_set and config_assign ---- */
@@ -67,10 +70,11 @@ static void value_of(const struct config *cfg, const char *key, char *out, size_
 		bool text;
 	} fields[] = {
 		TEXT(passwd_file), TEXT(maildir), TEXT(privsep_user), TEXT(privsep_dir), TEXT(ntlm_domain),
-		TEXT(keytab), TEXT(krb5_realm), TEXT(pam_service), NUMBER(max_command_length), NUMBER(timeout_unauth),
+		TEXT(keytab), TEXT(krb5_realm), TEXT(pam_service), TEXT(uidl_migrate_format), NUMBER(max_command_length),
+		NUMBER(timeout_unauth),
 		NUMBER(timeout_auth), NUMBER(max_auth_failures), NUMBER(auth_fail_delay), NUMBER(exact_size),
 		NUMBER(plaintext_auth), NUMBER(tls), NUMBER(log), NUMBER(expire_days), NUMBER(expire_days_unread),
-		NUMBER(confine), NUMBER(ntlm),
+		NUMBER(confine), NUMBER(ntlm), NUMBER(uidl_migrate), NUMBER(uidl_from_header),
 	};
 #undef TEXT
 #undef NUMBER
@@ -152,6 +156,14 @@ static const struct set_case set_cases[] = {
 	{ "plaintext_auth = secure", "ok 2" },
 	{ "plaintext_auth = yes", "ok 1" },
 	{ "plaintext_auth = maybe", "plaintext_auth: expected no, yes or secure" },
+	{ "uidl_migrate = maildir-name", "ok 1" },
+	{ "uidl_migrate = no", "ok 2" },
+	{ "uidl_migrate = dovecot", "uidl_migrate: expected auto, maildir-name or no" },
+	{ "uidl_from_header = yes", "ok 1" },
+	{ "uidl_migrate_format = %f", "ok %f" },
+	{ "uidl_migrate_format = %u-%v", "ok %u-%v" },
+	{ "uidl_migrate_format = %v", "uidl_migrate_format: expected a pop3_uidl_format naming %u or %f (with %v, %%, X for hex, widths: %08Xu%08Xv)" },
+	{ "uidl_migrate_format = %g", "uidl_migrate_format: expected a pop3_uidl_format naming %u or %f (with %v, %%, X for hex, widths: %08Xu%08Xv)" },
 	{ "log = stderr", "ok 1" },
 	{ "log = file", "log: expected syslog or stderr" },
 	{ "confine = no", "ok 0" },

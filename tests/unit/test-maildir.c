@@ -30,6 +30,7 @@
 
 #include "log.h"
 #include "params.h"
+#include "uidl-import.h"
 #include "uidlist-file.h"
 #include "util.h"
 #include "unit.h"
@@ -201,10 +202,13 @@ static void render_list(struct unit_buf *b)
 	close(dirfd);
 }
 
+/* The default settings: Dovecot's and Courier's files are taken over when there. */
+static const struct uidl_migration migrate_auto = { UIDL_MIGRATE_AUTO, UIDL_MIGRATE_FORMAT_DEFAULT, false };
+
 /* Takes a snapshot of the current Maildir; false (checked by the caller) when it fails. */
 static bool snapshot(struct maildir *md)
 {
-	return maildir_snapshot(md, root);
+	return maildir_snapshot(md, root, &migrate_auto);
 }
 
 /* The message of the snapshot with the base name of name (whatever its info), or SIZE_MAX. */
@@ -407,7 +411,7 @@ static void test_missing(void)
 	struct maildir md;
 
 	make_maildir();
-	unit_ok(maildir_snapshot(&md, path_of("", "nowhere")) && md.count == 0 && md.dirfd == -1,
+	unit_ok(maildir_snapshot(&md, path_of("", "nowhere"), &migrate_auto) && md.count == 0 && md.dirfd == -1,
 		"a Maildir that does not exist: an empty snapshot without descriptors");
 	maildir_close(&md);
 	rmdir(path_of("new", ""));
@@ -592,7 +596,7 @@ static void test_sizing_threads(void)
 /* ---- opening a message ---- */
 
 /* Reads what is left of fd into b and closes it. */
-static void read_all(int fd, struct unit_buf *b)
+static void read_rest(int fd, struct unit_buf *b)
 {
 	char block[256];
 	ssize_t n;
@@ -601,6 +605,190 @@ static void read_all(int fd, struct unit_buf *b)
 	while ((n = read(fd, block, sizeof block)) > 0)
 		unit_buf_add(b, block, (size_t)n);
 	close(fd);
+}
+
+/* ---- taking over a previous server's UIDLs ---- */
+
+/* Renders what UIDL would show for each message: its UIDL taken over, or +N for the UID N above
+ * UID_BASE.  Every message gets a UID, whether its UIDL is taken over or not: the numbers the
+ * tests expect count them all. */
+static void render_uidls(struct unit_buf *b, const struct maildir *md)
+{
+	unit_buf_clear(b);
+	for (size_t i = 0; i < md->count; i++) {
+		size_t len;
+		const char *base = maildir_base(md, i, &len);
+
+		unit_buf_addf(b, "[%.*s ", (int)len, base);
+		if (md->msgs[i].has_uidl)
+			unit_buf_addf(b, "%s]", maildir_uidl(md, i));
+		else
+			unit_buf_addf(b, "+%" PRIu64 "]", md->msgs[i].uid - UID_BASE);
+	}
+}
+
+/* Takes a snapshot with the settings given and renders its UIDLs into b. */
+static bool snapshot_uidls(struct unit_buf *b, const struct uidl_migration *migration)
+{
+	struct maildir md;
+	bool ok = maildir_snapshot(&md, root, migration);
+
+	if (ok)
+		render_uidls(b, &md);
+	maildir_close(&md);
+	return ok;
+}
+
+/* Reads the Maildir's file name whole into b. */
+static void read_file(struct unit_buf *b, const char *name)
+{
+	int fd = open(path_of("", name), O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		unit_bail("open %s: %s", name, strerror(errno));
+	read_rest(fd, b);
+}
+
+/* What Dovecot 2.3 leaves after DELE of its UIDs 2 and 5 (UIDVALIDITY 0x6b1056bd), for the
+ * messages of four_messages. */
+#define DOVECOT_LIST "3 V1796232893 N9 G44828f36bd56106ba46d000083ecc375\n" \
+	"1 W23 :1.a\n3 W23 :3.c\n4 W23 :4.d\n7 W21 :7.g\n"
+static const char *const four_messages[] = { "cur/1.a:2,", "cur/3.c:2,S", "new/4.d", "cur/7.g:2,RS", NULL };
+#define DOVECOT_UIDLS "[1.a 000000016b1056bd][3.c 000000036b1056bd][4.d 000000046b1056bd][7.g 000000076b1056bd]"
+
+/* The list made from Dovecot's shows its UIDLs, keeps them in later sessions (from the list
+ * alone too), gives a message delivered later a new UID, and leaves Dovecot's file as it was. */
+static void test_take_over_dovecot(void)
+{
+	struct unit_buf got = { 0 }, file = { 0 };
+
+	make_maildir();
+	deliver(four_messages);
+	put_text("", "dovecot-uidlist", DOVECOT_LIST);
+	unit_ok(snapshot_uidls(&got, &migrate_auto), "first snapshot with Dovecot's list");
+	unit_expect_str(got.data, DOVECOT_UIDLS, "every message shows the UIDL Dovecot showed");
+	wait_for_stamps_to_settle();
+	unit_ok(snapshot_uidls(&got, &migrate_auto), "second snapshot");
+	unit_expect_str(got.data, DOVECOT_UIDLS, "the UIDLs are kept in the list");
+	unit_ok(list_records_dirs() && snapshot_uidls(&got, &migrate_auto), "third snapshot, from the list alone");
+	unit_expect_str(got.data, DOVECOT_UIDLS, "the snapshot from the list alone shows them too");
+	deliver((const char *const[]){ "new/8.h", NULL });
+	put_text("", "dovecot-uidlist", DOVECOT_LIST "8 :8.h\n");
+	unit_ok(snapshot_uidls(&got, &migrate_auto), "a snapshot after a delivery");
+	unit_expect_str(got.data, DOVECOT_UIDLS "[8.h +4]",
+			"a message delivered after the list was made gets the next UID, whatever Dovecot's file says");
+	read_file(&file, "dovecot-uidlist");
+	unit_expect_str(file.data, DOVECOT_LIST "8 :8.h\n", "Dovecot's list is read, never changed");
+	unit_buf_free(&file);
+	remove_maildir();
+	unit_buf_free(&got);
+}
+
+/* A list lost or corrupt is made again from Dovecot's, so migrated messages keep their UIDLs;
+ * the others get new UIDs, as after any loss. */
+static void test_take_over_again(void)
+{
+	struct unit_buf got = { 0 };
+
+	make_maildir();
+	deliver(four_messages);
+	put_text("", "dovecot-uidlist", DOVECOT_LIST);
+	deliver((const char *const[]){ "new/8.h", NULL });
+	unit_ok(snapshot_uidls(&got, &migrate_auto), "first snapshot");
+	unit_expect_str(got.data, DOVECOT_UIDLS "[8.h +4]", "Dovecot's UIDLs, and a UID for the message it lacks");
+	if (unlink(path_of("", UIDLIST_FILE)) != 0)
+		unit_bail("unlink: %s", strerror(errno));
+	unit_ok(snapshot_uidls(&got, &migrate_auto), "a snapshot after the list was lost");
+	unit_expect_str(got.data, DOVECOT_UIDLS "[8.h +9]", "the lost list is made again with Dovecot's UIDLs");
+	put_text("", UIDLIST_FILE, "POP3-HANDLER-UIDLIST 3 garbage\n");
+	unit_ok(snapshot_uidls(&got, &migrate_auto), "a snapshot after the list was corrupted");
+	unit_expect_str(got.data, DOVECOT_UIDLS "[8.h +14]", "the corrupt list is made again with Dovecot's UIDLs");
+	remove_maildir();
+	unit_buf_free(&got);
+}
+
+/* How each setting takes over, and from where. */
+static void test_take_over_settings(void)
+{
+	static const struct uidl_migration names = { UIDL_MIGRATE_MAILDIR_NAME, UIDL_MIGRATE_FORMAT_DEFAULT, false };
+	static const struct uidl_migration none = { UIDL_MIGRATE_NO, UIDL_MIGRATE_FORMAT_DEFAULT, false };
+	static const struct uidl_migration as_file = { UIDL_MIGRATE_AUTO, "%f-%u", false };
+	static const struct uidl_migration headers = { UIDL_MIGRATE_NO, UIDL_MIGRATE_FORMAT_DEFAULT, true };
+	struct unit_buf got = { 0 };
+
+	make_maildir();
+	deliver(four_messages);
+	put_text("", "dovecot-uidlist", DOVECOT_LIST);
+	unit_ok(snapshot_uidls(&got, &none), "uidl_migrate = no");
+	unit_expect_str(got.data, "[1.a +0][3.c +1][4.d +2][7.g +3]", "uidl_migrate = no: UIDs, Dovecot's list unread");
+	unlink(path_of("", UIDLIST_FILE));
+	unit_ok(snapshot_uidls(&got, &names), "uidl_migrate = maildir-name");
+	unit_expect_str(got.data, "[1.a 1.a][3.c 3.c][4.d 4.d][7.g 7.g]", "maildir-name: the base names");
+	unlink(path_of("", UIDLIST_FILE));
+	unit_ok(snapshot_uidls(&got, &as_file), "uidl_migrate_format = %%f-%%u");
+	unit_expect_str(got.data, "[1.a 1.a-1][3.c 3.c-3][4.d 4.d-4][7.g 7.g-7]", "the site's format is applied");
+	unlink(path_of("", UIDLIST_FILE));
+	unlink(path_of("", "dovecot-uidlist"));
+	put_text("", "courierpop3dsizelist", "/3 9 1796232500\n1.a:2, 23 1:1796232500:0\n3.c:2,S 21 3:1796232500\n");
+	unit_ok(snapshot_uidls(&got, &migrate_auto), "Courier's size list");
+	unit_expect_str(got.data, "[1.a UID1-1796232500][3.c UID3-1796232500][4.d +14][7.g +15]",
+			"Courier's UIDLs where its list names the message");
+	unlink(path_of("", UIDLIST_FILE));
+	put_text("cur", "1.a:2,", "X-UIDL: same\n\nbody\n");
+	put_text("cur", "3.c:2,S", "Subject: x\nx-uidl:  UIDL-of-c \n\nbody\n");
+	put_text("cur", "4.d:2,", "X-UIDL: same\n\nbody\n");
+	unit_ok(snapshot_uidls(&got, &headers), "uidl_from_header = yes");
+	unit_expect_str(got.data, "[1.a +16][3.c UIDL-of-c][4.d +18][7.g +19]",
+			"X-UIDL taken over; the two messages that share one get UIDs");
+	remove_maildir();
+	unit_buf_free(&got);
+}
+
+/* No UIDL is given twice, nor one that is not an RFC 1939 unique-id; a number must not be one
+ * of our UIDs, now or later (our UIDs are at or above 10^15); a file that is not a regular file
+ * gives nothing, and Courier's is read when Dovecot's gives nothing. */
+static void test_take_over_refused(void)
+{
+	static const char *const five[] = { "cur/1.a:2,", "cur/2.b:2,", "cur/3.c:2,", "cur/4.d:2,", "cur/5.e:2,",
+					     "cur/6.f:2,", "cur/7.g:2,", "cur/8.h:2,", NULL };
+	struct unit_buf got = { 0 };
+
+	make_maildir();
+	deliver(five);
+	put_text("", "dovecot-uidlist",
+		 "3 V1 N9\n"
+		 "1 Pshared :1.a\n2 Pshared :2.b\n"	/* one UIDL for two files */
+		 "3 Pone :3.c\n4 Ptwo :3.c\n"		/* one file named twice, two UIDLs */
+		 "5 P" "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu :4.d\n"
+		 "6 Pwith\x01octet :5.e\n"
+		 "7 P42 :6.f\n"			/* a small number: none of our UIDs */
+		 "8 P5000000000000000100 :7.g\n"	/* a number above 10^15: refused */
+		 "9 P0999999999999999999 :8.h\n");	/* a leading zero: none of our UIDs */
+	unit_ok(snapshot_uidls(&got, &migrate_auto), "snapshot with a hostile Dovecot list");
+	unit_expect_str(got.data,
+			"[1.a +0][2.b +1][3.c +2][4.d +3][5.e +4][6.f 42][7.g +6][8.h 0999999999999999999]",
+			"shared, doubly named, over-long, unprintable and large numeric UIDLs refused");
+	unlink(path_of("", UIDLIST_FILE));
+	unlink(path_of("", "dovecot-uidlist"));
+	if (symlink("/dev/zero", path_of("", "dovecot-uidlist")) != 0 ||
+	    mkfifo(path_of("", "courierpop3dsizelist"), 0600) != 0)
+		unit_bail("symlink, mkfifo: %s", strerror(errno));
+	unit_ok(snapshot_uidls(&got, &migrate_auto) && strstr(got.data, "+") != NULL && strstr(got.data, "4.d") != NULL,
+		"a symlink and a FIFO in their place are not read (no hang): %s", got.data);
+	unlink(path_of("", "courierpop3dsizelist"));
+	put_text("", "courierpop3dsizelist", "/3 9 7\n1.a:2, 23 1:7\n");
+	for (int headerless = 0; headerless <= 1; headerless++) {
+		unlink(path_of("", UIDLIST_FILE));
+		if (headerless) {
+			unlink(path_of("", "dovecot-uidlist"));
+			put_text("", "dovecot-uidlist", "not a header\n1 :1.a\n");
+		}
+		unit_ok(snapshot_uidls(&got, &migrate_auto) && strstr(got.data, "[1.a UID1-7]") != NULL,
+			"Courier's list is read when Dovecot's is %s: %s", headerless ? "without header" : "a symlink",
+			got.data);
+	}
+	remove_maildir();
+	unit_buf_free(&got);
 }
 
 /* A message whose flags another program changed is found under its new name; one removed is
@@ -617,7 +805,7 @@ static void test_open(void)
 	unit_ok(r == OPEN_OK && fd >= 0, "maildir_open_message: OPEN_OK under its snapshot name");
 	unit_buf_clear(&got);
 	if (fd >= 0)
-		read_all(fd, &got);
+		read_rest(fd, &got);
 	unit_expect_str(got.data, "a\n", "the message read is the file's content");
 
 	move("cur", "1.a:2,", "cur", "1.a:2,FS");
@@ -626,7 +814,7 @@ static void test_open(void)
 	unit_ok(r == OPEN_OK && fd >= 0, "maildir_open_message after another program changed the flags: OPEN_OK");
 	unit_buf_clear(&got);
 	if (fd >= 0)
-		read_all(fd, &got);
+		read_rest(fd, &got);
 	unit_expect_str(got.data, "a\n", "the renamed message read is the file's content");
 	unit_expect_str(maildir_name(&md, 0), "1.a:2,FS", "the snapshot follows the message to its new name");
 
@@ -873,5 +1061,9 @@ int main(void)
 	test_seen_flag();
 	test_retrieval_times();
 	test_expire();
+	test_take_over_dovecot();
+	test_take_over_again();
+	test_take_over_settings();
+	test_take_over_refused();
 	return unit_done();
 }

@@ -38,6 +38,8 @@
 #include "util.h"
 #include "unit.h"
 
+#define HEADER3 "POP3-HANDLER-UIDLIST 3 10 0 0 0 0 0 0 0 0\n"
+#define U70 "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"
 #define HEADER10 "POP3-HANDLER-UIDLIST 1 10\n"
 #define HEADER2 "POP3-HANDLER-UIDLIST 2 10 1 2 3 4 18446744073709551615 6 1700000000 999999999\n"
 #define ENTRY_A "1 100 98 0 a\n"
@@ -70,6 +72,11 @@ static void render_list(struct unit_buf *b, const char *status, const struct uid
 
 		unit_buf_addf(b, "[%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " ", e->uid,
 			      e->exact_size, e->stored_size, e->retrieved);
+		if (e->uidl_len > 0) {
+			unit_buf_adds(b, "uidl=");
+			unit_buf_add(b, uidlist_uidl(l, e), e->uidl_len);
+			unit_buf_adds(b, " ");
+		}
 		unit_buf_add(b, uidlist_name(l, e), e->name_len);
 		if (uidlist_find(l, uidlist_name(l, e), base_of(uidlist_name(l, e), e->name_len)) != e)
 			unit_buf_adds(b, "<find: not this entry>");
@@ -319,7 +326,24 @@ static const struct parse_case parse_cases[] = {
 	  ENTRY_A), END_GOOD, BYTES(""), "CORRUPT next=10 []" },
 	{ "version 2 header without them", BYTES("POP3-HANDLER-UIDLIST 2 10\n" ENTRY_A), END_GOOD, BYTES(""),
 	  "CORRUPT next=10 []" },
-	{ "version 3 header", BYTES("POP3-HANDLER-UIDLIST 3 10 1 2 3 4 5 6 7 8\n" ENTRY_A), END_GOOD, BYTES(""),
+	{ "version 3 header with a version 2 entry", BYTES("POP3-HANDLER-UIDLIST 3 10 1 2 3 4 5 6 7 8\n" ENTRY_A),
+	  END_GOOD, BYTES(""), "CORRUPT next=10 []" },
+	{ "version 3: no UIDL, and a UIDL taken over", BYTES(HEADER3 "1 100 98 0 - a\n2 1 1 0 =000000016b10542c c:2,S\n"),
+	  END_GOOD, BYTES(""), "OK next=10 [1 100 98 0 a][2 1 1 0 uidl=000000016b10542c c:2,S]" },
+	{ "version 3: a UIDL of 70 octets", BYTES(HEADER3 "1 1 1 0 =" U70 " a\n"), END_GOOD, BYTES(""),
+	  "OK next=10 [1 1 1 0 uidl=" U70 " a]" },
+	{ "version 3: a UIDL of 71 octets", BYTES(HEADER3 "1 1 1 0 =" U70 "x a\n"), END_GOOD, BYTES(""),
+	  "CORRUPT next=10 []" },
+	{ "version 3: an empty UIDL", BYTES(HEADER3 "1 1 1 0 = a\n"), END_GOOD, BYTES(""), "CORRUPT next=10 []" },
+	{ "version 3: a UIDL with DEL", BYTES(HEADER3 "1 1 1 0 =x\x7f a\n"), END_GOOD, BYTES(""),
+	  "CORRUPT next=10 []" },
+	{ "version 3: a UIDL without '='", BYTES(HEADER3 "1 1 1 0 x a\n"), END_GOOD, BYTES(""), "CORRUPT next=10 []" },
+	{ "version 3: '-' with more", BYTES(HEADER3 "1 1 1 0 -x a\n"), END_GOOD, BYTES(""), "CORRUPT next=10 []" },
+	{ "version 3: the UIDL field missing", BYTES(HEADER3 "1 1 1 0 -\n"), END_GOOD, BYTES(""),
+	  "CORRUPT next=10 []" },
+	{ "version 3: a name that starts with '='", BYTES(HEADER3 "1 1 1 0 - =a\n"), END_GOOD, BYTES(""),
+	  "OK next=10 [1 1 1 0 =a]" },
+	{ "version 4 header", BYTES("POP3-HANDLER-UIDLIST 4 10 0 0 0 0 0 0 0 0\n1 1 1 0 - a\n"), END_GOOD, BYTES(""),
 	  "CORRUPT next=10 []" },
 	{ "base name with a space (the last field may hold them)", BYTES(HEADER10 ENTRY_A "2 1 1 0 c d\n"),
 	  END_GOOD, BYTES(""), "OK next=10 [1 100 98 0 a][2 1 1 0 c d]" },
@@ -891,7 +915,7 @@ static bool write_locked(int dirfd, const struct uidlist *l)
 static void expected_file(const struct uidlist *l, struct unit_buf *b)
 {
 	unit_buf_clear(b);
-	unit_buf_addf(b, "POP3-HANDLER-UIDLIST 2 %" PRIu64, l->next_uid);
+	unit_buf_addf(b, "POP3-HANDLER-UIDLIST 3 %" PRIu64, l->next_uid);
 	for (size_t k = 0; k < STAMPS; k++)
 		unit_buf_addf(b, " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64, l->stamps[k].ino, l->stamps[k].size,
 			      l->stamps[k].sec, l->stamps[k].nsec);
@@ -901,6 +925,13 @@ static void expected_file(const struct uidlist *l, struct unit_buf *b)
 
 		unit_buf_addf(b, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " ", e->uid, e->exact_size,
 			      e->stored_size, e->retrieved);
+		if (e->uidl_len > 0) {
+			unit_buf_adds(b, "=");
+			unit_buf_add(b, uidlist_uidl(l, e), e->uidl_len);
+			unit_buf_adds(b, " ");
+		} else {
+			unit_buf_adds(b, "- ");
+		}
 		unit_buf_add(b, uidlist_name(l, e), e->name_len);
 		unit_buf_adds(b, "\n");
 	}
@@ -972,6 +1003,11 @@ static void test_round_trip(void)
 	unit_ok(l.entries[0].uid == high && l.entries[3].uid == high + 3 && l.entries[4].uid == high + 9 &&
 			next == high + 10,
 		"uidlist_add: UIDs increase by one from next_uid");
+	/* Two messages keep the UIDLs a previous server showed. */
+	unit_ok(uidlist_set_uidl(&l, &l.entries[1], BYTES("000000026b10542c")) &&
+			uidlist_set_uidl(&l, &l.entries[3], BYTES("UID7-1796232500")),
+		"uidlist_set_uidl: two entries get UIDLs taken over");
+	unit_ok(!uidlist_set_uidl(&l, &l.entries[0], "", 0), "uidlist_set_uidl: an empty UIDL is refused");
 	unit_ok(write_locked(dirfd, &l), "uidlist_write under uidlist_lock");
 
 	expected_file(&l, &want);
