@@ -169,6 +169,7 @@ static bool load_file(struct uidl_import *im, int dirfd, const char *name, bool 
 	if (im->overflowed) {
 		log_msg(LOG_WARNING, "not taking over UIDLs from %s: more than %d entries", name, MESSAGES_MAX);
 		im->count = 0;
+		im->pool_len = 0;	/* no entry is left to refer to it */
 		im->overflowed = false;
 		ok = true;
 	}
