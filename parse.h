@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "params.h"
 
@@ -83,6 +84,20 @@ enum parse_status {
 /* Splits a line into keyword and arguments separated by runs of SP or HTAB; the line itself
  * is not changed. */
 enum parse_status command_parse(const char *line, size_t len, struct command *out);
+
+/* Splits the next line (without its LF) off *p, up to end; false when no LF is left (a last
+ * line without one is a file cut short).  Inline: list files call it once a line. */
+static inline bool split_line(const char **p, const char *end, const char **line, size_t *len)
+{
+	const char *lf = memchr(*p, '\n', (size_t)(end - *p));
+
+	if (lf == NULL)
+		return false;
+	*line = *p;
+	*len = (size_t)(lf - *p);
+	*p = lf + 1;
+	return true;
+}
 
 /* Parses decimal digits only (no sign, no blanks) into *out; false when empty, not all
  * digits, or above max. */

@@ -9,17 +9,38 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-FILE *fopen_regular(const char *path)
+int open_regular_at(int dirfd, const char *name, int flags, uint64_t max_size, uint64_t *size)
 {
 	struct stat st;
+	int fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | flags), err = 0;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0)
+		err = errno;
+	else if (!S_ISREG(st.st_mode))
+		err = EINVAL;
+	else if ((uint64_t)st.st_size > max_size)
+		err = EFBIG;
+	if (err != 0) {
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	*size = (uint64_t)st.st_size;
+	return fd;
+}
+
+FILE *fopen_regular(const char *path)
+{
+	uint64_t size;
 	FILE *f;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	int fd = open_regular_at(AT_FDCWD, path, 0, UINT64_MAX, &size);
 
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
-		int saved = fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) ? EINVAL : errno;
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+		int saved = errno;
 
 		close(fd);
 		errno = saved;

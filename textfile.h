@@ -1,13 +1,22 @@
 /*
  * textfile.h - reading the configuration and the passwd file: regular
  * files only, line by line, with over-long lines and lines holding a NUL
- * octet refused whole.
+ * octet refused whole; and opening the other files read whole (the UID
+ * list, the previous server's files) under the same rule.
  */
 #ifndef POP3_TEXTFILE_H
 #define POP3_TEXTFILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+
+/* Opens the file name of the directory dirfd (AT_FDCWD: the working directory) for reading,
+ * with flags added (O_NOFOLLOW: not through a symbolic link), if it is a regular file of at
+ * most max_size octets, without blocking on a FIFO or device; its size in *size.  -1 with
+ * errno otherwise: EINVAL for another file type, EFBIG for a larger file, else open's or
+ * fstat's. */
+int open_regular_at(int dirfd, const char *name, int flags, uint64_t max_size, uint64_t *size);
 
 /* Opens path for reading if it is a regular file, without blocking on a FIFO or device;
  * NULL with errno (EINVAL for another file type) otherwise. */

@@ -14,20 +14,6 @@
 /* Dovecot's and Courier's UIDs and UIDVALIDITYs are 32-bit. */
 #define UID32_MAX 4294967295ULL
 
-/* Splits the next line (without its LF) off *p; false when no whole line is left (a last line
- * without LF is a file cut short, and is not taken). */
-static bool next_line(const char **p, const char *end, const char **line, size_t *len)
-{
-	const char *lf = memchr(*p, '\n', (size_t)(end - *p));
-
-	if (lf == NULL)
-		return false;
-	*line = *p;
-	*len = (size_t)(lf - *p);
-	*p = lf + 1;
-	return true;
-}
-
 /* Takes the next space-separated word of [*s, end) into *word and *word_len; false at the end. */
 static bool next_word(const char **s, const char *end, const char **word, size_t *word_len)
 {
@@ -202,9 +188,9 @@ bool dovecot_uidlist_parse(const char *data, size_t len, const char *format, con
 	unsigned version;
 	size_t n;
 
-	if (!next_line(&p, end, &line, &n) || !dovecot_header(line, n, &version, &v.uidvalidity))
+	if (!split_line(&p, end, &line, &n) || !dovecot_header(line, n, &version, &v.uidvalidity))
 		return true;
-	while (next_line(&p, end, &line, &n))
+	while (split_line(&p, end, &line, &n))
 		if (!dovecot_entry(line, n, version, format, &v, sink))
 			return false;
 	return true;
@@ -242,9 +228,9 @@ bool courier_sizelist_parse(const char *data, size_t len, const struct uidl_sink
 	const char *p = data, *end = data + len, *line;
 	size_t n;
 
-	if (!next_line(&p, end, &line, &n) || n < 3 || memcmp(line, "/3 ", 3) != 0)
+	if (!split_line(&p, end, &line, &n) || n < 3 || memcmp(line, "/3 ", 3) != 0)
 		return true;
-	while (next_line(&p, end, &line, &n))
+	while (split_line(&p, end, &line, &n))
 		if (!courier_entry(line, n, sink))
 			return false;
 	return true;
@@ -258,7 +244,7 @@ bool xuidl_find(const char *header, size_t len, const char **value, size_t *valu
 	const char *p = header, *end = header + len, *line;
 	size_t n;
 
-	while (next_line(&p, end, &line, &n)) {
+	while (split_line(&p, end, &line, &n)) {
 		if (n > 0 && line[n - 1] == '\r')
 			n--;
 		if (n == 0)

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "params.h"
 #include "parse.h"
+#include "textfile.h"
 #include "uidl-formats.h"
 #include "util.h"
 
@@ -52,44 +53,45 @@ static bool keep(void *ctx, const char *base, size_t base_len, const char *uidl,
 	return true;
 }
 
-/* Reads the regular file open on fd into a malloc'd *data (*len octets); NULL, or why not. */
-static const char *read_regular(int fd, char **data, size_t *len)
+/* Why a file could not be read, from the errno of open_regular_at(), malloc() or read(). */
+static const char *why_unread(int err)
 {
-	struct stat st;
-
-	if (fstat(fd, &st) != 0)
-		return strerror(errno);
-	if (!S_ISREG(st.st_mode))
+	switch (err) {
+	case EINVAL:
 		return "not a regular file";
-	if ((uint64_t)st.st_size > UIDL_IMPORT_FILE_MAX)
+	case EFBIG:
 		return "too large";
-	*data = malloc((size_t)st.st_size + 1);
-	if (*data == NULL)
+	case ENOMEM:
 		return "out of memory";
-	return read_all(fd, *data, (size_t)st.st_size, len) ? NULL : strerror(errno);
+	default:
+		return strerror(err);
+	}
 }
 
 /* Reads the file name of the Maildir root into a malloc'd buffer; NULL (logged unless it is
  * missing) when it cannot be, is not a regular file or is larger than UIDL_IMPORT_FILE_MAX. */
 static char *read_file(int dirfd, const char *name, size_t *len)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	const char *why;
+	uint64_t size;
 	char *data = NULL;
+	int fd = open_regular_at(dirfd, name, O_NOFOLLOW, UIDL_IMPORT_FILE_MAX, &size), err = 0;
 
 	if (fd < 0) {
-		if (errno != ENOENT)
-			log_msg(LOG_WARNING, "not taking over UIDLs from %s: %s", name, strerror(errno));
-		return NULL;
+		err = errno;
+	} else {
+		data = malloc((size_t)size + 1);
+		if (data == NULL)
+			err = ENOMEM;
+		else if (!read_all(fd, data, (size_t)size, len))
+			err = errno;
+		close(fd);
 	}
-	why = read_regular(fd, &data, len);
-	close(fd);
-	if (why != NULL) {
-		log_msg(LOG_WARNING, "not taking over UIDLs from %s: %s", name, why);
-		free(data);
-		data = NULL;
-	}
-	return data;
+	if (err == 0)
+		return data;
+	if (err != ENOENT)
+		log_msg(LOG_WARNING, "not taking over UIDLs from %s: %s", name, why_unread(err));
+	free(data);
+	return NULL;
 }
 
 /* Orders kept UIDLs by their UIDL, then their base name. */

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "params.h"
 #include "parse.h"
+#include "textfile.h"
 #include "util.h"
 
 #define MAGIC "POP3-HANDLER-UIDLIST 3 "
@@ -121,19 +122,6 @@ static bool starts_with(const char *line, size_t len, const char *prefix)
 	size_t n = strlen(prefix);
 
 	return len >= n && memcmp(line, prefix, n) == 0;
-}
-
-/* Splits the next line (without its LF) off *p; false when no LF is left. */
-static bool next_line(const char **p, const char *end, const char **line, size_t *len)
-{
-	const char *lf = memchr(*p, '\n', (size_t)(end - *p));
-
-	if (lf == NULL)
-		return false;
-	*line = *p;
-	*len = (size_t)(lf - *p);
-	*p = lf + 1;
-	return true;
 }
 
 /* Takes one space-terminated decimal field off the front of a line. */
@@ -251,7 +239,7 @@ static uint64_t above_every_number(const char *data, size_t len)
 	size_t line_len;
 
 	while (p < end) {
-		if (!next_line(&p, end, &line, &line_len)) {
+		if (!split_line(&p, end, &line, &line_len)) {
 			line = p;
 			line_len = (size_t)(end - p);
 			p = end;
@@ -307,7 +295,7 @@ static enum uidlist_status take_data(char *data, size_t len, size_t capacity, st
 	l->pool = data;
 	l->pool_len = len;
 	l->pool_capacity = capacity;
-	if (next_line(&p, data + len, &line, &line_len) && parse_header(l, line, line_len))
+	if (split_line(&p, data + len, &line, &line_len) && parse_header(l, line, line_len))
 		return UIDLIST_OK;
 	return corrupt(l);
 }
@@ -318,12 +306,12 @@ enum uidlist_status uidlist_parse_entries(struct uidlist *l, const struct uidlis
 	uint64_t sum, last = 0;
 	size_t line_len, count = 0;
 
-	if (!next_line(&p, end, &line, &line_len))	/* the header, which take_data checked */
+	if (!split_line(&p, end, &line, &line_len))	/* the header, which take_data checked */
 		return corrupt(l);
 	sum = fnv1a64(FNV1A64_INIT, line, line_len + 1);
 	if (sink == NULL)
 		presize(l, p, (size_t)(end - p));
-	while (next_line(&p, end, &line, &line_len)) {
+	while (split_line(&p, end, &line, &line_len)) {
 		struct uid_entry e;
 
 		if (starts_with(line, line_len, "END "))
@@ -360,42 +348,35 @@ enum uidlist_status uidlist_parse(const char *data, size_t len, struct uidlist *
 /* Reads the whole list file; NULL with *status set when it is missing or unreadable. */
 static char *read_list_file(int dirfd, size_t *len, enum uidlist_status *status)
 {
-	struct stat st;
+	uint64_t size;
 	char *data;
-	int fd = openat(dirfd, UIDLIST_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int fd = open_regular_at(dirfd, UIDLIST_FILE, O_NOFOLLOW, UIDLIST_SIZE_MAX, &size);
 
 	*status = UIDLIST_FAILED;
 	if (fd < 0) {
-		if (errno == ENOENT)
+		switch (errno) {
+		case ENOENT:
 			*status = UIDLIST_MISSING;
-		else
+			break;
+		case EFBIG:
+			log_msg(LOG_ERR, "%s is larger than any UID list: treated as corrupt", UIDLIST_FILE);
+			*status = UIDLIST_CORRUPT;
+			break;
+		case EINVAL:
+			log_msg(LOG_ERR, "%s is not a regular file", UIDLIST_FILE);
+			break;
+		default:
 			log_msg(LOG_ERR, "cannot open %s: %s", UIDLIST_FILE, strerror(errno));
+		}
 		return NULL;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		log_msg(LOG_ERR, "%s is not a regular file", UIDLIST_FILE);
-		close(fd);
-		return NULL;
-	}
-	if ((uint64_t)st.st_size > UIDLIST_SIZE_MAX) {
-		log_msg(LOG_ERR, "%s is larger than any UID list: treated as corrupt", UIDLIST_FILE);
-		close(fd);
-		*status = UIDLIST_CORRUPT;
-		return NULL;
-	}
-	data = malloc((size_t)st.st_size + 1);
-	*len = 0;
-	while (data != NULL && *len < (size_t)st.st_size) {
-		ssize_t n = read(fd, data + *len, (size_t)st.st_size - *len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;	/* shorter than fstat said: parse what is there */
-		*len += (size_t)n;
-	}
+	data = malloc((size_t)size + 1);
 	if (data == NULL)
 		log_msg(LOG_ERR, "out of memory reading %s", UIDLIST_FILE);
+	else
+		/* A read error ends the data early: what was read is parsed,
+		 * as a file shorter than fstat said is. */
+		(void)read_all(fd, data, (size_t)size, len);
 	close(fd);
 	return data;
 }

@@ -111,6 +111,36 @@ static const char *open_outcome(const char *path)
 	return errno == EINVAL ? "EINVAL" : errno == ENOENT ? "ENOENT" : errno == EISDIR ? "EISDIR" : "other";
 }
 
+/* open_regular_at on dir/file (12 octets) and a symbolic link to it: the size given, a larger
+ * file refused with EFBIG, the link followed only without O_NOFOLLOW. */
+static void test_open_regular_at(const char *dir)
+{
+	char link[64];
+	uint64_t size = 0;
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd;
+
+	snprintf(link, sizeof link, "%s/link", dir);
+	if (dirfd < 0 || symlink("file", link) != 0)
+		unit_bail("open %s, symlink: %s", dir, strerror(errno));
+	fd = open_regular_at(dirfd, "file", O_NOFOLLOW, 12, &size);
+	unit_ok(fd >= 0 && size == 12, "open_regular_at: a file of 12 octets with a limit of 12 (size %llu)",
+		(unsigned long long)size);
+	if (fd >= 0)
+		close(fd);
+	errno = 0;
+	unit_ok(open_regular_at(dirfd, "file", O_NOFOLLOW, 11, &size) < 0 && errno == EFBIG,
+		"open_regular_at: a file over the limit is refused with EFBIG");
+	errno = 0;
+	unit_ok(open_regular_at(dirfd, "link", O_NOFOLLOW, 12, &size) < 0 && errno == ELOOP,
+		"open_regular_at with O_NOFOLLOW: a symbolic link is not followed");
+	fd = open_regular_at(dirfd, "link", 0, 12, &size);
+	unit_ok(fd >= 0, "open_regular_at without O_NOFOLLOW: a symbolic link to a regular file opens");
+	if (fd >= 0)
+		close(fd);
+	unlink(link);
+	close(dirfd);
+}
+
 /* A regular file opens; a directory, a FIFO (without blocking: nobody writes it) and a
  * device are refused as not regular; a missing file says so. */
 static void test_fopen_regular(void)
@@ -132,6 +162,7 @@ static void test_fopen_regular(void)
 	unit_expect_str(open_outcome(dir), "EINVAL", "fopen_regular: a directory is not regular");
 	unit_expect_str(open_outcome(fifo), "EINVAL", "fopen_regular: a FIFO is refused without blocking");
 	unit_expect_str(open_outcome("/dev/null"), "EINVAL", "fopen_regular: a device is not regular");
+	test_open_regular_at(dir);
 	unlink(path);
 	unit_expect_str(open_outcome(path), "ENOENT", "fopen_regular: a missing file");
 	unlink(fifo);
