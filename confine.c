@@ -1,8 +1,9 @@
 /*
- * confine.c - the session's confinement after login: no new privileges,
- * Landlock on the file system (and on TCP), and a seccomp allow-list.
- * A bug in the protocol or Maildir code then reaches no file outside the
- * user's Maildir and no system call the session never makes.
+ * confine.c - the confinement of a session's two stages: no new
+ * privileges, Landlock on the file system (and on TCP and signals), and a
+ * seccomp allow-list.  A bug in the protocol or Maildir code then reaches
+ * no file outside the user's Maildir (before login: no file at all) and no
+ * system call the stage never makes.
  */
 #include "confine.h"
 
@@ -79,8 +80,10 @@ static const uint64_t fs_rights_added[] = {
 			LANDLOCK_ACCESS_FS_TRUNCATE)
 
 /* ABI 1 refuses every rename and link between directories, which moving
- * new/ to cur/ needs: below ABI 2 the kernel lacks what we need. */
-#define LANDLOCK_ABI_MIN 2
+ * new/ to cur/ needs: below ABI 2 the kernel lacks what a session needs.
+ * Before login no file is reached at all, which ABI 1 can enforce. */
+#define LANDLOCK_ABI_MAILDIR 2
+#define LANDLOCK_ABI_NO_FILES 1
 #define LANDLOCK_ABI_NET 4
 #define LANDLOCK_ABI_SCOPE 6
 
@@ -113,11 +116,11 @@ static bool allow_beneath(int ruleset, const char *path, uint64_t rights)
 	return ok;
 }
 
-/* Fills a ruleset that handles the file system rights handled, and enforces it; false with
- * errno set. */
+/* Fills a ruleset that handles the file system rights handled (allowing nothing when maildir
+ * is NULL), and enforces it; false with errno set. */
 static bool enforce_ruleset(int ruleset, const char *maildir, uint64_t handled)
 {
-	bool ok = allow_beneath(ruleset, maildir, MAILDIR_RIGHTS & handled);
+	bool ok = maildir == NULL || allow_beneath(ruleset, maildir, MAILDIR_RIGHTS & handled);
 
 #ifdef CONFINE_FOR_LEAK_CHECK
 	ok = ok && allow_beneath(ruleset, "/proc/self", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR);
@@ -125,16 +128,18 @@ static bool enforce_ruleset(int ruleset, const char *maildir, uint64_t handled)
 	return ok && syscall(SYS_landlock_restrict_self, ruleset, 0) == 0;
 }
 
-/* Restricts file access to beneath maildir (and forbids TCP); false with errno set on failure,
- * true with CONFINE_NO_LANDLOCK added to *missing when the kernel lacks Landlock. */
+/* Restricts file access to beneath maildir (to nothing when NULL), forbids TCP and signals to
+ * processes outside this one; false with errno set on failure, true with CONFINE_NO_LANDLOCK
+ * added to *missing when the kernel lacks Landlock (or the ABI version a Maildir needs). */
 static bool restrict_files(const char *maildir, unsigned *missing)
 {
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	long abi_min = maildir != NULL ? LANDLOCK_ABI_MAILDIR : LANDLOCK_ABI_NO_FILES;
 	struct ruleset_attr attr = { 0 };
 	int ruleset, saved;
 	bool ok;
 
-	if ((abi < 0 && (errno == ENOSYS || errno == EOPNOTSUPP)) || (abi >= 0 && abi < LANDLOCK_ABI_MIN)) {
+	if ((abi < 0 && (errno == ENOSYS || errno == EOPNOTSUPP)) || (abi >= 0 && abi < abi_min)) {
 		*missing |= CONFINE_NO_LANDLOCK;
 		return true;
 	}
@@ -160,7 +165,7 @@ static bool restrict_files(const char *maildir, unsigned *missing)
  * what every session of the test suite made once confined (strace -f, in
  * the normal, the sanitizer and the libfaketime runs) and a session on
  * 30,000 messages, plus the few that the comments justify. */
-static const int allowed_calls[] = {
+static const int session_calls[] = {
 	/* The client: commands in, replies out. */
 	SCMP_SYS(read), SCMP_SYS(write),
 	/* The Maildir, through its directory fd (Landlock keeps it there):
@@ -193,6 +198,30 @@ static const int allowed_calls[] = {
 	SCMP_SYS(exit_group),
 };
 
+/* The system calls of the pre-login child (privsep.c), whatever their
+ * arguments: what its sessions in the test suite made once jailed (strace
+ * -f: greetings, USER and PASS, AUTH PLAIN, NTLM and GSSAPI relayed,
+ * overlong lines, the autologout), plus what the comments justify. */
+static const int prelogin_calls[] = {
+	/* The client; the requests to the parent and its answers on the
+	 * socket pair (recv and its peeks are recvfrom). */
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(recvfrom),
+	/* The inactivity timer and its SIGALRM. */
+	SCMP_SYS(setitimer), SCMP_SYS(rt_sigreturn), SCMP_SYS(restart_syscall),
+	/* Logging: the process id and the time in every line, syslog's
+	 * datagrams on the connection opened before the jail, and its close
+	 * when the daemon went away (the reconnection's socket() fails, see
+	 * below: the jail has no /dev/log to reach anyway). */
+	SCMP_SYS(getpid), SCMP_SYS(clock_gettime), SCMP_SYS(time), SCMP_SYS(sendto), SCMP_SYS(close),
+	/* Memory: glibc's syslog formats into a memory stream. */
+	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap),
+	/* abort() blocks signals and raises SIGABRT at itself (kill and
+	 * tgkill are allowed only with its own pid, below). */
+	SCMP_SYS(rt_sigprocmask), SCMP_SYS(gettid),
+	/* The end. */
+	SCMP_SYS(exit), SCMP_SYS(exit_group),
+};
+
 #ifdef CONFINE_FOR_LEAK_CHECK
 /* AddressSanitizer's own calls in make check-sanitize (strace -f, and
  * SCMP_ACT_LOG for the leak check, which cannot run under strace), beyond
@@ -213,7 +242,7 @@ struct narrow_call {
 
 #define ARG(n, op, a, b) { (n), (op), (a), (b) }
 
-static const struct narrow_call narrow_calls[] = {
+static const struct narrow_call session_narrow_calls[] = {
 	/* syslog's reconnection: only local sockets. */
 	{ SCMP_SYS(socket), ARG(0, SCMP_CMP_EQ, AF_UNIX, 0) },
 	/* fdopendir checks the access mode and sets close-on-exec; the UID
@@ -227,6 +256,27 @@ static const struct narrow_call narrow_calls[] = {
 	{ SCMP_SYS(mmap), ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) },
 };
 
+static const struct narrow_call prelogin_narrow_calls[] = {
+	{ SCMP_SYS(mmap), ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) },
+};
+
+/* One stage's allow-list. */
+struct allow_list {
+	const int *calls;			/* allowed whatever their arguments */
+	size_t ncalls;
+	const struct narrow_call *narrow;	/* allowed with one argument in a shape */
+	size_t nnarrow;
+};
+
+#define COUNT(a) (sizeof (a) / sizeof *(a))
+
+static const struct allow_list session_list = {
+	session_calls, COUNT(session_calls), session_narrow_calls, COUNT(session_narrow_calls)
+};
+static const struct allow_list prelogin_list = {
+	prelogin_calls, COUNT(prelogin_calls), prelogin_narrow_calls, COUNT(prelogin_narrow_calls)
+};
+
 /* Allows each of count calls whatever their arguments; a libseccomp error (negative) or 0. */
 static int allow_calls(scmp_filter_ctx ctx, const int *calls, size_t count)
 {
@@ -237,17 +287,34 @@ static int allow_calls(scmp_filter_ctx ctx, const int *calls, size_t count)
 	return rc;
 }
 
-/* Adds every rule of the allow-list to ctx; a libseccomp error (negative) or 0. */
-static int add_allowed_calls(scmp_filter_ctx ctx)
+/* Adds every rule of list to ctx; a libseccomp error (negative) or 0. */
+static int add_allowed_calls(scmp_filter_ctx ctx, const struct allow_list *list)
 {
-	int rc = allow_calls(ctx, allowed_calls, sizeof allowed_calls / sizeof *allowed_calls);
+	int rc = allow_calls(ctx, list->calls, list->ncalls);
 
 #ifdef CONFINE_FOR_LEAK_CHECK
 	if (rc == 0)
-		rc = allow_calls(ctx, sanitizer_calls, sizeof sanitizer_calls / sizeof *sanitizer_calls);
+		rc = allow_calls(ctx, sanitizer_calls, COUNT(sanitizer_calls));
 #endif
-	for (size_t i = 0; rc == 0 && i < sizeof narrow_calls / sizeof *narrow_calls; i++)
-		rc = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ALLOW, narrow_calls[i].call, 1, &narrow_calls[i].arg);
+	for (size_t i = 0; rc == 0 && i < list->nnarrow; i++)
+		rc = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ALLOW, list->narrow[i].call, 1, &list->narrow[i].arg);
+	return rc;
+}
+
+/* The pre-login child's rules that depend on the moment: signals only to itself (its pid
+ * known only now), and socket() failing with EACCES rather than killing, so that syslog's
+ * reconnection after a daemon restart fails as it would in the jail; a libseccomp error
+ * (negative) or 0. */
+static int add_prelogin_rules(scmp_filter_ctx ctx)
+{
+	const struct scmp_arg_cmp to_self = ARG(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
+	const struct scmp_arg_cmp local = ARG(0, SCMP_CMP_EQ, AF_UNIX, 0);
+	int rc = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, &to_self);
+
+	if (rc == 0)
+		rc = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, &to_self);
+	if (rc == 0)
+		rc = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1, &local);
 	return rc;
 }
 
@@ -260,9 +327,10 @@ static bool seccomp_can_kill_process(void)
 	return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
 }
 
-/* Installs the allow-list; false with errno set on failure, true with CONFINE_NO_SECCOMP added
- * to *missing when the kernel lacks seccomp filters. */
-static bool restrict_calls(unsigned *missing)
+/* Installs the allow-list list (and the rules add_more adds, unless NULL); false with errno
+ * set on failure, true with CONFINE_NO_SECCOMP added to *missing when the kernel lacks seccomp
+ * filters. */
+static bool restrict_calls(const struct allow_list *list, int (*add_more)(scmp_filter_ctx), unsigned *missing)
 {
 	scmp_filter_ctx ctx;
 	int rc;
@@ -282,7 +350,9 @@ static bool restrict_calls(unsigned *missing)
 	}
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
 	if (rc == 0)
-		rc = add_allowed_calls(ctx);
+		rc = add_allowed_calls(ctx, list);
+	if (rc == 0 && add_more != NULL)
+		rc = add_more(ctx);
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -291,12 +361,22 @@ static bool restrict_calls(unsigned *missing)
 	return rc == 0;
 }
 
-bool confine_session(const char *maildir, unsigned *missing)
+/* Sets no-new-privileges: Landlock requires it of an unprivileged process, and no exec'd
+ * program could gain privileges anyway; false with errno set. */
+static bool forbid_new_privileges(unsigned *missing)
 {
 	*missing = 0;
-	/* Landlock requires it of an unprivileged process; and no exec'd
-	 * program could gain privileges anyway. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-		return false;
-	return restrict_files(maildir, missing) && restrict_calls(missing);
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
+}
+
+bool confine_session(const char *maildir, unsigned *missing)
+{
+	return forbid_new_privileges(missing) && restrict_files(maildir, missing) &&
+	       restrict_calls(&session_list, NULL, missing);
+}
+
+bool confine_prelogin(unsigned *missing)
+{
+	return forbid_new_privileges(missing) && restrict_files(NULL, missing) &&
+	       restrict_calls(&prelogin_list, add_prelogin_rules, missing);
 }

@@ -1,7 +1,8 @@
 /*
- * confine.h - what a session gives up after login, before it reads the
- * Maildir: new privileges, file access outside the Maildir (Landlock), and
- * every system call the TRANSACTION state does not make (seccomp).
+ * confine.h - what a session gives up: after login, before it reads the
+ * Maildir, new privileges, file access outside the Maildir (Landlock), and
+ * every system call the TRANSACTION state does not make (seccomp); before
+ * login, in the jailed child, all that and every file.
  */
 #ifndef POP3_CONFINE_H
 #define POP3_CONFINE_H
@@ -9,7 +10,7 @@
 #include <stdbool.h>
 
 /* Steps of confine_session that the running kernel lacks. */
-#define CONFINE_NO_LANDLOCK 1u	/* no Landlock, or only ABI 1 (Linux 5.13 to 5.18) */
+#define CONFINE_NO_LANDLOCK 1u	/* no Landlock, or (confine_session) only ABI 1 (Linux 5.13 to 5.18) */
 #define CONFINE_NO_SECCOMP 2u	/* no seccomp filters with SECCOMP_RET_KILL_PROCESS */
 
 /* Sets no-new-privileges, restricts file access to reading, writing, creating, removing and
@@ -19,5 +20,12 @@
  * CONFINE_NO_* bits of the steps the kernel lacks.  Whatever the session needs from outside the
  * Maildir (the syslog connection, the time zone) must be loaded before. */
 bool confine_session(const char *maildir, unsigned *missing);
+
+/* Sets no-new-privileges, forbids every file access, TCP (Landlock ABI 4) and signals to other
+ * processes (ABI 6) with Landlock, and installs the pre-login child's seccomp allow-list: the
+ * client's and the socket pair's reads and writes, the timer, logging, memory, signals to
+ * itself and exit; anything else kills the process (socket() fails with EACCES).  Returns and
+ * sets *missing as confine_session does.  The syslog connection must be open before. */
+bool confine_prelogin(unsigned *missing);
 
 #endif

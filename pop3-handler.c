@@ -5,9 +5,12 @@
  * session to serve.c, in one process or, started as root, separated.
  */
 
+#include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -143,17 +146,45 @@ static int configure(int argc, char **argv, struct config *cfg)
 	return -1;
 }
 
+/* Closes every descriptor above 2 that the launcher left open: a careless wrapper's descriptor
+ * on /etc/shadow would otherwise reach the pre-login child and the confined session.  inetd,
+ * xinetd, stunnel and a systemd socket with Accept=yes pass the connection on 0 and 1 only
+ * (systemd's LISTEN_FDS belongs to Accept=no services, which this is not).  0, or the errno
+ * of the failure. */
+static int close_inherited_descriptors(void)
+{
+	struct rlimit lim;
+
+	if (close_range(3, ~0U, 0) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return errno;
+	/* Before Linux 5.9: each descriptor the limit allows. */
+	if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
+		return errno;
+	for (rlim_t fd = 3; fd < lim.rlim_cur && fd <= INT_MAX; fd++)
+		if (close((int)fd) != 0 && errno != EBADF)
+			return errno;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct privsep_jail jail;
 	char err[RESPONSE_MAX];
 	struct config cfg;
-	int status;
+	int status, closing;
 
+	/* Before anything else opens a descriptor of its own. */
+	closing = close_inherited_descriptors();
 	umask(077);
 	status = configure(argc, argv, &cfg);
 	if (status >= 0)
 		return status;
+	if (closing != 0) {
+		snprintf(err, sizeof err, "cannot close inherited descriptors: %s", strerror(closing));
+		return startup_error(&cfg, err);
+	}
 	/* Not root: no privilege to separate from, one process as ever. */
 	if (geteuid() != 0)
 		return serve_one_process(&cfg, STDIN_FILENO, STDOUT_FILENO);

@@ -21,6 +21,7 @@
 
 #include "become.h"
 #include "channel.h"
+#include "confine.h"
 #include "log.h"
 
 /* Why an open privsep_dir is unfit for the jail, or NULL when it is fit. */
@@ -72,6 +73,7 @@ bool privsep_jail_open(const char *user, const char *dir, struct privsep_jail *j
 	}
 	jail->uid = pw->pw_uid;
 	jail->gid = pw->pw_gid;
+	jail->confine = true;
 	/* Opened once, without following a final symbolic link: what was
 	 * checked is what the child enters, whatever happens to the path. */
 	jail->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -93,8 +95,27 @@ bool privsep_jail_open(const char *user, const char *dir, struct privsep_jail *j
 	return true;
 }
 
+/* In the child, once jailed: gives up every file, TCP, signals to others and all system calls
+ * it does not make (confine.h), so that a bug in the code that parses the client's bytes
+ * reaches nothing; false (logged) when a step the kernel supports failed. */
+static bool confine_child(void)
+{
+	unsigned missing;
+
+	if (!confine_prelogin(&missing)) {
+		log_msg(LOG_ERR, "privilege separation: cannot confine the network process: %s", strerror(errno));
+		return false;
+	}
+	/* The session logs a kernel's missing steps after login, as a warning. */
+	if (missing != 0)
+		log_msg(LOG_DEBUG, "privilege separation: the kernel lacks%s%s", missing & CONFINE_NO_LANDLOCK ?
+			" Landlock" : "", missing & CONFINE_NO_SECCOMP ? " seccomp filters" : "");
+	return true;
+}
+
 /* In the child: chroot to the jail, drop root for good, forbid gaining privileges again (no
- * set-uid, no file capabilities), and die with the parent. */
+ * set-uid, no file capabilities), die with the parent, and confine itself unless the jail
+ * says not to. */
 static bool enter_jail(struct privsep_jail *jail, pid_t parent)
 {
 	bool ok = fchdir(jail->dirfd) == 0 && chroot(".") == 0 && chdir("/") == 0;
@@ -114,7 +135,7 @@ static bool enter_jail(struct privsep_jail *jail, pid_t parent)
 		log_msg(LOG_ERR, "privilege separation: the parent is gone");
 		return false;
 	}
-	return true;
+	return !jail->confine || confine_child();
 }
 
 /* In the parent: puts null on the descriptors that may be the client's connection (0, 1, and 2

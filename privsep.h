@@ -97,10 +97,12 @@ struct privsep_jail {
 	uid_t uid;
 	gid_t gid;
 	int dirfd;			/* privsep_dir, open */
+	bool confine;			/* confine the child (confine.h) once it is in */
 };
 
 /* Looks up user (not root) and opens dir, which must be an empty directory, not a symbolic
- * link, owned by root and not writable by group or others; false with the reason in err. */
+ * link, owned by root and not writable by group or others; false with the reason in err.
+ * The jail confines its child (confine set true). */
 bool privsep_jail_open(const char *user, const char *dir, struct privsep_jail *jail, char *err,
 		       size_t errlen);
 

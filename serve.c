@@ -98,6 +98,7 @@ int serve_separated(const struct config *cfg, struct privsep_jail *jail)
 	pid_t child;
 
 	prepare(cfg, STDIN_FILENO, STDOUT_FILENO);
+	jail->confine = cfg->confine;
 	switch (privsep_fork(jail, cfg->log == LOG_TARGET_STDERR, &fd, &child)) {
 	case PRIVSEP_FAILED:
 		return 1;

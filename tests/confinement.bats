@@ -126,21 +126,43 @@ for _ in range(16):
 os.execv(sys.argv[1], sys.argv[1:])
 '
 
+# run_landlock_full [PREFIX...]: the session of $T/in under landlock_full,
+# started through PREFIX (with the system python3, which any user may run);
+# sets status, lines; skips where the kernel lacks Landlock.
+run_landlock_full() {
+	status=0
+	"$@" /usr/bin/python3 -c "$LANDLOCK_FULL" "$HANDLER" -c "$T/conf" <"$T/in" >"$T/raw" 2>"$T/log" || status=$?
+	[ "$status" -ne 77 ] || skip "the kernel lacks Landlock"
+	output=$(tr -d '\r' <"$T/raw")
+	mapfile -t lines <<<"$output"
+}
+
 @test "a step the kernel supports that fails (Landlock layers full) refuses the login: -ERR [SYS/TEMP], logged, closed" {
 	need_plain_handler
 	two_new_one_cur
 	printf 'USER alice\r\nPASS secret\r\nSTAT\r\nQUIT\r\n' >"$T/in"
-	status=0
-	python3 -c "$LANDLOCK_FULL" "$HANDLER" -c "$T/conf" <"$T/in" >"$T/raw" 2>"$T/log" || status=$?
-	[ "$status" -ne 77 ] || skip "the kernel lacks Landlock"
-	output=$(tr -d '\r' <"$T/raw")
-	mapfile -t lines <<<"$output"
+	# Started as the mail user: one process, whose session confines itself.
+	chmod 644 "$T/conf"
+	chown "$TEST_UID:$TEST_GID" "$T/passwd"
+	run_landlock_full setpriv --reuid="$TEST_UID" --regid="$TEST_GID" --clear-groups
 	expect_lines 0 "+OK POP3 server ready" "+OK Send your password" "-ERR [SYS/TEMP] Mailbox temporarily unavailable"
 	[ "$status" -eq 0 ]
 	expect_logged "error: user alice: cannot confine the session to $(MD): Argument list too long"
 	# the Maildir was never read: new/ is as delivered, no UID list
 	[ "$(files_left)" = "cur/1700000003.c.host:2, new/1700000001.a.host new/1700000002.b.host " ]
 	[ ! -e "$(MD)/pop3-handler-uidlist" ]
+}
+
+@test "started as root under full Landlock layers, the pre-login child cannot confine itself: no byte read, logged, status 1" {
+	need_plain_handler
+	[ "$(id -u)" -eq 0 ] || skip "the pre-login child exists only when started as root"
+	two_new_one_cur
+	printf 'USER alice\r\nPASS secret\r\nSTAT\r\nQUIT\r\n' >"$T/in"
+	run_landlock_full
+	[ -z "$output" ]
+	[ "$status" -eq 1 ]
+	expect_logged "error: privilege separation: cannot confine the network process: Argument list too long"
+	[ "$(files_left)" = "cur/1700000003.c.host:2, new/1700000001.a.host new/1700000002.b.host " ]
 }
 
 # A syslog daemon's socket: each datagram on the Unix socket argv[1] is

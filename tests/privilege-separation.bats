@@ -176,6 +176,51 @@ as_nonroot() {
 	[ "$status" -eq 0 ]
 }
 
+@test "the child runs under its own seccomp filter (Seccomp 2, one filter); confine = no leaves it without" {
+	need_root
+	[ ${#WRAPPER[@]} -eq 0 ] || skip "sessions run under ${WRAPPER[*]}, with confine = no"
+	live_start
+	live_expect "+OK POP3 server ready"
+	local child
+	child=$(only_child "$LIVE_PID")
+	[ "$(status_field "$child" Seccomp)" = 2 ]
+	[ "$(status_field "$child" Seccomp_filters)" = 1 ]
+	[ "$(status_field "$LIVE_PID" Seccomp)" = 0 ]
+	# what it is allowed does not end it: a failed login, then QUIT
+	add_user alice secret
+	live_send "USER alice" "PASS wrong" "QUIT"
+	live_expect "+OK Send your password" "$FAILED" "+OK Bye"
+	live_end
+	[ "$status" -eq 0 ]
+	rm "$T/to" "$T/from"
+	live_start -o confine=no
+	live_expect "+OK POP3 server ready"
+	[ "$(status_field "$(only_child "$LIVE_PID")" Seccomp)" = 0 ]
+	live_end
+}
+
+@test "a descriptor the launcher left open (fd 7 on a secret file) reaches neither the child nor the session" {
+	need_root
+	add_user alice secret
+	echo "root:secret-hash" >"$T/secret"
+	exec 7<"$T/secret"
+	live_start
+	exec 7<&-
+	live_expect "+OK POP3 server ready"
+	local pid
+	for pid in "$LIVE_PID" "$(only_child "$LIVE_PID")"; do
+		if fd_targets "$pid" | grep -qxF "$T/secret"; then
+			echo "process $pid holds the launcher's descriptor:"
+			fd_targets "$pid"
+			return 1
+		fi
+	done
+	live_send "USER alice" "PASS secret"
+	live_expect "+OK Send your password" "+OK Logged in, 0 messages (0 octets)"
+	! fd_targets "$LIVE_PID" | grep -qxF "$T/secret"
+	live_end
+}
+
 @test "the child dies with the parent: a killed handler leaves no process talking to the client" {
 	need_root
 	live_start

@@ -1,14 +1,16 @@
 /*
- * test-confine.c - confine_session() as a session uses it: each check runs
- * in a child that confines itself to a scratch Maildir and then tries one
- * thing a session does (which must work) or never does (which must fail
- * with EACCES, or kill the child with SIGSYS).  Checks of a step the
- * kernel lacks are reported as skipped.
+ * test-confine.c - confine_session() as a session uses it, and
+ * confine_prelogin() as the jailed pre-login child does: each check runs
+ * in a child that confines itself (to a scratch Maildir) and then tries one
+ * thing the stage does (which must work) or never does (which must fail
+ * with EACCES or EPERM, or kill the child with SIGSYS).  Checks of a step
+ * the kernel lacks are reported as skipped.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <linux/landlock.h>
+#include <netinet/in.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -21,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +48,8 @@ static char maildir[sizeof root + 16];
 /* The scratch directory; children reach every file through it, as a
  * session reaches its Maildir through a directory fd. */
 static int root_fd = -1;
+/* A socket pair like the pre-login child's channel to its parent. */
+static int pair[2] = { -1, -1 };
 
 /* The result of a system call as a child's exit status: 0, or its errno. */
 static int result(long rc)
@@ -136,6 +141,71 @@ static int set_file_flags(void)
 	return result(fcntl(STDIN_FILENO, F_SETFL, 0));
 }
 
+/* --- what a confined pre-login child tries --- */
+
+/* Landlock ABI versions that added what the pre-login checks below need. */
+#define LANDLOCK_ABI_NET 4
+#define LANDLOCK_ABI_SCOPE 6
+
+/* CHILD_NO_LANDLOCK unless the kernel has Landlock ABI abi, else 0. */
+static int need_landlock_abi(long abi)
+{
+	return syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) >= abi ? 0 :
+	       CHILD_NO_LANDLOCK;
+}
+
+/* A request and its answer on the channel, as the child and the parent exchange them. */
+static int channel_round_trip(void)
+{
+	char msg[] = "LOGN", got[sizeof msg];
+	struct iovec iov = { msg, sizeof msg };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (sendmsg(pair[0], &mh, 0) != (ssize_t)sizeof msg || recv(pair[1], got, sizeof got, 0) != (ssize_t)sizeof got)
+		return errno != 0 ? errno : EIO;
+	iov.iov_base = got;
+	return recvmsg(pair[0], &mh, MSG_DONTWAIT) < 0 && errno == EAGAIN ? 0 : EIO;
+}
+
+static int arm_timer(void)
+{
+	struct itimerval it = { { 0, 0 }, { 60, 0 } };
+
+	return result(setitimer(ITIMER_REAL, &it, NULL));
+}
+
+static int signal_itself(void)
+{
+	return result(kill(getpid(), 0));
+}
+
+/* Signal 0 to the test itself: a pre-login child of one client reaching another's. */
+static int signal_another(void)
+{
+	return result(kill(getppid(), 0));
+}
+
+static int signal_another_by_landlock(void)
+{
+	return need_landlock_abi(LANDLOCK_ABI_SCOPE) ? CHILD_NO_LANDLOCK : signal_another();
+}
+
+/* A TCP connection to 127.0.0.1's port 1 (nothing listens: ECONNREFUSED when allowed). */
+static int connect_tcp(void)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(1) };
+	int fd, rc;
+
+	if (need_landlock_abi(LANDLOCK_ABI_NET))
+		return CHILD_NO_LANDLOCK;
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return CHILD_SETUP_FAILED;
+	rc = result(connect(fd, (struct sockaddr *)&to, sizeof to));
+	return close(fd) == 0 ? rc : EIO;
+}
+
 /* --- kernels that lack a step, and a step that fails --- */
 
 /* Makes one system call answer ENOSYS, as a kernel without it does; 0 or a child exit status. */
@@ -188,6 +258,7 @@ static int landlock_layers_full(void)
 
 struct check {
 	const char *what;
+	bool prelogin;		/* confine_prelogin(), else confine_session() */
 	int (*prepare)(void);	/* before confining: 0, or a child exit status */
 	unsigned emulated;	/* the CONFINE_NO_* bits prepare makes true */
 	unsigned needs;		/* the steps the check proves: skipped when the kernel lacks them */
@@ -198,34 +269,58 @@ struct check {
 #define BOTH (CONFINE_NO_LANDLOCK | CONFINE_NO_SECCOMP)
 
 static const struct check checks[] = {
-	{ "reads a message beneath the Maildir", NULL, 0, BOTH, read_message, 0 },
-	{ "creates and writes a file in tmp/", NULL, 0, BOTH, create_in_tmp, 0 },
-	{ "renames a message from new/ to cur/", NULL, 0, BOTH, move_new_to_cur, 0 },
-	{ "removes a message", NULL, 0, BOTH, remove_message, 0 },
-	{ "opens a Unix socket (syslog's reconnection)", NULL, 0, BOTH, unix_socket, 0 },
-	{ "cannot open a file outside the Maildir: EACCES", NULL, 0, CONFINE_NO_LANDLOCK, read_outside, EACCES },
-	{ "cannot create a file outside the Maildir: EACCES", NULL, 0, CONFINE_NO_LANDLOCK, create_outside, EACCES },
-	{ "mkdir kills the process with SIGSYS", NULL, 0, CONFINE_NO_SECCOMP, make_directory, KILLED_BY(SIGSYS) },
-	{ "socket(AF_INET) kills the process with SIGSYS", NULL, 0, CONFINE_NO_SECCOMP, inet_socket,
+	{ "reads a message beneath the Maildir", false, NULL, 0, BOTH, read_message, 0 },
+	{ "creates and writes a file in tmp/", false, NULL, 0, BOTH, create_in_tmp, 0 },
+	{ "renames a message from new/ to cur/", false, NULL, 0, BOTH, move_new_to_cur, 0 },
+	{ "removes a message", false, NULL, 0, BOTH, remove_message, 0 },
+	{ "opens a Unix socket (syslog's reconnection)", false, NULL, 0, BOTH, unix_socket, 0 },
+	{ "cannot open a file outside the Maildir: EACCES", false, NULL, 0, CONFINE_NO_LANDLOCK, read_outside, EACCES },
+	{ "cannot create a file outside the Maildir: EACCES", false, NULL, 0, CONFINE_NO_LANDLOCK, create_outside, EACCES },
+	{ "mkdir kills the process with SIGSYS", false, NULL, 0, CONFINE_NO_SECCOMP, make_directory, KILLED_BY(SIGSYS) },
+	{ "socket(AF_INET) kills the process with SIGSYS", false, NULL, 0, CONFINE_NO_SECCOMP, inet_socket,
 	  KILLED_BY(SIGSYS) },
-	{ "setuid kills the process with SIGSYS", NULL, 0, CONFINE_NO_SECCOMP, become_root, KILLED_BY(SIGSYS) },
-	{ "execve kills the process with SIGSYS", NULL, 0, CONFINE_NO_SECCOMP, run_program, KILLED_BY(SIGSYS) },
-	{ "executable memory kills the process with SIGSYS", NULL, 0, CONFINE_NO_SECCOMP, executable_memory,
+	{ "setuid kills the process with SIGSYS", false, NULL, 0, CONFINE_NO_SECCOMP, become_root, KILLED_BY(SIGSYS) },
+	{ "execve kills the process with SIGSYS", false, NULL, 0, CONFINE_NO_SECCOMP, run_program, KILLED_BY(SIGSYS) },
+	{ "executable memory kills the process with SIGSYS", false, NULL, 0, CONFINE_NO_SECCOMP, executable_memory,
 	  KILLED_BY(SIGSYS) },
-	{ "fcntl(F_SETFL) kills the process with SIGSYS", NULL, 0, CONFINE_NO_SECCOMP, set_file_flags,
+	{ "fcntl(F_SETFL) kills the process with SIGSYS", false, NULL, 0, CONFINE_NO_SECCOMP, set_file_flags,
 	  KILLED_BY(SIGSYS) },
-	{ "without Landlock (landlock_create_ruleset answers ENOSYS): files stay reachable", without_landlock,
+	{ "without Landlock (landlock_create_ruleset answers ENOSYS): files stay reachable", false, without_landlock,
 	  CONFINE_NO_LANDLOCK, CONFINE_NO_SECCOMP, read_outside, 0 },
-	{ "without Landlock (landlock_create_ruleset answers ENOSYS): seccomp still kills", without_landlock,
+	{ "without Landlock (landlock_create_ruleset answers ENOSYS): seccomp still kills", false, without_landlock,
 	  CONFINE_NO_LANDLOCK, CONFINE_NO_SECCOMP, inet_socket, KILLED_BY(SIGSYS) },
-	{ "without seccomp (seccomp answers ENOSYS): system calls stay allowed", without_seccomp,
+	{ "without seccomp (seccomp answers ENOSYS): system calls stay allowed", false, without_seccomp,
 	  CONFINE_NO_SECCOMP, CONFINE_NO_LANDLOCK, inet_socket, 0 },
-	{ "without seccomp (seccomp answers ENOSYS): Landlock still refuses: EACCES", without_seccomp,
+	{ "without seccomp (seccomp answers ENOSYS): Landlock still refuses: EACCES", false, without_seccomp,
 	  CONFINE_NO_SECCOMP, CONFINE_NO_LANDLOCK, read_outside, EACCES },
-	{ "without seccomp (seccomp answers ENOSYS): Landlock refuses mkdir beneath the Maildir: EACCES",
+	{ "without seccomp (seccomp answers ENOSYS): Landlock refuses mkdir beneath the Maildir: EACCES", false,
 	  without_seccomp, CONFINE_NO_SECCOMP, CONFINE_NO_LANDLOCK, make_directory, EACCES },
-	{ "a step that fails (Landlock layers full) fails confine_session with E2BIG", landlock_layers_full,
+	{ "a step that fails (Landlock layers full) fails confine_session with E2BIG", false, landlock_layers_full,
 	  0, CONFINE_NO_LANDLOCK, NULL, CONFINE_FAILED(E2BIG) },
+	/* Before login: the channel, the timer, signals to itself; no file, no TCP, no signal to others. */
+	{ "pre-login: a request and its answer on the socket pair", true, NULL, 0, BOTH, channel_round_trip, 0 },
+	{ "pre-login: arms the inactivity timer", true, NULL, 0, BOTH, arm_timer, 0 },
+	{ "pre-login: signals itself", true, NULL, 0, BOTH, signal_itself, 0 },
+	{ "pre-login: socket(AF_UNIX) (syslog's reconnection) fails: EACCES", true, NULL, 0, CONFINE_NO_SECCOMP,
+	  unix_socket, EACCES },
+	{ "pre-login: opening any file kills the process with SIGSYS", true, NULL, 0, CONFINE_NO_SECCOMP, read_message,
+	  KILLED_BY(SIGSYS) },
+	{ "pre-login: socket(AF_INET) kills the process with SIGSYS", true, NULL, 0, CONFINE_NO_SECCOMP, inet_socket,
+	  KILLED_BY(SIGSYS) },
+	{ "pre-login: a signal to another process kills with SIGSYS", true, NULL, 0, CONFINE_NO_SECCOMP,
+	  signal_another, KILLED_BY(SIGSYS) },
+	{ "pre-login: setuid kills the process with SIGSYS", true, NULL, 0, CONFINE_NO_SECCOMP, become_root,
+	  KILLED_BY(SIGSYS) },
+	{ "pre-login: execve kills the process with SIGSYS", true, NULL, 0, CONFINE_NO_SECCOMP, run_program,
+	  KILLED_BY(SIGSYS) },
+	{ "pre-login: executable memory kills the process with SIGSYS", true, NULL, 0, CONFINE_NO_SECCOMP,
+	  executable_memory, KILLED_BY(SIGSYS) },
+	{ "pre-login without seccomp: Landlock refuses every file: EACCES", true, without_seccomp, CONFINE_NO_SECCOMP,
+	  CONFINE_NO_LANDLOCK, read_message, EACCES },
+	{ "pre-login without seccomp: Landlock refuses a TCP connection (ABI 4): EACCES", true, without_seccomp,
+	  CONFINE_NO_SECCOMP, CONFINE_NO_LANDLOCK, connect_tcp, EACCES },
+	{ "pre-login without seccomp: Landlock refuses a signal to another process (ABI 6): EPERM", true,
+	  without_seccomp, CONFINE_NO_SECCOMP, CONFINE_NO_LANDLOCK, signal_another_by_landlock, EPERM },
 };
 
 /* The child's side of a check; returns its exit status. */
@@ -241,7 +336,7 @@ static int confined_attempt(const struct check *c)
 	prepared = c->prepare != NULL ? c->prepare() : 0;
 	if (prepared != 0)
 		return prepared;
-	if (!confine_session(maildir, &missing))
+	if (!(c->prelogin ? confine_prelogin(&missing) : confine_session(maildir, &missing)))
 		return CONFINE_FAILED(errno);
 	if (missing & c->needs)
 		return missing & c->needs & CONFINE_NO_LANDLOCK ? CHILD_NO_LANDLOCK : CHILD_NO_SECCOMP;
@@ -318,6 +413,8 @@ static void make_world(void)
 		if (mkdirat(root_fd, dirs[i], 0700) != 0)
 			unit_bail("mkdir %s: %s", dirs[i], strerror(errno));
 	snprintf(maildir, sizeof maildir, "%s/Maildir", root);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+		unit_bail("socketpair: %s", strerror(errno));
 	put_file("Maildir/cur/read-me:2,", "hello");
 	put_file("Maildir/new/move-me", "move");
 	put_file("Maildir/cur/remove-me:2,", "bye");
