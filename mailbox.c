@@ -11,6 +11,7 @@
 #include "log.h"
 #include "maildir-snapshot.h"
 #include "maildir-update.h"
+#include "params.h"
 #include "uidl-import.h"
 
 /* Confines the session to the Maildir at path unless the configuration says confine = no;
@@ -36,7 +37,9 @@ static bool confine_to_maildir(const struct session *s, const char *user, const 
 
 uint64_t mailbox_message_size(const struct session *s, size_t i)
 {
-	return s->cfg->exact_size ? s->box.md.msgs[i].exact_size : s->box.md.msgs[i].stored_size;
+	uint64_t size = s->cfg->exact_size ? s->box.md.msgs[i].exact_size : s->box.md.msgs[i].stored_size;
+
+	return size < MESSAGE_SIZE_MAX ? size : MESSAGE_SIZE_MAX;
 }
 
 /* Takes the snapshot of the Maildir at path; false with the -ERR that closes the session. */

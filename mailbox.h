@@ -21,7 +21,7 @@ void mailbox_open(struct session *s, const struct account *a, enum mechanism mec
 		  struct reply *r);
 
 /* The size LIST, STAT and RETR give message i: with CRLF line ends (exact_size) or the
- * file's. */
+ * file's, at most MESSAGE_SIZE_MAX, so that no total of them wraps. */
 uint64_t mailbox_message_size(const struct session *s, size_t i);
 
 /* Marks message i deleted (DELE), counting it out of the live messages. */

@@ -1,6 +1,7 @@
 /*
- * maildir-size.c - the sizes of the snapshot's messages: from the ,S= and ,W= tags of their
- * names where they carry them, else by reading each file once, with threads on a first session.
+ * maildir-size.c - the sizes of the snapshot's messages: the stored size from the file, the
+ * exact size from the ,W= tag of its name where that is possible for the file, else by reading
+ * each file once, with threads on a first session.
  */
 #include "maildir-size.h"
 
@@ -38,24 +39,45 @@ static bool size_in_name(const char *base, size_t len, char tag, uint64_t *out)
 	return false;
 }
 
-/* Finds the sizes of message i: from its name where it carries them, else by reading the file once,
- * in block.  A worker thread (worker true) neither follows a rename nor logs: what it cannot size
- * is left for maildir_size_message.  False (logged unless it vanished, or by a worker) when it
- * cannot be sized. */
+/* Tells whether an exact (CRLF) size taken from a name is possible for a file of size octets:
+ * at least the file (every LF may gain a CR) and at most twice it. */
+static bool exact_size_possible(uint64_t exact, uint64_t size)
+{
+	return exact >= size && exact / 2 <= size;
+}
+
+/* Takes both sizes of message i from its name when it carries both and they are possible for
+ * its file: the ,S= tag its size, the ,W= tag at least that and at most twice it.  The file is
+ * looked at, not opened, so a message the session cannot read is still listed. */
+static bool sizes_from_name(struct maildir *md, size_t i)
+{
+	struct message *m = &md->msgs[i];
+	size_t len;
+	const char *base = maildir_base(md, i, &len);
+
+	return size_in_name(base, len, 'S', &m->stored_size) && size_in_name(base, len, 'W', &m->exact_size) &&
+	       exact_size_possible(m->exact_size, m->stored_size) && maildir_has_size(md, i, m->stored_size);
+}
+
+/* Finds the sizes of message i: from its name when they are possible for its file
+ * (sizes_from_name: a name is a hint a hostile or careless program wrote), else the stored size
+ * from the file and the exact size from the ,W= tag when it is possible for that size and no
+ * ,S= tag is wrong, else by reading the file once, in block.  A worker thread (worker true) neither follows a rename nor
+ * logs: what it cannot size is left for maildir_size_message.  False (logged unless it vanished,
+ * or by a worker) when it cannot be sized. */
 static bool message_sizes(struct maildir *md, size_t i, char *block, bool worker)
 {
 	struct message *m = &md->msgs[i];
 	struct crlf_counter count = { 0, false };
-	uint64_t octets = 0;
+	uint64_t octets = 0, named_stored;
 	size_t len;
 	const char *base = maildir_base(md, i, &len);
-	bool have_stored = size_in_name(base, len, 'S', &m->stored_size);
-	bool have_exact = size_in_name(base, len, 'W', &m->exact_size);
+	bool have_exact;
 	struct stat st;
 	ssize_t n;
 	int fd;
 
-	if (have_stored && have_exact)
+	if (sizes_from_name(md, i))
 		return true;
 	fd = worker ? maildir_open_named(md, i, &st) : maildir_open_located(md, i, &st);
 	if (fd < 0) {
@@ -64,8 +86,10 @@ static bool message_sizes(struct maildir *md, size_t i, char *block, bool worker
 				fd == MAILDIR_NOT_REGULAR ? "not a regular file" : strerror(errno));
 		return false;
 	}
-	if (!have_stored)
-		m->stored_size = (uint64_t)st.st_size;
+	m->stored_size = (uint64_t)st.st_size;
+	/* A ,S= tag that is not the file's size makes its ,W= tag suspect too. */
+	have_exact = size_in_name(base, len, 'W', &m->exact_size) && exact_size_possible(m->exact_size, m->stored_size) &&
+		     (!size_in_name(base, len, 'S', &named_stored) || named_stored == m->stored_size);
 	/* Maildir files do not change: reading stops at the size fstat gave,
 	 * which saves the read() that would only return 0. */
 	while (!have_exact && octets < (uint64_t)st.st_size && (n = read(fd, block, MESSAGE_READ_BLOCK)) != 0) {

@@ -1,6 +1,7 @@
 /*
- * maildir-size.h - the sizes of the snapshot's messages, taken from the ,S= and ,W= tags of
- * their names where they carry them and otherwise by reading each file once.
+ * maildir-size.h - the sizes of the snapshot's messages: the stored size from the file, the
+ * exact size from the ,W= tag of a name where that is possible for the file (a name is a hint,
+ * never trusted) and otherwise by reading each file once.
  */
 #ifndef POP3_MAILDIR_SIZE_H
 #define POP3_MAILDIR_SIZE_H

@@ -215,27 +215,40 @@ static void sort_messages(struct maildir *md)
 	}
 }
 
-/* Keeps one entry per base name: a message seen in new/ and again in cur/ after a move is one
- * message (the cur/ one). */
+/* Tells whether messages i and j have one base name. */
+static bool same_base(const struct maildir *md, size_t i, size_t j)
+{
+	size_t li, lj;
+	const char *bi = maildir_base(md, i, &li);
+	const char *bj = maildir_base(md, j, &lj);
+
+	return li == lj && memcmp(bi, bj, li) == 0;
+}
+
+/* Keeps one entry per base name (message_order puts them side by side): a message seen in new/
+ * and again in cur/ after a move is one message (the cur/ one). */
 static void merge_duplicates(struct maildir *md)
 {
 	size_t out = 0;
 
 	for (size_t i = 0; i < md->count; i++) {
-		if (out > 0) {
-			size_t lp, lc;
-			const char *prev = maildir_base(md, out - 1, &lp);
-			const char *cur = maildir_base(md, i, &lc);
-
-			if (lp == lc && memcmp(prev, cur, lp) == 0) {
-				if (md->msgs[i].dir == DIR_CUR)
-					md->msgs[out - 1] = md->msgs[i];
-				continue;
-			}
+		if (out > 0 && same_base(md, out - 1, i)) {
+			if (md->msgs[i].dir == DIR_CUR)
+				md->msgs[out - 1] = md->msgs[i];
+			continue;
 		}
 		md->msgs[out++] = md->msgs[i];
 	}
 	md->count = out;
+}
+
+/* Tells whether two of the sorted messages have one base name. */
+static bool has_duplicate_bases(const struct maildir *md)
+{
+	for (size_t i = 1; i < md->count; i++)
+		if (same_base(md, i - 1, i))
+			return true;
+	return false;
 }
 
 /* How the snapshot's messages matched the entries of a UID list. */
@@ -438,8 +451,7 @@ static bool update_list(struct maildir *md, struct uidlist *l, const struct scan
 
 	if (lock < 0)
 		return false;
-	uidlist_free(l);
-	status = uidlist_read(md->dirfd, l);
+	status = uidlist_reread(md->dirfd, l);
 	ok = status != UIDLIST_FAILED && match_list(md, l, &match);
 	if (ok) {
 		if (scan->stable)
@@ -548,7 +560,8 @@ static bool take_entry(void *ctx, const struct uid_entry *e, char *pool)
 
 /* Takes the snapshot from a loaded list whose stamps are current, without reading the directories:
  * the list's pool becomes the name pool.  False when the entries cannot serve (the snapshot is then
- * empty again). */
+ * empty again, the pool the list's): a corrupt list, or one that names a base name twice, which
+ * the full read (uidlist_insert) refuses too. */
 static bool snapshot_from_list(struct maildir *md, struct uidlist *l)
 {
 	struct uidlist_sink sink = { take_entry, md };
@@ -558,10 +571,15 @@ static bool snapshot_from_list(struct maildir *md, struct uidlist *l)
 		return false;
 	}
 	md->names = l->pool;
+	sort_messages(md);
+	if (has_duplicate_bases(md)) {
+		md->names = NULL;
+		md->count = 0;
+		return false;
+	}
 	md->names_len = l->pool_len;
 	md->names_capacity = l->pool_capacity;
 	l->pool = NULL;
-	sort_messages(md);
 	return true;
 }
 

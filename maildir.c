@@ -160,6 +160,14 @@ int maildir_open_named(const struct maildir *md, size_t i, struct stat *st)
 	return open_regular(maildir_dirfd(md, i), maildir_name(md, i), st);
 }
 
+bool maildir_has_size(const struct maildir *md, size_t i, uint64_t size)
+{
+	struct stat st;
+
+	return fstatat(maildir_dirfd(md, i), maildir_name(md, i), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
+}
+
 int maildir_open_located(struct maildir *md, size_t i, struct stat *st)
 {
 	int fd = maildir_open_named(md, i, st);

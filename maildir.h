@@ -111,6 +111,11 @@ const char *maildir_path(const struct maildir *md, size_t i);
  * nothing: threads may call it. */
 int maildir_open_named(const struct maildir *md, size_t i, struct stat *st);
 
+/* Tells whether message i is, under its snapshot name, a regular file of size octets (a link is
+ * not followed); false when it is not or cannot be looked at.  Changes nothing: threads may
+ * call it. */
+bool maildir_has_size(const struct maildir *md, size_t i, uint64_t size);
+
 /* As maildir_open_named, but when message i is gone under its snapshot name, finds it once
  * under the name another program gave it (flags changed, new/ -> cur/) and makes that its name
  * in the snapshot; -1 with errno ENOENT when it is gone altogether. */

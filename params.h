@@ -49,6 +49,11 @@
 #define PASSWD_ENTRY_BUFFER 4096
 #define PASSWD_ENTRY_BUFFER_MAX (1024UL * 1024)
 
+/* LIST, STAT and RETR give no message as larger than this (4 TiB), whatever its file or a
+ * hostile UID list claims (a sparse file may claim 8 EiB): MESSAGES_MAX of them still add up
+ * below 2^64, so no total wraps. */
+#define MESSAGE_SIZE_MAX (UINT64_MAX / MESSAGES_MAX)
+
 /* RFC 1939: a unique-id is 1 to 70 octets from 0x21 to 0x7E.  A UIDL taken over from a
  * previous server (uidl-import.h) is kept only when it is one. */
 #define UIDL_STRING_MAX 70
@@ -85,6 +90,14 @@
  * one above the highest a damaged list named) never overflows; issued one per microsecond from
  * the clock floor, they would last some 290,000 years. */
 #define UID_LIMIT (UINT64_MAX / 2)
+
+/* No UID list, lock file mark or damaged list's number may raise the next UID above the
+ * clock floor (microseconds since 1970) by more than this: ten years of microseconds.  UIDs
+ * start again at the clock floor, and a mailbox's deliveries never outrun the microseconds
+ * that pass, so no list we wrote goes beyond it unless the clock was set back by ten years;
+ * and a hostile or damaged one that names a UID near UID_LIMIT cannot use up the UIDs of a
+ * mailbox for good. */
+#define UID_CLOCK_MARGIN (10ULL * 366 * 24 * 3600 * 1000000)
 
 /* The UID list's hash index has at least this many slots, and at least twice as many as
  * entries: probes stay short, and a small list's index is built once rather than at each of

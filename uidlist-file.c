@@ -50,6 +50,10 @@
 /* The END line: "END", the entry count and the checksum (16 hex digits) fit in this. */
 #define END_LINE_MAX 64
 
+/* The longest entry line: four numbers of at most 20 digits with their spaces, "=" and a UIDL
+ * and its space, a name, the LF. */
+#define ENTRY_LINE_MAX (4 * (U64_DIGITS + 1) + 1 + UIDL_STRING_MAX + 1 + UIDLIST_NAME_MAX + 1)
+
 uint64_t uidlist_clock_floor(void)
 {
 	struct timespec now;
@@ -59,15 +63,26 @@ uint64_t uidlist_clock_floor(void)
 	return (uint64_t)now.tv_sec * USEC_PER_SEC + (uint64_t)now.tv_nsec / NSEC_PER_USEC;
 }
 
+/* The highest next UID a list, a mark or a damaged list may lead to now: the clock floor plus
+ * UID_CLOCK_MARGIN, and below UID_LIMIT.  A number above it was not issued by us; trusted, it
+ * would use up the mailbox's UIDs. */
+static uint64_t uid_ceiling(void)
+{
+	uint64_t floor = uidlist_clock_floor();
+
+	return floor < UID_LIMIT - UID_CLOCK_MARGIN ? floor + UID_CLOCK_MARGIN : UID_LIMIT;
+}
+
 /* The lock file holds the next UID as 20 digits and a newline. */
 #define MARK_LEN (U64_DIGITS + 1)
 
-/* Parses a mark: 20 digits and a newline; 0 when it is not one. */
+/* Parses a mark: 20 digits and a newline, at most the ceiling; 0 when it is not one (a mark
+ * beyond the ceiling is ignored, and the next list written replaces it). */
 static uint64_t parse_mark(const char *buf, ssize_t len)
 {
 	uint64_t mark;
 
-	if (len != MARK_LEN || buf[MARK_LEN - 1] != '\n' || !parse_u64(buf, MARK_LEN - 1, UID_LIMIT, &mark))
+	if (len != MARK_LEN || buf[MARK_LEN - 1] != '\n' || !parse_u64(buf, MARK_LEN - 1, uid_ceiling(), &mark))
 		return 0;
 	return mark;
 }
@@ -201,7 +216,8 @@ static bool parse_stamps(const char *s, const char *end, struct dir_stamp *stamp
 	return true;
 }
 
-/* Parses the header line: "<magic 1> <next>", or "<magic 2 or 3> <next> <stamps>". */
+/* Parses the header line: "<magic 1> <next>", or "<magic 2 or 3> <next> <stamps>"; a next UID
+ * beyond the ceiling makes the list corrupt (its entries' UIDs lie below it). */
 static bool parse_header(struct uidlist *l, const char *line, size_t len)
 {
 	const char *s = line + MAGIC_LEN, *end = line + len;
@@ -210,7 +226,7 @@ static bool parse_header(struct uidlist *l, const char *line, size_t len)
 		return false;
 	if (memcmp(line, MAGIC_V1, MAGIC_LEN) == 0) {
 		l->format = 1;
-		return parse_u64(s, len - MAGIC_LEN, UID_LIMIT, &l->next_uid) && l->next_uid >= 1;
+		return parse_u64(s, len - MAGIC_LEN, uid_ceiling(), &l->next_uid) && l->next_uid >= 1;
 	}
 	if (memcmp(line, MAGIC, MAGIC_LEN) == 0)
 		l->format = 3;
@@ -218,7 +234,8 @@ static bool parse_header(struct uidlist *l, const char *line, size_t len)
 		l->format = 2;
 	else
 		return false;
-	return take_number(&s, end, UID_LIMIT, &l->next_uid) && l->next_uid >= 1 && parse_stamps(s, end, l->stamps);
+	return take_number(&s, end, uid_ceiling(), &l->next_uid) && l->next_uid >= 1 &&
+	       parse_stamps(s, end, l->stamps);
 }
 
 /* Checks "END <count> <checksum>" against what was read, and that nothing follows it. */
@@ -231,10 +248,12 @@ static bool parse_trailer(const char *line, size_t len, size_t count, uint64_t c
 }
 
 /* The lowest number above every number a damaged list may have issued: each line's first field,
- * and every number of a header line (the next UID among them). */
+ * and every number of a header line (the next UID among them), up to the ceiling (a larger
+ * number is no UID of ours). */
 static uint64_t above_every_number(const char *data, size_t len)
 {
 	const char *p = data, *end = data + len, *line;
+	const uint64_t ceiling = uid_ceiling();
 	uint64_t above = 1, n;
 	size_t line_len;
 
@@ -248,13 +267,13 @@ static uint64_t above_every_number(const char *data, size_t len)
 		size_t first_len = first_end ? (size_t)(first_end - line) : line_len;
 		bool header = starts_with(line, line_len, "POP3");
 
-		if (parse_u64(line, first_len, UID_LIMIT, &n) && n + 1 > above)
+		if (parse_u64(line, first_len, ceiling - 1, &n) && n + 1 > above)
 			above = n + 1;
 		for (const char *sp = first_end, *stop = line + line_len; header && sp != NULL;) {
 			const char *f = sp + 1;
 
 			sp = memchr(f, ' ', (size_t)(stop - f));
-			if (parse_u64(f, (size_t)((sp ? sp : stop) - f), UID_LIMIT, &n) && n > above)
+			if (parse_u64(f, (size_t)((sp ? sp : stop) - f), ceiling, &n) && n > above)
 				above = n;
 		}
 	}
@@ -281,6 +300,7 @@ static enum uidlist_status corrupt(struct uidlist *l)
 
 	uidlist_free(l);
 	l->next_uid = above;
+	l->corrupt = true;
 	return UIDLIST_CORRUPT;
 }
 
@@ -345,73 +365,133 @@ enum uidlist_status uidlist_parse(const char *data, size_t len, struct uidlist *
 	return status == UIDLIST_OK ? uidlist_parse_entries(l, NULL) : status;
 }
 
-/* Reads the whole list file; NULL with *status set when it is missing or unreadable. */
-static char *read_list_file(int dirfd, size_t *len, enum uidlist_status *status)
+/* The longest header line: the magic and nine numbers with their spaces, the LF. */
+#define HEADER_LINE_MAX (MAGIC_LEN + (size_t)9 * (U64_DIGITS + 1) + 1)
+
+/* The entry count the END line at the end of the open list file (size octets) claims, at most
+ * MESSAGES_MAX; false when its last line is no END line. */
+static bool claimed_count(int fd, uint64_t size, uint64_t *count)
+{
+	char tail[END_LINE_MAX + 1];
+	size_t want = size < END_LINE_MAX ? (size_t)size : END_LINE_MAX;
+	ssize_t n = pread(fd, tail, want, (off_t)(size - want));
+	const char *line, *sp;
+
+	if (n != (ssize_t)want || n < 2 || tail[n - 1] != '\n')
+		return false;
+	tail[n - 1] = '\0';
+	line = memrchr(tail, '\n', (size_t)n - 1);
+	line = line != NULL ? line + 1 : tail;
+	if (strncmp(line, "END ", 4) != 0 || (sp = strchr(line + 4, ' ')) == NULL)
+		return false;
+	return parse_u64(line + 4, (size_t)(sp - line - 4), MESSAGES_MAX, count);
+}
+
+/* Tells whether a list file of size octets is no larger than the entries its END line counts can
+ * need (each of the longest form, with the header and the END line): we write no larger one, and
+ * one that is would cost its size in memory and time to read. */
+static bool size_fits_count(int fd, uint64_t size)
+{
+	uint64_t count;
+
+	return claimed_count(fd, size, &count) && size <= HEADER_LINE_MAX + count * ENTRY_LINE_MAX + END_LINE_MAX;
+}
+
+/* Why the list file could not be opened, logged when report says so; the status it means. */
+static enum uidlist_status open_failure(int err, bool report)
+{
+	if (err == ENOENT)
+		return UIDLIST_MISSING;
+	if (err == EFBIG) {
+		if (report)
+			log_msg(LOG_ERR, "%s is larger than any UID list: treated as corrupt", UIDLIST_FILE);
+		return UIDLIST_CORRUPT;
+	}
+	if (report)
+		log_msg(LOG_ERR, err == EINVAL ? "%s is not a regular file" : "cannot open %s: %s", UIDLIST_FILE,
+			strerror(err));
+	return UIDLIST_FAILED;
+}
+
+/* Reads the whole list file; NULL with *status set when it is missing, unreadable or (corrupt)
+ * larger than its END line allows, each logged when report says so. */
+static char *read_list_file(int dirfd, size_t *len, enum uidlist_status *status, bool report)
 {
 	uint64_t size;
-	char *data;
+	char *data = NULL;
 	int fd = open_regular_at(dirfd, UIDLIST_FILE, O_NOFOLLOW, UIDLIST_SIZE_MAX, &size);
 
-	*status = UIDLIST_FAILED;
 	if (fd < 0) {
-		switch (errno) {
-		case ENOENT:
-			*status = UIDLIST_MISSING;
-			break;
-		case EFBIG:
-			log_msg(LOG_ERR, "%s is larger than any UID list: treated as corrupt", UIDLIST_FILE);
-			*status = UIDLIST_CORRUPT;
-			break;
-		case EINVAL:
-			log_msg(LOG_ERR, "%s is not a regular file", UIDLIST_FILE);
-			break;
-		default:
-			log_msg(LOG_ERR, "cannot open %s: %s", UIDLIST_FILE, strerror(errno));
-		}
+		*status = open_failure(errno, report);
 		return NULL;
 	}
-	data = malloc((size_t)size + 1);
-	if (data == NULL)
-		log_msg(LOG_ERR, "out of memory reading %s", UIDLIST_FILE);
-	else
-		/* A read error ends the data early: what was read is parsed,
-		 * as a file shorter than fstat said is. */
-		(void)read_all(fd, data, (size_t)size, len);
+	*status = UIDLIST_CORRUPT;
+	if (size_fits_count(fd, size)) {
+		*status = UIDLIST_FAILED;
+		data = malloc((size_t)size + 1);
+		if (data == NULL && report)
+			log_msg(LOG_ERR, "out of memory reading %s", UIDLIST_FILE);
+		else if (data != NULL)
+			/* A read error ends the data early: what was read is
+			 * parsed, as a file shorter than fstat said is. */
+			(void)read_all(fd, data, (size_t)size, len);
+	} else if (size > END_LINE_MAX && report) {
+		log_msg(LOG_ERR, "%s is larger than the entries its END line counts can need, or has none: "
+			"treated as corrupt", UIDLIST_FILE);
+	}
 	close(fd);
 	return data;
 }
 
-enum uidlist_status uidlist_load(int dirfd, struct uidlist *l)
+/* uidlist_load, logging what is wrong with the file when report says so. */
+static enum uidlist_status load_list(int dirfd, struct uidlist *l, bool report)
 {
 	enum uidlist_status status;
 	size_t len;
-	char *data = read_list_file(dirfd, &len, &status);
+	char *data = read_list_file(dirfd, &len, &status, report);
 
 	if (data == NULL) {
 		uidlist_init(l);
+		l->corrupt = status == UIDLIST_CORRUPT;
 		return status;
 	}
 	return take_data(data, len, len + 1, l);
 }
 
-enum uidlist_status uidlist_read(int dirfd, struct uidlist *l)
+enum uidlist_status uidlist_load(int dirfd, struct uidlist *l)
 {
-	return uidlist_complete_read(dirfd, l, uidlist_load(dirfd, l));
+	return load_list(dirfd, l, true);
 }
 
-enum uidlist_status uidlist_complete_read(int dirfd, struct uidlist *l, enum uidlist_status status)
+/* Completes what uidlist_load began with status, logging a corrupt list when report says so. */
+static enum uidlist_status finish_read(int dirfd, struct uidlist *l, enum uidlist_status status, bool report)
 {
 	if (status == UIDLIST_OK)
 		status = uidlist_parse_entries(l, NULL);
-	if (status == UIDLIST_CORRUPT)
+	if (status == UIDLIST_CORRUPT && report)
 		log_msg(LOG_WARNING, "%s is corrupt: rebuilt with new UIDs", UIDLIST_FILE);
 	if (status != UIDLIST_FAILED)
 		raise_next_uid(dirfd, l, status != UIDLIST_OK);
 	return status;
 }
 
-/* The longest entry line: four numbers of at most 20 digits with their spaces, a name, the LF. */
-#define ENTRY_LINE_MAX (4 * (U64_DIGITS + 1) + 1 + UIDL_STRING_MAX + 1 + UIDLIST_NAME_MAX + 1)
+enum uidlist_status uidlist_read(int dirfd, struct uidlist *l)
+{
+	return finish_read(dirfd, l, uidlist_load(dirfd, l), true);
+}
+
+enum uidlist_status uidlist_complete_read(int dirfd, struct uidlist *l, enum uidlist_status status)
+{
+	return finish_read(dirfd, l, status, true);
+}
+
+enum uidlist_status uidlist_reread(int dirfd, struct uidlist *l)
+{
+	bool reported = l->corrupt;
+
+	uidlist_free(l);
+	return finish_read(dirfd, l, load_list(dirfd, l, !reported), !reported);
+}
 
 /* Writes entry e's line just before end; returns where it starts. */
 static char *entry_line_before(char *end, const struct uidlist *l, const struct uid_entry *e)

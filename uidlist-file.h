@@ -63,6 +63,10 @@ enum uidlist_status uidlist_load(int dirfd, struct uidlist *l);
  * l, logs a corrupt list and raises the next UID; returns the status uidlist_read would. */
 enum uidlist_status uidlist_complete_read(int dirfd, struct uidlist *l, enum uidlist_status status);
 
+/* Frees l, which holds an earlier read of the list, and reads it again as uidlist_read does
+ * (another session may have changed it), logging it corrupt only when the earlier read did not. */
+enum uidlist_status uidlist_reread(int dirfd, struct uidlist *l);
+
 /* Parses the entries of a list uidlist_load gave UIDLIST_OK, into l or, with a sink, to the
  * sink only; UIDLIST_CORRUPT (logged; l emptied as uidlist_read leaves a corrupt list, entries
  * already given to a sink are void) or UIDLIST_OK. */

@@ -40,6 +40,7 @@ struct uid_entry {
 struct uidlist {
 	uint64_t next_uid;	/* lowest UID never issued */
 	unsigned format;	/* the version of the file it was read from (the entries' layout) */
+	bool corrupt;		/* the file it was read from was corrupt (and reported) */
 	struct dir_stamp stamps[STAMPS];	/* new/ and cur/ when the entries were exactly their messages */
 	struct uid_entry *entries;
 	size_t count, capacity;

@@ -339,6 +339,22 @@ expect_not_served() {
 	expect_files "cur/$U2:2,S"
 }
 
+@test "sizes in file names are hints: a ,S= or ,W= the file cannot have is not announced; a possible ,W= is" {
+	add_user alice secret
+	# 19 stored, 22 exact: names claiming 2^64 - 1 octets
+	deliver alice "$U1,S=18446744073709551615,W=18446744073709551615" "$M1"
+	# 16 stored, 19 exact: ,W=20 is possible for 16 octets (16 to 32), so it is announced
+	deliver alice "$U2,S=16,W=20" "$M2"
+	# 18 stored, 21 exact: ,S= is not the file's size, so ,W= is not trusted either
+	deliver alice "$U3,S=99,W=30" 'Subject: three\n\n3\n'
+	session -- "${LOGIN[@]}" "STAT" "LIST" "QUIT"
+	[ "$status" -eq 0 ]
+	expect_lines 2 "+OK Logged in, 3 messages (63 octets)" "+OK 3 63" "+OK 3 messages (63 octets)" \
+		"1 22" "2 20" "3 21" "." "+OK Bye, 0 messages deleted"
+	session -o exact_size=no -- "${LOGIN[@]}" "STAT" "QUIT"
+	expect_lines 2 "+OK Logged in, 3 messages (53 octets)" "+OK 3 53" "+OK Bye, 0 messages deleted"
+}
+
 # --- missing or misshapen directories ----------------------------------------------------
 
 @test "a missing Maildir (and a missing home) is an empty mailbox, logged; nothing is created" {
@@ -463,22 +479,46 @@ expect_not_served() {
 	cmp "$(MD)/$LIST_FILE" "$T/list-before"
 }
 
-@test "a UID list over 1 GiB (sparse) is treated as corrupt, logged and rebuilt small" {
+# expect_oversized_list_rebuilt DAMAGE LOGGED: alice's list of one message,
+# damaged by the shell snippet DAMAGE ($L its path), is treated as corrupt
+# with the error LOGGED, the damage logged once, and rebuilt small with a
+# new UID.
+expect_oversized_list_rebuilt() {
 	add_user alice secret
 	deliver alice "$U1" "$M1"
 	session -- "${LOGIN[@]}" "UIDL 1" "QUIT"
-	local old
+	local old new
 	old=$(list_uid alice "$U1")
-	truncate -s $((1024 * 1024 * 1024 + 1)) "$(MD)/$LIST_FILE"
+	L="$(MD)/$LIST_FILE"
+	eval "$1"
 	session -- "${LOGIN[@]}" "UIDL 1" "QUIT"
 	[ "$status" -eq 0 ]
-	local new
 	new=$(list_uid alice "$U1")
 	expect_increasing "$old" "$new"
 	expect_lines 2 "+OK Logged in, 1 message (22 octets)" "+OK 1 $new" "+OK Bye, 0 messages deleted"
-	expect_logged ": error: $LIST_FILE is larger than any UID list: treated as corrupt"
-	expect_logged ": warning: $LIST_FILE is corrupt: rebuilt with new UIDs"
-	[ "$(stat -c %s "$(MD)/$LIST_FILE")" -lt 4096 ]
+	expect_logged ": error: $LIST_FILE $2"
+	[ "$(grep -c ": warning: $LIST_FILE is corrupt: rebuilt with new UIDs" "$T/log")" -eq 1 ]
+	[ "$(stat -c %s "$L")" -lt 4096 ]
+}
+
+@test "a UID list over 1 GiB (sparse) is treated as corrupt, logged and rebuilt small" {
+	expect_oversized_list_rebuilt 'truncate -s $((1024 * 1024 * 1024 + 1)) "$L"' \
+		"is larger than any UID list: treated as corrupt"
+}
+
+# pad_list: a line of 64 MiB after the list's header.
+pad_list() {
+	python3 - "$L" <<'PY'
+import sys
+path = sys.argv[1]
+lines = open(path, "rb").read().split(b"\n")
+open(path, "wb").write(b"\n".join([lines[0], b"x" * (64 << 20)] + lines[1:]))
+PY
+}
+
+@test "a UID list padded to 64 MiB beyond what its one entry can need is corrupt, logged, and not read whole" {
+	expect_oversized_list_rebuilt pad_list \
+		"is larger than the entries its END line counts can need, or has none: treated as corrupt"
 }
 
 @test "a UID list of 1 MiB of binary garbage without a newline is rebuilt, logged" {

@@ -218,7 +218,8 @@ corrupt_then_check() {
 	expect_lines 2 "+OK Logged in, 3 messages (71 octets)" "+OK 3 71" "+OK Unique-id listing follows" \
 		"1 ${lines[5]#1 }" "2 ${lines[6]#2 }" "3 ${lines[7]#3 }" "." \
 		"+OK 24 octets" "Subject: three" "" "a" "b" "." "+OK Bye, 0 messages deleted"
-	grep -q "$LIST_FILE is corrupt: rebuilt with new UIDs" "$T/log"
+	# logged once, though the list is read twice (before the scan, and under the lock)
+	[ "$(grep -c "$LIST_FILE is corrupt: rebuilt with new UIDs" "$T/log")" -eq 1 ]
 	local new=("${lines[5]#1 }" "${lines[6]#2 }" "${lines[7]#3 }")
 	expect_increasing "${new[@]}"
 	larger_than_all "$(max_of "${old[@]}")" "${new[@]}"
@@ -247,6 +248,62 @@ corrupt_then_check() {
 
 @test "a UID list of garbage with the lock file gone too: rebuilt above every earlier UID (clock floor)" {
 	corrupt_then_check 'printf "garbage\\n" >"$L"; rm "$(MD)/$LOCK_FILE"'
+}
+
+# expect_uids_near_clock UID...: each UID lies below the clock floor plus ten
+# years (UID_CLOCK_MARGIN): no damaged number raised the next UID.
+expect_uids_near_clock() {
+	local ceiling=$(($(now_us) + 10 * 366 * 24 * 3600 * 1000000)) u
+	for u in "$@"; do
+		[ "$u" -lt "$ceiling" ] || { echo "UID $u beyond the clock floor plus ten years"; return 1; }
+	done
+}
+
+@test "a damaged list naming a UID just under the limit: every message and every later delivery still gets a UID" {
+	# B1's UID becomes 2^63 - 2, the checksum fails
+	corrupt_then_check 'sed -i "2s/^[0-9]*/9223372036854775806/" "$L"'
+	expect_uids_near_clock "${UIDS[@]}"
+	refute_log "no UID could be given"
+	deliver alice 1700000004.M4P4.host "$M1"
+	uidl_session
+	[ "${#UIDS[@]}" -eq 4 ]
+	expect_increasing "${UIDS[@]}"
+	expect_uids_near_clock "${UIDS[@]}"
+}
+
+@test "a sealed list and a lock file mark just under the UID limit are not trusted; the mailbox recovers by itself" {
+	three_messages
+	uidl_session
+	local old=("${UIDS[@]}")
+	sed -i "1s/^\(POP3-HANDLER-UIDLIST 3 \)[0-9]*/\19223372036854775806/" "$(MD)/$LIST_FILE"
+	list_seal
+	printf '%020d\n' 9223372036854775806 >"$(MD)/$LOCK_FILE"
+	uidl_session
+	[ "${#UIDS[@]}" -eq 3 ]
+	expect_increasing "${UIDS[@]}"
+	larger_than_all "$(max_of "${old[@]}")" "${UIDS[@]}"
+	expect_uids_near_clock "${UIDS[@]}"
+	[ "$(grep -c "$LIST_FILE is corrupt: rebuilt with new UIDs" "$T/log")" -eq 1 ]
+	check_list >/dev/null
+	# the list removed, the mark alone does not poison it either
+	rm "$(MD)/$LIST_FILE"
+	deliver alice 1700000004.M4P4.host "$M1"
+	uidl_session
+	[ "${#UIDS[@]}" -eq 4 ]
+	expect_uids_near_clock "${UIDS[@]}"
+	refute_log "no UID could be given"
+}
+
+@test "a UID list claiming sizes of 2^64 - 1: each is announced as at most 4 TiB, and STAT's total does not wrap" {
+	three_messages
+	uidl_session
+	sed -i "2,3s/^\([0-9]*\) [0-9]* [0-9]* /\1 18446744073709551615 18446744073709551615 /" "$(MD)/$LIST_FILE"
+	list_seal
+	session -- "${LOGIN[@]}" "STAT" "LIST" "QUIT"
+	# UINT64_MAX / MESSAGES_MAX (4,000,000) = 4611686018427
+	expect_lines 2 "+OK Logged in, 3 messages (9223372036878 octets)" "+OK 3 9223372036878" \
+		"+OK 3 messages (9223372036878 octets)" "1 4611686018427" "2 4611686018427" "3 24" "." \
+		"+OK Bye, 0 messages deleted"
 }
 
 @test "a directory in place of the UID list: login answers -ERR [SYS/TEMP] and nothing changes" {

@@ -1,8 +1,8 @@
 # lib/maildir.bash - what the Maildir tests (mailbox-uids.bats,
 # mailbox-changes.bats, mailbox-fastpath.bats) share: alice's Maildir and
 # list files, three messages, the message files left, a UIDL session, an
-# entry of the UID list, another process holding the list's lock, and a
-# session with its clock moved.
+# entry of the UID list, a hand-edited list sealed again, another process
+# holding the list's lock, and a session with its clock moved.
 # Loaded after helpers.bash.
 
 MD() { printf '%s' "$T/home/alice/Maildir"; }
@@ -98,6 +98,25 @@ uidl_session() {
 		n=$((n + 1))
 	done
 	expect_lines "$((i + 1))" "+OK Bye, 0 messages deleted"
+}
+
+# list_seal [check]: recomputes the END line of a hand-edited list (entry
+# count and FNV-1a 64 of every octet before it, as uidlist.c does), in
+# place; with "check", only tells whether the END line is right.
+list_seal() {
+	python3 - "$(MD)/$LIST_FILE" "${1:-seal}" <<'PY'
+import sys
+path, mode = sys.argv[1], sys.argv[2]
+data = open(path, "rb").read()
+body = data[:data.rstrip(b"\n").rfind(b"\n") + 1]
+h = 0xcbf29ce484222325
+for b in body:
+    h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+sealed = body + b"END %d %016x\n" % (body.count(b"\n") - 1, h)
+if mode == "check":
+    sys.exit(0 if data == sealed else 1)
+open(path, "wb").write(sealed)
+PY
 }
 
 # hold_lock: another process takes an fcntl write lock on the list's lock

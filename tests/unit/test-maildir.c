@@ -35,8 +35,12 @@
 #include "util.h"
 #include "unit.h"
 
-/* Far above the clock floor (about 1.8e15 now) and below the UID limit. */
-#define UID_BASE UINT64_C(5000000000000000000)
+/* Five years of microseconds: UID_BASE lies that far above the clock floor, within the ten
+ * years (UID_CLOCK_MARGIN) that a mark may lead it by. */
+#define FIVE_YEARS_US (5ULL * 365 * 24 * 3600 * 1000000)
+
+/* Set in main(): far above the clock floor, so that the mark alone decides the first UID. */
+static uint64_t UID_BASE;
 
 /* Unit conversions: expire_days counts days, the settling pause is given in nanoseconds. */
 #define SECONDS_PER_DAY 86400
@@ -71,7 +75,7 @@ static void make_maildir(void)
 	for (size_t i = 0; i < sizeof subdirs / sizeof *subdirs; i++)
 		if (mkdir(path_of(subdirs[i], ""), 0700) != 0)
 			unit_bail("mkdir %s: %s", subdirs[i], strerror(errno));
-	snprintf(mark, sizeof mark, "%020" PRIu64 "\n", (uint64_t)UID_BASE);
+	snprintf(mark, sizeof mark, "%020" PRIu64 "\n", UID_BASE);
 	fd = open(path_of("", UIDLIST_LOCK), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || !write_all(fd, mark, strlen(mark)) || close(fd) != 0)
 		unit_bail("cannot write %s: %s", UIDLIST_LOCK, strerror(errno));
@@ -1047,6 +1051,7 @@ static void test_expire(void)
 
 int main(void)
 {
+	UID_BASE = uidlist_clock_floor() + FIVE_YEARS_US;
 	log_to_stderr();
 	test_order_and_merge();
 	test_new_to_cur();

@@ -197,12 +197,13 @@ static const struct parse_case parse_cases[] = {
 	{ "Maildir++/Dovecot names, 8-bit octets, gaps in UIDs",
 	  BYTES(HEADER10 "2 6 5 0 1700000000.M1P2.host,S=5,W=6\n4 7 7 1 caf\xc3\xa9\n9 0 0 0 z\n"), END_GOOD,
 	  BYTES(""), "OK next=10 [2 6 5 0 1700000000.M1P2.host,S=5,W=6][4 7 7 1 caf\xc3\xa9][9 0 0 0 z]" },
+	/* A next UID up to the clock floor plus ten years is taken: 2e15 is 2033. */
 	{ "largest numbers",
-	  BYTES("POP3-HANDLER-UIDLIST 1 9223372036854775807\n"
-		"9223372036854775806 18446744073709551615 18446744073709551615 9223372036854775807 big\n"),
+	  BYTES("POP3-HANDLER-UIDLIST 1 2000000000000000\n"
+		"1999999999999999 18446744073709551615 18446744073709551615 9223372036854775807 big\n"),
 	  END_GOOD, BYTES(""),
-	  "OK next=9223372036854775807 "
-	  "[9223372036854775806 18446744073709551615 18446744073709551615 9223372036854775807 big]" },
+	  "OK next=2000000000000000 "
+	  "[1999999999999999 18446744073709551615 18446744073709551615 9223372036854775807 big]" },
 	{ "names with every printable kind of octet",
 	  BYTES(HEADER10 "5 1 1 0 !\"#$%&'()*+,-.0123456789;<=>?@AZ[\\]^_`az{|}~\x80\xff\n"), END_GOOD, BYTES(""),
 	  "OK next=10 [5 1 1 0 !\"#$%&'()*+,-.0123456789;<=>?@AZ[\\]^_`az{|}~\x80\xff]" },
@@ -236,6 +237,12 @@ static const struct parse_case parse_cases[] = {
 	  "CORRUPT next=1 []" },
 	{ "next UID above the UID limit", BYTES("POP3-HANDLER-UIDLIST 1 9223372036854775808\n"), END_GOOD,
 	  BYTES(""), "CORRUPT next=1 []" },
+	/* A UID near the limit would use up the mailbox's UIDs: beyond the clock floor plus ten
+	 * years, the list is corrupt and the number raises nothing. */
+	{ "next UID just under the UID limit", BYTES("POP3-HANDLER-UIDLIST 1 9223372036854775806\n"), END_GOOD,
+	  BYTES(""), "CORRUPT next=1 []" },
+	{ "next UID in the year 2400", BYTES("POP3-HANDLER-UIDLIST 1 13569465600000000\n"), END_GOOD, BYTES(""),
+	  "CORRUPT next=1 []" },
 	{ "next UID overflowing 64 bits", BYTES("POP3-HANDLER-UIDLIST 1 18446744073709551616\n"), END_GOOD,
 	  BYTES(""), "CORRUPT next=1 []" },
 	{ "next UID of 23 digits", BYTES("POP3-HANDLER-UIDLIST 1 99999999999999999999999\n"), END_GOOD,
@@ -255,8 +262,10 @@ static const struct parse_case parse_cases[] = {
 	{ "UID signed -", BYTES(HEADER10 ENTRY_A "-2 1 1 0 c\n"), END_GOOD, BYTES(""), "CORRUPT next=10 []" },
 	{ "UID overflowing 64 bits", BYTES(HEADER10 ENTRY_A "18446744073709551616 1 1 0 c\n"), END_GOOD,
 	  BYTES(""), "CORRUPT next=10 []" },
-	{ "UID at the UID limit (and above next)", BYTES(HEADER10 ENTRY_A "9223372036854775807 1 1 0 c\n"),
-	  END_GOOD, BYTES(""), "CORRUPT next=9223372036854775808 []" },
+	{ "UID at the UID limit (and above next): it raises nothing", BYTES(HEADER10 ENTRY_A "9223372036854775807 1 1 0 c\n"),
+	  END_GOOD, BYTES(""), "CORRUPT next=10 []" },
+	{ "UID just under the UID limit in a damaged list raises nothing",
+	  BYTES(HEADER10 ENTRY_A "9223372036854775806 1 1 0 c\n"), END_SUM_WRONG, BYTES(""), "CORRUPT next=10 []" },
 	{ "exact size not decimal", BYTES(HEADER10 ENTRY_A "2 1x 1 0 c\n"), END_GOOD, BYTES(""),
 	  "CORRUPT next=10 []" },
 	{ "exact size signed -", BYTES(HEADER10 ENTRY_A "2 -1 1 0 c\n"), END_GOOD, BYTES(""),
@@ -714,7 +723,9 @@ static void test_add_uid_limit(void)
 	struct uidlist l;
 	struct uid_entry *e;
 
-	empty_list(&l, UINT64_MAX / 2 - 1);
+	/* Made in memory: no list file may lead this far (test_parse_rows). */
+	uidlist_init(&l);
+	l.next_uid = UINT64_MAX / 2 - 1;
 	e = uidlist_add(&l, "last", 4);
 	unit_ok(e != NULL && e->uid == UINT64_MAX / 2 - 1, "uidlist_add: the UID below the limit is issued");
 	unit_ok(uidlist_add(&l, "over", 4) == NULL && l.next_uid == UINT64_MAX / 2 && l.count == 1,
