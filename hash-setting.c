@@ -73,19 +73,18 @@ const char *setting_tally_most_used(const struct setting_tally *t)
 static bool setting_with_salt(const char *setting, char *out, size_t size)
 {
 	char method[HASH_SETTING_MAX], made[CRYPT_GENSALT_OUTPUT_SIZE];
-	const char *id_end = strchr(setting + 1, '$'), *salt;
+	const char *id_end = setting[0] == '$' ? strchr(setting + 1, '$') : NULL, *salt;
 	int n;
 
 	if (id_end == NULL || (size_t)(id_end - setting) + 1 >= sizeof method)
 		return false;
 	memcpy(method, setting, (size_t)(id_end - setting) + 1);
 	method[id_end - setting + 1] = '\0';
-	if (crypt_gensalt_rn(method, 0, NULL, 0, made, sizeof made) == NULL)
+	if (crypt_gensalt_rn(method, 0, NULL, 0, made, sizeof made) == NULL || (salt = strrchr(made, '$')) == NULL)
 		return false;
-	salt = strrchr(made, '$') + 1;
 	/* A method whose made setting ends in '$' (Sun MD5, sha1crypt) has
 	 * no salt to move: its default cost is the nearest we have. */
-	if (*salt == '\0')
+	if (*++salt == '\0')
 		return str_copy(out, size, made);
 	n = snprintf(out, size, "%s%s", setting, salt);
 	return n > 0 && (size_t)n < size;

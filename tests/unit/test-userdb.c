@@ -363,6 +363,8 @@ static void test_dummy_setting(void)
 	unit_ok(dummy_makes("$5$", "$5$"), "dummy: sha256crypt");
 	unit_ok(dummy_makes(NULL, "$y$"), "dummy: none counted, libxcrypt's default method");
 	unit_ok(dummy_makes("$unknown$", "$y$"), "dummy: a method libxcrypt lacks, its default method");
+	unit_ok(dummy_makes("", "$y$") && dummy_makes("xy", "$y$") && dummy_makes("$", "$y$"),
+		"dummy: no method at all, its default method");
 }
 
 int main(void)
