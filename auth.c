@@ -107,9 +107,10 @@ static enum verdict password_verdict(const struct source *src, const char *passw
 				     const char **why)
 {
 	/* A name the session would not accept reaches no source, and costs
-	 * what a real check costs. */
+	 * what a real check costs (of the default method: such a name is
+	 * unknown to every database, and the client knows it). */
 	if (src->query.user[0] == '\0') {
-		(void)password_ok(NULL, password);
+		(void)password_ok(NULL, password, NULL);
 		return VERDICT_UNKNOWN;
 	}
 	if (!source_known(src))

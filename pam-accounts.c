@@ -16,6 +16,7 @@
 #include "log.h"
 #include "params.h"
 #include "password.h"
+#include "system-accounts.h"
 #include "util.h"
 
 /* libpam is loaded only by sessions with passwd_file = pam (and, separated,
@@ -288,9 +289,11 @@ static enum verdict pam_password_login(const struct account_query *q, const char
 		if (v == VERDICT_OK)
 			log_msg(LOG_NOTICE, "PAM accepted %s, but NSS knows no such user", q->user);
 		/* pam_unix answers an unknown user without hashing: the
-		 * hashes a real user's check costs are done here. */
+		 * hashes a real user's check costs are done here, of the
+		 * method the shadow entries it checks use.  Another stack
+		 * (a directory, Kerberos) decides its own costs. */
 		for (int i = 0; i < PAM_UNKNOWN_USER_HASHES; i++)
-			(void)password_ok(NULL, password);
+			(void)password_ok(NULL, password, system_dummy_setting());
 		return VERDICT_UNKNOWN;
 	}
 	if (v == VERDICT_UNKNOWN) {

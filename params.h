@@ -225,10 +225,24 @@
  * Dovecot's is "dovecot"); without that file PAM uses its "other" service. */
 #define PAM_SERVICE_DEFAULT "pop3-handler"
 
+/* An unknown user is checked against a hash of the setting (method and cost) most used in its
+ * user database.  A site has one or two (the method it used to write and the one it writes
+ * now), a few more in a migration: 16 distinct settings are counted, later new ones are not.
+ * A setting is short ("$6$rounds=5000$" is 15 octets, yescrypt's with every parameter some
+ * 20): one of 64 octets or more is not a setting libxcrypt writes, and is not counted. */
+#define SETTING_TALLY_ROWS 16
+#define HASH_SETTING_MAX 64
+
+/* passwd_file = system: the setting most used among the first 10,000 shadow entries
+ * decides, read once per process.  A host's own /etc/shadow is far shorter; the bound keeps
+ * a shadow map that NSS enumerates from a directory (LDAP, SSSD) from being read whole. */
+#define SHADOW_TALLY_MAX 10000
+
 /* passwd_file = pam: pam_unix answers an unknown user at once, but checks a known user's
  * password with two hashes of its method (Linux-PAM 1.5 on Debian 12: two crypt_r calls per
  * pam_authenticate, 68 ms against 34 ms for one yescrypt hash).  An unknown user gets as
- * many hashes of libxcrypt's default method, so its answer takes as long. */
+ * many hashes of the setting most used in the shadow entries (SHADOW_TALLY_MAX), which
+ * pam_unix checks, so its answer takes as long. */
 #define PAM_UNKNOWN_USER_HASHES 2
 
 /* GSSAPI: the system keytab, where kadmin's ktadd puts service keys. */

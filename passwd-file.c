@@ -3,6 +3,7 @@
  */
 #include "passwd-file.h"
 
+#include <crypt.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash-setting.h"
 #include "log.h"
 #include "parse.h"
 #include "password.h"
@@ -51,25 +53,28 @@ static bool split_fields(char *line, char *field[FIELDS])
 	return n == FIELDS && p == NULL;
 }
 
-/* Checks one passwd line and, when it is well formed and names user, fills out; a malformed
- * line is logged. */
-static enum lookup_result parse_entry(char *line, const char *path, unsigned lineno,
-				      const char *user, struct account *out)
+/* Checks one passwd line: when it is well formed, counts its hash's setting in tally (unless
+ * NULL) and, when it names user (unless NULL), fills out; a malformed line is logged. */
+static enum lookup_result parse_entry(char *line, const char *path, unsigned lineno, const char *user,
+				      struct account *out, struct setting_tally *tally)
 {
 	unsigned char nt_hash[NTLM_HASH_SIZE];
 	enum lookup_result result = LOOKUP_UNKNOWN;
 	char *field[FIELDS];
 	unsigned uid, gid;
-	bool has_nt_hash;
+	bool has_nt_hash = false;
+	bool well_formed = split_fields(line, field) &&
+			   user_name_ok(field[F_NAME], strlen(field[F_NAME])) &&
+			   parse_uint_setting(field[F_UID], 0, UINT32_MAX - 1, &uid) &&
+			   parse_uint_setting(field[F_GID], 0, UINT32_MAX - 1, &gid) &&
+			   field[F_HOME][0] == '/' &&
+			   (!(has_nt_hash = field[F_NT_HASH][0] != '\0') || ntlm_hash_parse(field[F_NT_HASH], nt_hash));
 
-	if (!split_fields(line, field) ||
-	    !user_name_ok(field[F_NAME], strlen(field[F_NAME])) ||
-	    !parse_uint_setting(field[F_UID], 0, UINT32_MAX - 1, &uid) ||
-	    !parse_uint_setting(field[F_GID], 0, UINT32_MAX - 1, &gid) ||
-	    field[F_HOME][0] != '/' ||
-	    ((has_nt_hash = field[F_NT_HASH][0] != '\0') && !ntlm_hash_parse(field[F_NT_HASH], nt_hash))) {
+	if (!well_formed)
 		log_msg(LOG_WARNING, "%s line %u: malformed entry skipped", path, lineno);
-	} else if (strcmp(field[F_NAME], user) == 0) {
+	else if (tally != NULL)
+		setting_tally_add(tally, field[F_HASH]);
+	if (well_formed && user != NULL && strcmp(field[F_NAME], user) == 0) {
 		/* The fields fit (each is shorter than the line it came
 		 * from), so the copies cannot fail. */
 		str_copy(out->name, sizeof out->name, field[F_NAME]);
@@ -86,8 +91,12 @@ static enum lookup_result parse_entry(char *line, const char *path, unsigned lin
 	return result;
 }
 
-/* Finds user in the passwd-style file at path. */
-static enum lookup_result file_lookup(const struct account_query *q, struct account *out)
+/* Finds q's user in the passwd-style file at its path, the first entry naming it, and counts
+ * the settings of the well-formed entries' hashes in tally (unless NULL).  The whole file is
+ * read whether the user is found or not: a known user costs the reading an unknown one does,
+ * and the tally counts every entry. */
+static enum lookup_result file_scan(const struct account_query *q, struct account *out,
+				    struct setting_tally *tally)
 {
 	const char *path = q->setting, *user = q->user;
 	enum lookup_result result = LOOKUP_UNKNOWN;
@@ -106,7 +115,7 @@ static enum lookup_result file_lookup(const struct account_query *q, struct acco
 		fclose(f);
 		return LOOKUP_FAILED;
 	}
-	while (result == LOOKUP_UNKNOWN && (st = file_line_read(f, line, sizeof line)) != FILE_LINE_EOF) {
+	while (result != LOOKUP_FAILED && (st = file_line_read(f, line, sizeof line)) != FILE_LINE_EOF) {
 		const char *start;
 
 		lineno++;
@@ -118,8 +127,10 @@ static enum lookup_result file_lookup(const struct account_query *q, struct acco
 				st == FILE_LINE_NUL ? "NUL octet" : "too long");
 		} else {
 			start = line + strspn(line, " \t");
-			if (*start != '\0' && *start != '#')
-				result = parse_entry(line, path, lineno, user, out);
+			if (*start != '\0' && *start != '#' &&
+			    parse_entry(line, path, lineno, result == LOOKUP_UNKNOWN ? user : NULL, out, tally) ==
+				    LOOKUP_FOUND)
+				result = LOOKUP_FOUND;
 		}
 	}
 	explicit_bzero(line, sizeof line);
@@ -127,11 +138,25 @@ static enum lookup_result file_lookup(const struct account_query *q, struct acco
 	return result;
 }
 
+/* Finds q's user in the passwd file, for the mechanisms that prove the identity themselves. */
+static enum lookup_result file_lookup(const struct account_query *q, struct account *out)
+{
+	return file_scan(q, out, NULL);
+}
+
+/* Checks q's user's password; an unknown user, or one that cannot log in with a password, is
+ * checked against a hash of the setting most used in the file, so that it costs what the
+ * file's users cost. */
 static enum verdict file_password_login(const struct account_query *q, const char *password, struct account *out,
 				       const char **why)
 {
+	struct setting_tally tally = { 0 };
+	char dummy[CRYPT_GENSALT_OUTPUT_SIZE];
+	enum lookup_result found = file_scan(q, out, &tally);
+
 	(void)why;	/* a wrong password and a locked account look alike in the log */
-	return crypt_verdict(file_lookup(q, out), out, password);
+	dummy_setting_make(setting_tally_most_used(&tally), dummy, sizeof dummy);
+	return crypt_verdict(found, out, password, dummy);
 }
 
 const struct account_source passwd_file_source = {

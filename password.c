@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "account.h"
-#include "util.h"
+#include "hash-setting.h"
 
 /* Compares a crypt result with the stored hash without stopping at the first difference. */
 static bool same_string(const char *computed, const char *stored)
@@ -21,18 +21,18 @@ static bool same_string(const char *computed, const char *stored)
 	return diff == 0;
 }
 
-/* A setting (method and salt) of libxcrypt's default method, made once: unknown users and
- * locked accounts are checked against it, so they cost what a real user costs. */
-static const char *dummy_setting(void)
+/* A setting of libxcrypt's default method, made once: the dummy of a caller that knows no
+ * better one. */
+static const char *default_dummy(void)
 {
 	static char setting[CRYPT_GENSALT_OUTPUT_SIZE];
 
-	if (setting[0] == '\0' && crypt_gensalt_rn(NULL, 0, NULL, 0, setting, sizeof setting) == NULL)
-		str_copy(setting, sizeof setting, "*");
+	if (setting[0] == '\0')
+		dummy_setting_make(NULL, setting, sizeof setting);
 	return setting;
 }
 
-bool password_ok(const struct account *a, const char *password)
+bool password_ok(const struct account *a, const char *password, const char *dummy)
 {
 	/* Some 32 KiB: static rather than on the stack. */
 	static struct crypt_data data;
@@ -40,7 +40,7 @@ bool password_ok(const struct account *a, const char *password)
 	 * an account without one (an empty hash or '*'). */
 	bool usable = a != NULL && !account_locked(a) && a->hash[0] != '\0' && a->hash[0] != '*' &&
 		      password[0] != '\0';
-	const char *hash = usable ? a->hash : dummy_setting();
+	const char *hash = usable ? a->hash : dummy != NULL ? dummy : default_dummy();
 	const char *out;
 	bool ok;
 
@@ -53,13 +53,14 @@ bool password_ok(const struct account *a, const char *password)
 	return ok;
 }
 
-enum verdict crypt_verdict(enum lookup_result found, const struct account *a, const char *password)
+enum verdict crypt_verdict(enum lookup_result found, const struct account *a, const char *password,
+			   const char *dummy)
 {
 	if (found == LOOKUP_FAILED)
 		return VERDICT_UNAVAILABLE;
 	if (found == LOOKUP_UNKNOWN) {
-		(void)password_ok(NULL, password);	/* the work a real check costs */
+		(void)password_ok(NULL, password, dummy);	/* the work a real check costs */
 		return VERDICT_UNKNOWN;
 	}
-	return password_ok(a, password) ? VERDICT_OK : VERDICT_REFUSED;
+	return password_ok(a, password, dummy) ? VERDICT_OK : VERDICT_REFUSED;
 }

@@ -2,8 +2,10 @@
  * test-userdb.c - the account sources behind userdb.h: which source a
  * passwd_file setting names; the passwd-style file (well-formed entries,
  * every kind of malformed line skipped and logged, the NT hash field, a
- * file others could change refused); the host's accounts; and the crypt(3)
- * check every source with hashes shares (password.c).
+ * file others could change refused); the host's accounts; the crypt(3)
+ * check every source with hashes shares (password.c); and the setting most
+ * used in a database, which an unknown user's dummy check takes
+ * (hash-setting.c).
  */
 #include "userdb.h"
 
@@ -15,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash-setting.h"
 #include "pam-accounts.h"
 #include "passwd-file.h"
 #include "password.h"
@@ -248,7 +251,7 @@ static void test_system_accounts(void)
 	unit_ok(system_lookup("no-such-user-4242", &a) == LOOKUP_UNKNOWN,
 		"host accounts: an unknown user");
 	unit_ok(system_lookup("nobody", &a) == LOOKUP_FOUND && a.hash[0] != '\0' &&
-			!password_ok(&a, ""),
+			!password_ok(&a, "", NULL),
 		"host accounts: nobody is found, and no empty password logs it in");
 	account_clear(&a);
 }
@@ -262,26 +265,106 @@ static void test_passwords(void)
 
 	memset(&a, 0, sizeof a);
 	strcpy(a.hash, hash);
-	unit_ok(password_ok(&a, "secret"), "password_ok: the right password");
-	unit_ok(!password_ok(&a, "Secret"), "password_ok: a wrong password");
-	unit_ok(!password_ok(&a, "secret "), "password_ok: the right password and a space");
-	unit_ok(!password_ok(&a, ""), "password_ok: an empty password");
-	unit_ok(!password_ok(NULL, "secret"), "password_ok: no account (an unknown user)");
+	unit_ok(password_ok(&a, "secret", NULL), "password_ok: the right password");
+	unit_ok(!password_ok(&a, "Secret", NULL), "password_ok: a wrong password");
+	unit_ok(!password_ok(&a, "secret ", NULL), "password_ok: the right password and a space");
+	unit_ok(!password_ok(&a, "", NULL), "password_ok: an empty password");
+	unit_ok(!password_ok(NULL, "secret", NULL), "password_ok: no account (an unknown user)");
 	a.hash[0] = '!';
 	memmove(a.hash + 1, hash, strlen(hash) + 1);
-	unit_ok(!password_ok(&a, "secret"), "password_ok: a locked hash ('!' before it)");
+	unit_ok(!password_ok(&a, "secret", NULL), "password_ok: a locked hash ('!' before it)");
 	unit_ok(account_locked(&a) && account_lock_state(NULL, &a, &why) == VERDICT_REFUSED, "account_locked: '!'");
 	strcpy(a.hash, "*");
-	unit_ok(!password_ok(&a, "*") && !password_ok(&a, "secret"), "password_ok: '*' has no password");
+	unit_ok(!password_ok(&a, "*", NULL) && !password_ok(&a, "secret", NULL), "password_ok: '*' has no password");
 	unit_ok(!account_locked(&a) && account_lock_state(NULL, &a, &why) == VERDICT_OK, "account_locked: '*' is not locked");
 	a.hash[0] = '\0';
-	unit_ok(!password_ok(&a, "") && !password_ok(&a, "secret"), "password_ok: an empty hash has no password");
+	unit_ok(!password_ok(&a, "", NULL) && !password_ok(&a, "secret", NULL), "password_ok: an empty hash has no password");
 	unit_ok(!account_locked(&a), "account_locked: an empty hash is not locked");
 	strcpy(a.hash, "$unknown$method");
-	unit_ok(!password_ok(&a, "secret"), "password_ok: a method libxcrypt does not know");
+	unit_ok(!password_ok(&a, "secret", NULL), "password_ok: a method libxcrypt does not know");
 	strcpy(a.hash, hash);
 	account_clear(&a);
 	unit_ok(a.hash[0] == '\0' && a.uid == 0, "account_clear: the hash is wiped");
+}
+
+/* ---- the setting most used in a database, and its dummy ---- */
+
+/* The setting most used among the n hashes, "(none)" when none counts. */
+static const char *most_used(const char *const *hashes, size_t n)
+{
+	static struct setting_tally t;
+	const char *best;
+
+	memset(&t, 0, sizeof t);
+	for (size_t i = 0; i < n; i++)
+		setting_tally_add(&t, hashes[i]);
+	best = setting_tally_most_used(&t);
+	return best != NULL ? best : "(none)";
+}
+
+#define MOST_USED(...) most_used((const char *const[]){ __VA_ARGS__ }, \
+				 sizeof (const char *const[]){ __VA_ARGS__ } / sizeof(const char *))
+
+static void test_setting_tally(void)
+{
+	static const char bcrypt[] = "$2b$10$abcdefghijklmnopqrstuuWddY5gVmxAK1EDtNZQyj..q4mmDTL2W";
+	static const char yes[] = "$y$j9T$abcdefghijklmnop$wRwvHNqzMkHLG74uLLCRVTwaZ.a1aIothEUeYGf9oED";
+	static struct setting_tally t;
+	char name[32];
+
+	unit_expect_str(MOST_USED("$6$salt$digest"), "$6$", "tally: sha512crypt of the default cost");
+	unit_expect_str(MOST_USED("$6$rounds=5000$salt$digest"), "$6$rounds=5000$", "tally: rounds kept");
+	unit_expect_str(MOST_USED(yes), "$y$j9T$", "tally: yescrypt's parameters kept");
+	unit_expect_str(MOST_USED(bcrypt), "$2b$10$", "tally: bcrypt's cost, its salt and digest in one field");
+	unit_expect_str(MOST_USED("$5$a$d", "$6$b$d", "$6$c$d", "$5$e$d", "$6$f$d"), "$6$",
+			"tally: the most used wins, whatever the salts");
+	unit_expect_str(MOST_USED("$5$a$d", "$6$b$d", "$6$rounds=9$c$d", "$6$rounds=9$c$d"), "$6$rounds=9$",
+			"tally: another cost is another setting");
+	unit_expect_str(MOST_USED("$5$a$d", "$6$b$d"), "$5$", "tally: of equals, the first counted");
+	unit_expect_str(MOST_USED("$6$a$d", "!$y$j9T$a$d", "!$y$j9T$b$d", "*", "*", "", "", "!"), "$6$",
+			"tally: locked ('!'), '*' and empty hashes are not counted");
+	unit_expect_str(MOST_USED("abcdefghijklm", "abcdefghijklm", "$6$a$d"), "$6$", "tally: DES is not counted");
+	unit_expect_str(MOST_USED("$6$digest", "$6$", "$$a$d", "$", "x"), "(none)",
+			"tally: hashes without a setting before a salt are not counted");
+	unit_expect_str(MOST_USED("$6$a$d", "$x$000000000000000000000000000000000000000000000000000000000000000$s$d",
+				  "$x$000000000000000000000000000000000000000000000000000000000000000$s$d"),
+			"$6$", "tally: a setting of 64 octets or more is not counted");
+	for (int i = 0; i < SETTING_TALLY_ROWS; i++) {
+		snprintf(name, sizeof name, "$%d$salt$digest", i);
+		setting_tally_add(&t, name);
+	}
+	setting_tally_add(&t, "$new$a$d");
+	setting_tally_add(&t, "$new$b$d");
+	unit_expect_str(setting_tally_most_used(&t), "$0$", "tally: a new setting past the rows is not counted");
+	setting_tally_add(&t, "$7$salt$digest");
+	unit_expect_str(setting_tally_most_used(&t), "$7$", "tally: the settings in the rows still are");
+}
+
+/* Tells whether setting, made from from, starts with want and makes a hash (not '*'). */
+static bool dummy_makes(const char *from, const char *want)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data cd;
+	const char *h;
+
+	dummy_setting_make(from, setting, sizeof setting);
+	memset(&cd, 0, sizeof cd);
+	h = crypt_r("secret", setting, &cd);
+	return strncmp(setting, want, strlen(want)) == 0 && strlen(setting) > strlen(want) && h != NULL &&
+	       h[0] != '*' && strncmp(h, setting, strlen(setting)) == 0;
+}
+
+static void test_dummy_setting(void)
+{
+	unit_ok(dummy_makes("$6$", "$6$"), "dummy: sha512crypt with a salt");
+	unit_ok(dummy_makes("$6$rounds=6000$", "$6$rounds=6000$"), "dummy: sha512crypt keeps its rounds");
+	unit_ok(dummy_makes("$y$jD5.7$", "$y$jD5.7$"), "dummy: yescrypt keeps its parameters");
+	unit_ok(dummy_makes("$2b$06$", "$2b$06$"), "dummy: bcrypt keeps its cost");
+	unit_ok(dummy_makes("$5$", "$5$"), "dummy: sha256crypt");
+	unit_ok(dummy_makes(NULL, "$y$"), "dummy: none counted, libxcrypt's default method");
+	unit_ok(dummy_makes("$unknown$", "$y$"), "dummy: a method libxcrypt lacks, its default method");
+	unit_ok(dummy_makes("", "$y$") && dummy_makes("xy", "$y$") && dummy_makes("$", "$y$"),
+		"dummy: no method at all, its default method");
 }
 
 int main(void)
@@ -308,6 +391,8 @@ int main(void)
 	test_password_login();
 	test_system_accounts();
 	test_passwords();
+	test_setting_tally();
+	test_dummy_setting();
 	unlink(passwd_path);
 	unlink(log_path);
 	rmdir(world);
