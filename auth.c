@@ -83,14 +83,20 @@ static bool ntlm_answer_ok(struct login_guard *g, const struct source *src, cons
 	return ok && usable;
 }
 
-/* Tells whether this process may serve the account (root: any uid and gid but 0; another
- * user: only its own uid), logging a refusal. */
-static bool may_serve(const struct account *a)
+/* Tells whether this process may serve the account (root: any uid and gid but 0 and, when
+ * jailed, but the pre-login child's, which every client's child shares; another user: only its
+ * own uid), logging a refusal. */
+static bool may_serve(const struct login_guard *g, const struct account *a)
 {
 	bool ok = geteuid() == 0 ? a->uid != 0 && a->gid != 0 : a->uid == getuid() && a->uid == geteuid();
 
-	if (!ok)
+	if (!ok) {
 		log_msg(LOG_ERR, "user %s: uid %u may not be served by this process", a->name, (unsigned)a->uid);
+	} else if (g->jailed && (a->uid == g->jail_uid || a->gid == g->jail_gid)) {
+		log_msg(LOG_ERR, "user %s: uid %u or gid %u is privsep_user's, which every client's pre-login "
+			"process runs as: refused", a->name, (unsigned)a->uid, (unsigned)a->gid);
+		ok = false;
+	}
 	return ok;
 }
 
@@ -167,7 +173,7 @@ static enum login_result decide_login(struct login_guard *g, const char *user, e
 		v = identity_verdict(g, &src, c, answerable, out);
 	io_deadline_end(&deadline);
 	if (v == VERDICT_OK)
-		result = may_serve(out) ? LOGIN_OK : LOGIN_REFUSED;
+		result = may_serve(g, out) ? LOGIN_OK : LOGIN_REFUSED;
 	else if (v == VERDICT_UNAVAILABLE)
 		result = LOGIN_UNAVAILABLE;
 	else
@@ -222,8 +228,8 @@ static enum login_result auth_gssapi_step(void *self, bool first, const unsigned
 
 static enum admission auth_admit(void *self, const struct account *a, const struct client_handle *client)
 {
-	(void)self, (void)client;	/* the client stays where it is: here */
-	if (!may_serve(a))
+	(void)client;	/* the client stays where it is: here */
+	if (!may_serve(self, a))
 		return ADMIT_FAILED;
 	return geteuid() != 0 || become_user(a->uid, a->gid) ? ADMIT_SERVE_HERE : ADMIT_FAILED;
 }

@@ -10,6 +10,7 @@
 #define POP3_AUTH_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "gssapi.h"
 #include "login.h"
@@ -26,6 +27,9 @@ struct login_guard {
 	const char *ntlm_domain;	/* the NetBIOS domain an NTLM client may name */
 	const char *service;		/* the service name account sources know us by (pam_service) */
 	unsigned decision_timeout;	/* seconds a source may take to answer (0: no bound) */
+	bool jailed;			/* a pre-login child runs as jail_uid and jail_gid (privsep_user) */
+	uid_t jail_uid;
+	gid_t jail_gid;
 	unsigned failures;
 	bool ntlm_challenge_issued;	/* ntlm_challenge awaits its one answer */
 	unsigned char ntlm_challenge[NTLM_CHALLENGE_SIZE];
@@ -36,8 +40,9 @@ struct login_guard {
  * - check(): the account is looked up ("" fails as an unknown user) and the credential
  *   checked; a locked account never logs in, one without a password fails passwords only;
  *   an NTLMv2 answer uses up the challenge issued last, whatever comes of it.  Unknown users
- *   cost what known ones cost.  An account this process may not serve (root's ids; as
- *   another user, any uid but its own) gets LOGIN_REFUSED.
+ *   cost what known ones cost.  An account this process may not serve (root's ids, or
+ *   when jailed the pre-login child's uid or gid; as another user, any uid but its own) gets
+ *   LOGIN_REFUSED.
  * - ntlm_challenge(): a fresh random challenge (getrandom).
  * - gssapi_step(): gssapi_step() of gssapi.h, then the principal's user decided as check()
  *   decides, its account needing no password.

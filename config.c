@@ -240,6 +240,7 @@ bool config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 {
 	char line[CONFIG_LINE_MAX], why[RESPONSE_MAX];
 	enum file_line_status st;
+	const char *problem;
 	unsigned lineno = 0;
 	bool ok = true;
 	FILE *f;
@@ -252,6 +253,14 @@ bool config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read %s: %s", path,
 			 errno == EINVAL ? "not a regular file" : strerror(errno));
 		return false;
+	}
+	/* It names the files the root process trusts (the passwd file, the
+	 * keytab) and the users it becomes: only root, or the user we run as,
+	 * may write it. */
+	problem = file_untrusted(f);
+	if (problem != NULL) {
+		snprintf(err, errlen, "refusing %s: %s", path, problem);
+		ok = false;
 	}
 	while (ok && (st = file_line_read(f, line, sizeof line)) != FILE_LINE_EOF) {
 		char *start = trim_blanks(line);

@@ -23,20 +23,27 @@
 enum { F_NAME, F_HASH, F_UID, F_GID, F_GECOS, F_HOME, F_SHELL, F_NT_HASH, FIELDS };
 
 /* Refuses a user database that someone other than its owner could change, or that belongs to
- * neither root nor us. */
+ * neither root nor us (logged). */
 static bool database_safe(FILE *f, const char *path)
+{
+	const char *problem = file_untrusted(f);
+
+	if (problem != NULL)
+		log_msg(LOG_ERR, "refusing %s: %s", path, problem);
+	return problem == NULL;
+}
+
+/* Refuses a user database whose NT hashes group or others can read (logged): an NT hash logs in
+ * with NTLM as the password itself does. */
+static bool nt_hashes_private(FILE *f, const char *path)
 {
 	struct stat st;
 
-	if (fstat(fileno(f), &st) != 0) {
-		log_msg(LOG_ERR, "cannot stat %s: %s", path, strerror(errno));
-		return false;
-	}
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || (st.st_uid != 0 && st.st_uid != geteuid())) {
-		log_msg(LOG_ERR, "refusing %s: writable by group or others, or owned by another user", path);
-		return false;
-	}
-	return true;
+	if (fstat(fileno(f), &st) != 0 || (st.st_mode & (S_IRGRP | S_IROTH)) == 0)
+		return true;	/* database_safe() stat'ed it a moment ago */
+	log_msg(LOG_ERR, "refusing %s: it holds NT hashes, which log in as the passwords do, and group or others "
+		"can read it (chmod 600)", path);
+	return false;
 }
 
 /* Splits a passwd line into its fields in place, the eighth ("" when absent) included; false
@@ -54,9 +61,10 @@ static bool split_fields(char *line, char *field[FIELDS])
 }
 
 /* Checks one passwd line: when it is well formed, counts its hash's setting in tally (unless
- * NULL) and, when it names user (unless NULL), fills out; a malformed line is logged. */
+ * NULL), sets *nt_hash_seen when it has an NT hash, and, when it names user (unless NULL),
+ * fills out; a malformed line is logged. */
 static enum lookup_result parse_entry(char *line, const char *path, unsigned lineno, const char *user,
-				      struct account *out, struct setting_tally *tally)
+				      struct account *out, struct setting_tally *tally, bool *nt_hash_seen)
 {
 	unsigned char nt_hash[NTLM_HASH_SIZE];
 	enum lookup_result result = LOOKUP_UNKNOWN;
@@ -74,6 +82,8 @@ static enum lookup_result parse_entry(char *line, const char *path, unsigned lin
 		log_msg(LOG_WARNING, "%s line %u: malformed entry skipped", path, lineno);
 	else if (tally != NULL)
 		setting_tally_add(tally, field[F_HASH]);
+	if (well_formed && has_nt_hash)
+		*nt_hash_seen = true;
 	if (well_formed && user != NULL && strcmp(field[F_NAME], user) == 0) {
 		/* The fields fit (each is shorter than the line it came
 		 * from), so the copies cannot fail. */
@@ -103,6 +113,7 @@ static enum lookup_result file_scan(const struct account_query *q, struct accoun
 	enum file_line_status st;
 	char line[CONFIG_LINE_MAX];
 	unsigned lineno = 0;
+	bool nt_hash_seen = false;
 	FILE *f;
 
 	f = fopen_regular(path);
@@ -128,13 +139,17 @@ static enum lookup_result file_scan(const struct account_query *q, struct accoun
 		} else {
 			start = line + strspn(line, " \t");
 			if (*start != '\0' && *start != '#' &&
-			    parse_entry(line, path, lineno, result == LOOKUP_UNKNOWN ? user : NULL, out, tally) ==
-				    LOOKUP_FOUND)
+			    parse_entry(line, path, lineno, result == LOOKUP_UNKNOWN ? user : NULL, out, tally,
+					&nt_hash_seen) == LOOKUP_FOUND)
 				result = LOOKUP_FOUND;
 		}
 	}
 	explicit_bzero(line, sizeof line);
+	if (nt_hash_seen && !nt_hashes_private(f, path))
+		result = LOOKUP_FAILED;
 	fclose(f);
+	if (result == LOOKUP_FAILED)
+		account_clear(out);
 	return result;
 }
 

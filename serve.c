@@ -98,6 +98,9 @@ int serve_separated(const struct config *cfg, struct privsep_jail *jail)
 	pid_t child;
 
 	prepare(cfg, STDIN_FILENO, STDOUT_FILENO);
+	guard.jailed = true;
+	guard.jail_uid = jail->uid;
+	guard.jail_gid = jail->gid;
 	jail->confine = cfg->confine;
 	switch (privsep_fork(jail, cfg->log == LOG_TARGET_STDERR, &fd, &child)) {
 	case PRIVSEP_FAILED:

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,6 +51,19 @@ FILE *fopen_regular(const char *path)
 	if (f == NULL)
 		close(fd);
 	return f;
+}
+
+const char *file_untrusted(FILE *f)
+{
+	struct stat st;
+
+	if (fstat(fileno(f), &st) != 0)
+		return strerror(errno);
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return "writable by group or others";
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return "owned by another user";
+	return NULL;
 }
 
 enum file_line_status file_line_read(FILE *f, char *buf, size_t size)

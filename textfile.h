@@ -22,6 +22,11 @@ int open_regular_at(int dirfd, const char *name, int flags, uint64_t max_size, u
  * NULL with errno (EINVAL for another file type) otherwise. */
 FILE *fopen_regular(const char *path);
 
+/* Why the open file f may not be trusted with what the root process reads from it (sshd's
+ * StrictModes): "writable by group or others" or "owned by another user" (not root, nor this
+ * process's user); the fstat error; or NULL when it may be trusted. */
+const char *file_untrusted(FILE *f);
+
 enum file_line_status {
 	FILE_LINE_OK,
 	FILE_LINE_TOO_LONG,	/* the line was longer than the buffer; it was skipped */

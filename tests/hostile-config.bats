@@ -11,6 +11,7 @@
 load lib/helpers
 
 UNAVAILABLE='-ERR [SYS/TEMP] Authentication is temporarily unavailable'
+NONROOT_ID=4243	# a user who is neither root nor the one running the tests
 
 setup() {
 	setup_world
@@ -134,7 +135,7 @@ passwd_line() {
 
 # --- the passwd file ---------------------------------------------------------------------
 
-@test "malformed passwd lines of every kind are logged with their line numbers; the entry after them logs in" {
+@test "malformed passwd lines of every kind are logged with their line numbers; the entry after them logs in; the whole file is read" {
 	local h
 	h=$(hash_password secret)
 	{
@@ -155,13 +156,12 @@ passwd_line() {
 	[ "$status" -eq 0 ]
 	expect_line 2 "+OK Logged in, 0 messages (0 octets)"
 	local n
-	for n in 1 2 3 4 5 6 7 8 9 10; do
+	for n in 1 2 3 4 5 6 7 8 9 10 12; do
 		expect_logged ": warning: $T/passwd line $n: malformed entry skipped"
 	done
-	[ "$(grep -c 'malformed entry skipped' "$T/log")" -eq 10 ]
-	# the lookup stops at the entry: the line after it is not read
-	refute_logged "line 12"
-	# an unknown user reads them all
+	# a known user's lookup reads on after its entry, as an unknown
+	# user's does: the two cost the same
+	[ "$(grep -c 'malformed entry skipped' "$T/log")" -eq 11 ]
 	session -- "USER nobody" "PASS secret" "QUIT"
 	expect_line 2 "$FAILED"
 	expect_logged ": warning: $T/passwd line 12: malformed entry skipped"
@@ -280,6 +280,26 @@ passwd_line() {
 	[ "$status" -eq 0 ]
 	expect_lines 0 "+OK POP3 server ready" "+OK Send your password" "$UNAVAILABLE" "+OK Bye"
 	expect_logged ": error: cannot open user database /etc/pop3-handler/passwd: No such file or directory"
+}
+
+@test "a configuration another user owns, or group or others may write, is refused at start (StrictModes)" {
+	chown "$NONROOT_ID:$NONROOT_ID" "$T/conf"
+	run_conf "$T/conf"
+	if [ "$(id -u)" -eq 0 ]; then
+		expect_startup_error "refusing $T/conf: owned by another user"
+	fi
+	chown "$(id -u):$(id -g)" "$T/conf"
+	chmod 664 "$T/conf"
+	run_conf "$T/conf"
+	expect_startup_error "refusing $T/conf: writable by group or others"
+	chmod 602 "$T/conf"
+	run_conf "$T/conf"
+	expect_startup_error "refusing $T/conf: writable by group or others"
+	# readable by all is fine: it holds no secret
+	chmod 644 "$T/conf"
+	run_conf "$T/conf"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "+OK Bye" ]
 }
 
 @test "a configuration that is an endless device (/dev/zero) is refused at start, not read forever" {

@@ -85,6 +85,22 @@ PY
 	expect_lines 12 "+OK Supported mechanisms follow" PLAIN "." "-ERR Unsupported authentication mechanism" "+OK Bye"
 }
 
+@test "a passwd file with NT hashes that group or others can read is refused, logged; chmod 600 makes it work" {
+	chmod 644 "$T/passwd"
+	listen
+	curl_ntlm alice:secret
+	[ "$rc" -ne 0 ]
+	expect_server_logged "error: refusing $T/passwd: it holds NT hashes, which log in as the passwords do, and group or others can read it (chmod 600)"
+	session -- "USER bob" "PASS hunter2" "QUIT"
+	expect_lines 1 "+OK Send your password" "-ERR [SYS/TEMP] Authentication is temporarily unavailable" "+OK Bye"
+	chmod 640 "$T/passwd"
+	session -- "USER bob" "PASS hunter2" "QUIT"
+	expect_lines 1 "+OK Send your password" "-ERR [SYS/TEMP] Authentication is temporarily unavailable" "+OK Bye"
+	chmod 600 "$T/passwd"
+	curl_ntlm alice:secret
+	[ "$rc" -eq 0 ]
+}
+
 @test "curl logs in with AUTH NTLM and the right password, through a CHALLENGE naming our domain" {
 	listen
 	curl_ntlm alice:secret

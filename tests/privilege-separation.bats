@@ -221,6 +221,19 @@ as_nonroot() {
 	live_end
 }
 
+@test "an account with privsep_user's uid or gid is refused: every client's pre-login process runs as it" {
+	need_root
+	add_user shareuid secret "$(id -u nobody)" "$TEST_GID"
+	add_user sharegid secret "$TEST_UID" "$(id -g nobody)"
+	add_user alice secret
+	session -- "USER shareuid" "PASS secret" "USER sharegid" "PASS secret" "USER alice" "PASS secret" "QUIT"
+	expect_lines 1 "+OK Send your password" "-ERR [SYS/PERM] This account cannot log in here" \
+		"+OK Send your password" "-ERR [SYS/PERM] This account cannot log in here" \
+		"+OK Send your password" "+OK Logged in, 0 messages (0 octets)" "+OK Bye, 0 messages deleted"
+	expect_logged "user shareuid: uid $(id -u nobody) or gid $TEST_GID is privsep_user's"
+	expect_logged "user sharegid: uid $TEST_UID or gid $(id -g nobody) is privsep_user's"
+}
+
 @test "the child dies with the parent: a killed handler leaves no process talking to the client" {
 	need_root
 	live_start
