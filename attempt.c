@@ -18,6 +18,10 @@ void attempt_policy(struct session *s)
 	bool secure = cfg->tls || io_address_is_local(s->client.address);
 
 	p->plaintext_ok = cfg->plaintext_auth == PLAINTEXT_YES || (cfg->plaintext_auth == PLAINTEXT_SECURE && secure);
+	/* NTLM sends no password, but whoever records an exchange can guess
+	 * at it offline: only where the connection is protected, or where
+	 * passwords may travel in the clear anyway, unless the site says. */
+	p->ntlm_ok = secure || cfg->plaintext_auth == PLAINTEXT_YES || cfg->ntlm_plaintext;
 	p->offered = MECHANISM_BIT(MECHANISM_USER) | MECHANISM_BIT(MECHANISM_PLAIN);
 	if (cfg->ntlm && ntlm_ready())
 		p->offered |= MECHANISM_BIT(MECHANISM_NTLM);

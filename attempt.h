@@ -14,7 +14,8 @@
 #include "session.h"
 
 /* Fixes the session's login policy: USER/PASS and PLAIN allowed when plaintext_auth says so
- * (secure: with tls = yes or a local client), NTLM offered when ntlm = yes and nettle loads,
+ * (secure: with tls = yes or a local client), NTLM offered when ntlm = yes and nettle loads
+ * and allowed when the connection is secure, plaintext_auth = yes or ntlm_plaintext = yes,
  * GSSAPI when the keytab is usable; at most max_auth_failures + AUTH_EXTRA_EXCHANGES
  * exchanges. */
 void attempt_policy(struct session *s);

@@ -65,6 +65,7 @@ static const struct setting settings[] = {
 	STRING(privsep_user, SET_NAME, PRIVSEP_USER_DEFAULT),
 	STRING(privsep_dir, SET_PATH, PRIVSEP_DIR_DEFAULT),
 	CHOICE(ntlm, 0, yes_no),
+	CHOICE(ntlm_plaintext, 0, yes_no),
 	STRING(ntlm_domain, SET_DOMAIN, ""),
 	STRING(keytab, SET_PATH, KEYTAB_DEFAULT),
 	STRING(krb5_realm, SET_DOMAIN, ""),

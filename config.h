@@ -31,6 +31,7 @@ struct config {
 	char privsep_user[PATH_MAX];	/* started as root: the user before login */
 	char privsep_dir[PATH_MAX];	/* started as root: the empty directory before login */
 	unsigned ntlm;			/* yes/no: offer AUTH NTLM */
+	unsigned ntlm_plaintext;	/* yes/no: NTLM also on connections plaintext_auth deems unsafe */
 	char ntlm_domain[PATH_MAX];	/* NTLM's NetBIOS domain; "" for the host name */
 	char keytab[PATH_MAX];		/* GSSAPI: the keytab with the pop/<host> key */
 	char krb5_realm[PATH_MAX];	/* GSSAPI: the realm of our users; "" for the default realm */

@@ -22,3 +22,12 @@ bool mechanism_plaintext(enum mechanism m)
 {
 	return m < MECHANISMS && mechanisms[m].plaintext;
 }
+
+bool login_allows(const struct login_policy *p, enum mechanism m)
+{
+	if (m >= MECHANISMS || (p->offered & MECHANISM_BIT(m)) == 0)
+		return false;
+	if (mechanisms[m].plaintext)
+		return p->plaintext_ok;
+	return m != MECHANISM_NTLM || p->ntlm_ok;
+}

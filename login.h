@@ -33,10 +33,15 @@ bool mechanism_plaintext(enum mechanism m);
 /* What a session allows, fixed at its start: the same in the network child and in the
  * root parent that checks the child's requests against it. */
 struct login_policy {
-	unsigned offered;		/* MECHANISM_BITs offered to the client */
+	unsigned offered;		/* MECHANISM_BITs configured and ready */
 	bool plaintext_ok;		/* USER/PASS and PLAIN allowed on this connection */
+	bool ntlm_ok;			/* NTLM allowed on this connection */
 	unsigned max_exchanges;		/* login exchanges a session may start */
 };
+
+/* Tells whether the client may use mechanism m now: offered, and allowed on this connection
+ * (USER and PLAIN by plaintext_ok, NTLM by ntlm_ok). */
+bool login_allows(const struct login_policy *p, enum mechanism m);
 
 /* A login attempt: who, by which mechanism, with which proof. */
 struct credential {

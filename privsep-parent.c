@@ -42,17 +42,11 @@ static const char *exchange_problem(struct privsep_parent *p)
 	return NULL;
 }
 
-/* Tells whether the session offers a mechanism. */
-static bool offered(const struct privsep_parent *p, enum mechanism m)
-{
-	return (p->policy.offered & MECHANISM_BIT(m)) != 0;
-}
-
 /* Why the credential of an NTLM login request is unacceptable, or NULL. */
 static const char *ntlm_problem(const struct privsep_parent *p, const struct privsep_login *rq)
 {
-	if (!offered(p, MECHANISM_NTLM))
-		return "an NTLM login, which is not offered";
+	if (!login_allows(&p->policy, MECHANISM_NTLM))
+		return "an NTLM login, which is not offered or not allowed on this connection";
 	if (rq->secret_len != 0 || rq->domain_len > NTLM_DOMAIN_MAX || rq->domain_len % 2 != 0 ||
 	    rq->response_len < NTLM_RESPONSE_MIN || rq->response_len > NTLM_RESPONSE_MAX)
 		return "an NTLM credential of the wrong size";
@@ -97,7 +91,7 @@ static const char *login_problem(struct privsep_parent *p, const struct privsep_
 /* Why a GSSAPI token is unacceptable, or NULL. */
 static const char *gssapi_problem(struct privsep_parent *p, const struct privsep_gssapi_request *rq)
 {
-	if (!offered(p, MECHANISM_GSSAPI))
+	if (!login_allows(&p->policy, MECHANISM_GSSAPI))
 		return "a GSSAPI token, which is not offered";
 	if (rq->first > 1 || rq->len > sizeof rq->token)
 		return "a malformed GSSAPI token";
@@ -118,8 +112,8 @@ static const char *request_problem(struct privsep_parent *p, const union message
 		return login_problem(p, &in->login);
 	if (in->kind == PRIVSEP_GSSAPI)
 		return gssapi_problem(p, &in->gssapi);
-	if (!offered(p, MECHANISM_NTLM))
-		return "a challenge request, but NTLM is not offered";
+	if (!login_allows(&p->policy, MECHANISM_NTLM))
+		return "a challenge request, but NTLM is not offered or not allowed on this connection";
 	if (in->challenge.ok != 0)
 		return "a malformed challenge request";
 	return exchange_problem(p);

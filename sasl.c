@@ -210,25 +210,36 @@ static const struct sasl_mechanism *find_mechanism(const struct session *s, cons
 	return NULL;
 }
 
+/* Tells whether the client may use the i-th mechanism of the table now. */
+static bool usable(const struct session *s, size_t i)
+{
+	return login_allows(&s->login.policy, sasl_mechanisms[i].mechanism);
+}
+
 void sasl_write_capability(struct session *s)
 {
-	output_put(&s->out, "SASL", 4);
+	bool any = false;
+
+	/* As Dovecot does: only what this client may use now, and no SASL
+	 * line at all when that is nothing. */
 	for (size_t i = 0; i < SASL_MECHANISMS; i++) {
 		const char *name = mechanism_name(sasl_mechanisms[i].mechanism);
 
-		if (!attempt_offered(s, sasl_mechanisms[i].mechanism))
+		if (!usable(s, i))
 			continue;
-		output_put(&s->out, " ", 1);
+		output_put(&s->out, any ? " " : "SASL ", any ? 1 : 5);
 		output_put(&s->out, name, strlen(name));
+		any = true;
 	}
-	output_put(&s->out, "\r\n", 2);
+	if (any)
+		output_put(&s->out, "\r\n", 2);
 }
 
-/* AUTH alone: the offered mechanisms, one a line. */
+/* AUTH alone: the mechanisms the client may use now, one a line. */
 static bool body_mechanisms(struct session *s)
 {
 	for (size_t i = 0; i < SASL_MECHANISMS; i++)
-		if (attempt_offered(s, sasl_mechanisms[i].mechanism))
+		if (usable(s, i))
 			output_line(&s->out, "%s", mechanism_name(sasl_mechanisms[i].mechanism));
 	return true;
 }
@@ -253,8 +264,9 @@ void sasl_auth(struct session *s, const struct request *q, struct reply *r)
 		reply_err(r, NULL, "Unsupported authentication mechanism");
 		return;
 	}
-	if (mechanism_plaintext(m->mechanism) && !s->login.policy.plaintext_ok) {
-		reply_err(r, "AUTH", "Plaintext authentication is not allowed without TLS");
+	if (!login_allows(&s->login.policy, m->mechanism)) {
+		reply_err(r, "AUTH", "%s is not allowed without TLS",
+			  mechanism_plaintext(m->mechanism) ? "Plaintext authentication" : "NTLM");
 		return;
 	}
 	s->login.user_given = false;

@@ -13,12 +13,13 @@ setup() {
 	setup_alice
 }
 
-@test "plaintext_auth=secure with REMOTE_ADDR=203.0.113.7 (stdin a pipe): USER, PASS and AUTH PLAIN answer -ERR [AUTH]" {
+@test "plaintext_auth=secure with REMOTE_ADDR=203.0.113.7 (stdin a pipe): CAPA offers neither USER nor SASL PLAIN, and they answer -ERR [AUTH]" {
 	REMOTE_ADDR=203.0.113.7 session -o plaintext_auth=secure -- "CAPA" "USER alice" "PASS secret" \
-		"AUTH PLAIN $ALICE" "AUTH PLAIN" "AUTH PLAIN $(plain_b64 '' nobody x)" "STAT" "QUIT"
+		"AUTH PLAIN $ALICE" "AUTH PLAIN" "AUTH PLAIN $(plain_b64 '' nobody x)" "AUTH" "STAT" "QUIT"
 	expect_lines 1 "+OK Capability list follows" "TOP" "UIDL" "RESP-CODES" "AUTH-RESP-CODE" "PIPELINING" \
-		"IMPLEMENTATION pop3-handler" "EXPIRE NEVER" "SASL PLAIN" "." \
-		"$NO_PLAINTEXT" "$NO_PLAINTEXT" "$NO_PLAINTEXT" "$NO_PLAINTEXT" "$NO_PLAINTEXT" "$NOT_NOW" "+OK Bye"
+		"IMPLEMENTATION pop3-handler" "EXPIRE NEVER" "." \
+		"$NO_PLAINTEXT" "$NO_PLAINTEXT" "$NO_PLAINTEXT" "$NO_PLAINTEXT" "$NO_PLAINTEXT" \
+		"+OK Supported mechanisms follow" "." "$NOT_NOW" "+OK Bye"
 	# the default is secure too
 	REMOTE_ADDR=203.0.113.7 session -- "USER alice" "AUTH PLAIN $ALICE" "QUIT"
 	expect_lines 1 "$NO_PLAINTEXT" "$NO_PLAINTEXT" "+OK Bye"
@@ -99,9 +100,10 @@ policy() {
 	REMOTE_ADDR=2001:db8::7 session -o plaintext_auth=yes -- "USER alice" "PASS secret" "QUIT"
 	expect_lines 1 "+OK Send your password" "$LOGGED_IN" "+OK Bye, 0 messages deleted"
 	expect_log "info: login user=alice mechanism=USER client=2001:db8::7 messages=1 octets=22"
-	# plaintext_auth=no refuses loopback too
-	REMOTE_ADDR=127.0.0.1 session -o plaintext_auth=no -- "USER alice" "AUTH PLAIN $ALICE" "QUIT"
-	expect_lines 1 "$NO_PLAINTEXT" "$NO_PLAINTEXT" "+OK Bye"
+	# plaintext_auth=no refuses loopback too, and CAPA offers neither
+	REMOTE_ADDR=127.0.0.1 session -o plaintext_auth=no -- "CAPA" "USER alice" "AUTH PLAIN $ALICE" "QUIT"
+	expect_lines 1 "+OK Capability list follows" "TOP" "UIDL" "RESP-CODES" "AUTH-RESP-CODE" "PIPELINING" \
+		"IMPLEMENTATION pop3-handler" "EXPIRE NEVER" "." "$NO_PLAINTEXT" "$NO_PLAINTEXT" "+OK Bye"
 }
 
 @test "failed logins are logged with the client address; the unknown user without a name" {

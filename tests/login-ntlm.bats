@@ -155,6 +155,31 @@ PY
 	[ "$rc" -ne 0 ]
 }
 
+# capa_sasl: the SASL line of the session's CAPA reply ("" when none).
+capa_sasl() {
+	local l
+	for l in "${lines[@]}"; do
+		[[ "$l" == "SASL"* ]] && { echo "$l"; return; }
+	done
+	echo ""
+}
+
+@test "NTLM without TLS from a remote client: not offered, refused with -ERR [AUTH], unless ntlm_plaintext = yes or tls = yes" {
+	REMOTE_ADDR=203.0.113.7 session -- "CAPA" "AUTH" "AUTH NTLM" "QUIT"
+	[ "$(capa_sasl)" = "" ]
+	expect_lines 10 "+OK Supported mechanisms follow" "." "-ERR [AUTH] NTLM is not allowed without TLS" "+OK Bye"
+	REMOTE_ADDR=203.0.113.7 session -o ntlm_plaintext=yes -- "CAPA" "AUTH NTLM" "QUIT"
+	[ "$(capa_sasl)" = "SASL NTLM" ]
+	expect_lines 11 "+ " "-ERR Malformed NTLM message"
+	REMOTE_ADDR=203.0.113.7 session -o tls=yes -- "CAPA" "QUIT"
+	[ "$(capa_sasl)" = "SASL NTLM PLAIN" ]
+	REMOTE_ADDR=203.0.113.7 session -o plaintext_auth=yes -- "CAPA" "QUIT"
+	[ "$(capa_sasl)" = "SASL NTLM PLAIN" ]
+	# a local client is protected: NTLM without PLAIN where plaintext_auth = no
+	REMOTE_ADDR=127.0.0.1 session -o plaintext_auth=no -- "CAPA" "QUIT"
+	[ "$(capa_sasl)" = "SASL NTLM" ]
+}
+
 @test "an account with no crypt password (hash *) logs in with its NT hash; a locked one (hash !...) does not" {
 	sed -i 's/^alice:[^:]*:/alice:*:/' "$T/passwd"
 	listen

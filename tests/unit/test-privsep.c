@@ -67,7 +67,7 @@ struct channel {
 
 static void channel_open(struct channel *c, unsigned max_failures, unsigned fail_delay, bool plaintext_ok)
 {
-	struct login_policy policy = { MECHANISM_BIT(MECHANISM_USER) | MECHANISM_BIT(MECHANISM_PLAIN), false, 0 };
+	struct login_policy policy = { MECHANISM_BIT(MECHANISM_USER) | MECHANISM_BIT(MECHANISM_PLAIN), false, false, 0 };
 	int sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
@@ -486,6 +486,7 @@ static void ntlm_channel_open(struct channel *c)
 {
 	channel_open(c, 3, 0, false);
 	c->p.policy.offered |= MECHANISM_BIT(MECHANISM_NTLM);
+	c->p.policy.ntlm_ok = true;	/* a protected connection */
 	c->guard.ntlm_domain = "EXAMPLE";
 }
 
@@ -495,7 +496,8 @@ static void test_ntlm_login(void)
 	struct privsep_login rq;
 	struct channel c;
 
-	/* Plaintext forbidden: NTLM sends no password, so it still works. */
+	/* Plaintext forbidden: NTLM sends no password, so on a protected
+	 * connection it still works. */
 	ntlm_channel_open(&c);
 	unit_ok(get_challenge(&c, first), "NTLM: a challenge request is answered with a challenge");
 	rq = ntlm_login(first, "secret");
@@ -536,6 +538,14 @@ static void test_ntlm_login(void)
 		unit_bail("chmod: %s", strerror(errno));
 	send_message(c.child, &rq, sizeof rq, NULL, 0);
 	expect_step(&c, STEP_REFUSED, "none", "NTLM: the same answer again once the database is back");
+	channel_close(&c);
+	/* Offered, but not on this connection (no TLS, ntlm_plaintext = no):
+	 * an honest child never asks. */
+	ntlm_channel_open(&c);
+	c.p.policy.ntlm_ok = false;
+	unit_ok(!get_challenge(&c, first), "NTLM not allowed on this connection: the challenge request is refused");
+	unit_ok(unit_log_has("NTLM is not offered or not allowed on this connection"),
+		"NTLM not allowed on this connection: logged");
 	channel_close(&c);
 }
 
