@@ -461,8 +461,8 @@ enum gssapi_step gssapi_step(struct gssapi_exchange *x, const unsigned char *in,
 	*out_len = 0;
 	if (x->state == GSSAPI_IDLE)
 		gssapi_reset(x);
-	if (in_len > (size_t)SASL_TOKEN_MAX) {
-		log_msg(LOG_NOTICE, "GSSAPI: a response of %zu octets exceeds %d", in_len, SASL_TOKEN_MAX);
+	if (in_len > (size_t)GSSAPI_TOKEN_MAX) {
+		log_msg(LOG_NOTICE, "GSSAPI: a response of %zu octets exceeds %d", in_len, GSSAPI_TOKEN_MAX);
 		result = GSSAPI_FAILED;
 	} else if (x->steps >= GSSAPI_STEPS_MAX) {
 		log_msg(LOG_NOTICE, "GSSAPI: more than %d responses", GSSAPI_STEPS_MAX);

@@ -183,12 +183,31 @@ refute_server_logged() {
 		"-ERR [AUTH] Authentication failed; too many failures, closing connection"
 }
 
-@test "a GSSAPI response of 16 KiB is taken; a longer line is refused whole" {
+@test "a GSSAPI response of 64,000 octets of base64 (Windows' MaxTokenSize) is taken; a longer line is refused whole" {
 	local token
-	token=$(head -c 12285 /dev/zero | tr '\0' 'x' | base64 -w 0)
-	[ ${#token} -eq 16380 ]
+	token=$(head -c 48000 /dev/zero | tr '\0' 'x' | base64 -w 0)
+	[ ${#token} -eq 64000 ]
 	session -- "AUTH GSSAPI" "$token" "AUTH GSSAPI" "${token}AAAA" "NOOP" QUIT
 	expect_lines 1 "+ " "-ERR [AUTH] Authentication failed" "+ " "-ERR Command line too long" \
+		"-ERR Command not valid in this state" "+OK Bye"
+	# The whole token reached GSS (not cut short at a smaller limit).
+	expect_logged "GSSAPI: accepting the context failed"
+	refute_logged "exceeds"
+}
+
+@test "the other mechanisms keep their limits: NTLM 16 KiB lines, PLAIN a command line's length" {
+	conf ntlm yes
+	local ntlm plain
+	# base64 of zeros (no NTLM message) in lines of 16,382 and 16,386
+	# octets; PLAIN's in lines of 512 and 513 (the default
+	# max_command_length), the first not base64 (510 characters).
+	ntlm=$(head -c 16380 /dev/zero | tr '\0' 'A')
+	plain=$(head -c 510 /dev/zero | tr '\0' 'A')
+	session -- "AUTH NTLM" "$ntlm" "AUTH NTLM" "${ntlm}AAAA" "NOOP" \
+		"AUTH PLAIN" "$plain" "AUTH PLAIN" "${plain}A" "NOOP" QUIT
+	expect_lines 1 "+ " "-ERR Malformed NTLM message" "+ " "-ERR Command line too long" \
+		"-ERR Command not valid in this state" \
+		"+ " "-ERR Invalid base64 in the SASL response" "+ " "-ERR Command line too long" \
 		"-ERR Command not valid in this state" "+OK Bye"
 }
 
