@@ -205,26 +205,18 @@ static const int sanitizer_calls[] = {
 };
 #endif
 
-/* A system call allowed only with one argument in a given shape. */
-struct narrow_call {
-	int call;
-	struct scmp_arg_cmp arg;
-};
-
-#define ARG(n, op, a, b) { (n), (op), (a), (b) }
-
-static const struct narrow_call narrow_calls[] = {
+static const struct confine_narrow_call narrow_calls[] = {
 	/* syslog's reconnection: only local sockets. */
-	{ SCMP_SYS(socket), ARG(0, SCMP_CMP_EQ, AF_UNIX, 0) },
+	{ SCMP_SYS(socket), CONFINE_ARG(0, SCMP_CMP_EQ, AF_UNIX, 0) },
 	/* fdopendir checks the access mode and sets close-on-exec; the UID
 	 * list lock. */
-	{ SCMP_SYS(fcntl), ARG(1, SCMP_CMP_EQ, F_GETFL, 0) },
-	{ SCMP_SYS(fcntl), ARG(1, SCMP_CMP_EQ, F_SETFD, 0) },
-	{ SCMP_SYS(fcntl), ARG(1, SCMP_CMP_EQ, F_OFD_SETLK, 0) },
+	{ SCMP_SYS(fcntl), CONFINE_ARG(1, SCMP_CMP_EQ, F_GETFL, 0) },
+	{ SCMP_SYS(fcntl), CONFINE_ARG(1, SCMP_CMP_EQ, F_SETFD, 0) },
+	{ SCMP_SYS(fcntl), CONFINE_ARG(1, SCMP_CMP_EQ, F_OFD_SETLK, 0) },
 	/* A directory stream of its own for new/ or cur/ (maildir.c). */
-	{ SCMP_SYS(fcntl), ARG(1, SCMP_CMP_EQ, F_DUPFD_CLOEXEC, 0) },
+	{ SCMP_SYS(fcntl), CONFINE_ARG(1, SCMP_CMP_EQ, F_DUPFD_CLOEXEC, 0) },
 	/* malloc's memory, never executable. */
-	{ SCMP_SYS(mmap), ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) },
+	{ SCMP_SYS(mmap), CONFINE_ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) },
 };
 
 /* Allows each of count calls whatever their arguments; a libseccomp error (negative) or 0. */
@@ -237,17 +229,23 @@ static int allow_calls(scmp_filter_ctx ctx, const int *calls, size_t count)
 	return rc;
 }
 
-/* Adds every rule of the allow-list to ctx; a libseccomp error (negative) or 0. */
-static int add_allowed_calls(scmp_filter_ctx ctx)
+/* The session's allow-list. */
+static const struct confine_allow_list session_calls = {
+	allowed_calls, sizeof allowed_calls / sizeof *allowed_calls,
+	narrow_calls, sizeof narrow_calls / sizeof *narrow_calls,
+};
+
+/* Adds every rule of list to ctx; a libseccomp error (negative) or 0. */
+static int add_allowed_calls(scmp_filter_ctx ctx, const struct confine_allow_list *list)
 {
-	int rc = allow_calls(ctx, allowed_calls, sizeof allowed_calls / sizeof *allowed_calls);
+	int rc = allow_calls(ctx, list->calls, list->count);
 
 #ifdef CONFINE_FOR_LEAK_CHECK
 	if (rc == 0)
 		rc = allow_calls(ctx, sanitizer_calls, sizeof sanitizer_calls / sizeof *sanitizer_calls);
 #endif
-	for (size_t i = 0; rc == 0 && i < sizeof narrow_calls / sizeof *narrow_calls; i++)
-		rc = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ALLOW, narrow_calls[i].call, 1, &narrow_calls[i].arg);
+	for (size_t i = 0; rc == 0 && i < list->narrow_count; i++)
+		rc = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ALLOW, list->narrow[i].call, 1, &list->narrow[i].arg);
 	return rc;
 }
 
@@ -260,9 +258,7 @@ static bool seccomp_can_kill_process(void)
 	return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
 }
 
-/* Installs the allow-list; false with errno set on failure, true with CONFINE_NO_SECCOMP added
- * to *missing when the kernel lacks seccomp filters. */
-static bool restrict_calls(unsigned *missing)
+bool confine_system_calls(const struct confine_allow_list *list, unsigned *missing)
 {
 	scmp_filter_ctx ctx;
 	int rc;
@@ -282,7 +278,7 @@ static bool restrict_calls(unsigned *missing)
 	}
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
 	if (rc == 0)
-		rc = add_allowed_calls(ctx);
+		rc = add_allowed_calls(ctx, list);
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -298,5 +294,5 @@ bool confine_session(const char *maildir, unsigned *missing)
 	 * program could gain privileges anyway. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return false;
-	return restrict_files(maildir, missing) && restrict_calls(missing);
+	return restrict_files(maildir, missing) && confine_system_calls(&session_calls, missing);
 }

@@ -177,6 +177,16 @@
  * security layer offer) are a few hundred octets; this bounds them. */
 #define SASL_CHALLENGE_MAX 4096
 
+/* GSSAPI's acceptor runs in a helper process, given the service keys of
+ * the keytab's pop/ principals: a host has one per encryption type (three
+ * or four) and key version (two while a key is being changed), for each of
+ * its names; 64 is room for a dozen names.  A key is at most 32 octets
+ * (AES-256, Camellia-256); a principal name (pop/ and a DNS name of 255
+ * octets, a realm) fits 512. */
+#define GSSAPI_KEYS_MAX 64
+#define GSSAPI_KEY_MAX 64
+#define GSSAPI_PRINCIPAL_MAX 512
+
 /* A SASL GSSAPI exchange takes at most this many client responses: a
  * Kerberos context completes in one token, then come the empty response
  * after our AP-REP and the security layer choice; more is a client going
