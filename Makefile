@@ -33,7 +33,7 @@ OBJS = pop3-handler.o $(LIB_OBJS)
 UNIT_TESTS = tests/unit/test-parse tests/unit/test-base64 tests/unit/test-encode tests/unit/test-textfile \
 	tests/unit/test-uidl-formats \
 	tests/unit/test-io tests/unit/test-uidlist tests/unit/test-maildir tests/unit/test-confine tests/unit/test-privsep \
-	tests/unit/test-ntlm tests/unit/test-config tests/unit/test-userdb tests/unit/test-auth
+	tests/unit/test-ntlm tests/unit/test-config tests/unit/test-userdb tests/unit/test-auth tests/unit/test-gssapi-helper
 # Unit tests that need a Kerberos KDC: built with the others, run by the
 # bats file that starts one (tests/login-gssapi.bats).
 KDC_UNIT_TESTS = tests/unit/test-gssapi

@@ -91,6 +91,14 @@ static const struct confine_allow_list helper_calls = {
 	helper_narrow, sizeof helper_narrow / sizeof *helper_narrow,
 };
 
+bool gssapi_helper_confine(unsigned *missing)
+{
+	*missing = 0;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return false;
+	return confine_system_calls(&helper_calls, missing);
+}
+
 /* In the helper: closes every inherited descriptor but fd and 0 to 2 (the client's channel, a
  * user database's connection), and makes logging work again; false (logged) on failure. */
 static bool keep_only(int fd)
@@ -123,14 +131,14 @@ static bool helper_enter(const struct gssapi_helper *h, const struct gssapi_key 
 		return false;
 	if (h->change_user && !become_user(h->uid, h->gid))
 		return false;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ||
-	    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
+	/* The death signal is set after the change of ids, which clears it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
 		log_msg(LOG_ERR, "GSSAPI helper: prctl: %s", strerror(errno));
 		return false;
 	}
 	log_prepare_confinement();
-	if (!confine_system_calls(&helper_calls, &missing)) {
-		log_msg(LOG_ERR, "GSSAPI helper: cannot confine its system calls: %s", strerror(errno));
+	if (!gssapi_helper_confine(&missing)) {
+		log_msg(LOG_ERR, "GSSAPI helper: cannot confine itself: %s", strerror(errno));
 		return false;
 	}
 	if (missing & CONFINE_NO_SECCOMP)

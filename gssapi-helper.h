@@ -43,6 +43,15 @@ struct gssapi_helper_answer {
 	char user[USER_NAME_MAX + 1];
 };
 
+/* --- The helper --- */
+
+/* Sets no-new-privileges, makes this process undumpable (no ptrace, no core) and installs the
+ * helper's seccomp allow-list: what accepting a context with a MEMORY: keytab, the replay
+ * cache and the channel need; any other call kills the process.  For a process that has
+ * already read krb5.conf and got its credentials (gssapi_ready()).  False with errno set;
+ * CONFINE_NO_SECCOMP in *missing when the kernel lacks seccomp filters. */
+bool gssapi_helper_confine(unsigned *missing);
+
 /* --- The side that decides logins --- */
 
 struct gssapi_helper {

@@ -3,9 +3,10 @@
  * (RFC 4121) through MIT Kerberos: the security context is accepted with
  * a key for the service "pop" (pop/<host>@REALM) from a keytab, then the
  * security layer is negotiated (we offer none: TLS protects the session),
- * then the client principal is mapped to a local user name.  Runs where
- * logins are decided (the root parent of a separated session).  Failures
- * are logged with the GSS major and minor status text, never with tokens.
+ * then the client principal is mapped to a local user name.  Runs in the
+ * confined helper of gssapi-helper.h, which the side that decides logins
+ * gives the service keys (read here from the keytab).  Failures are logged
+ * with the GSS major and minor status text, never with tokens.
  */
 #ifndef POP3_GSSAPI_H
 #define POP3_GSSAPI_H

@@ -231,6 +231,34 @@ refute_server_logged() {
 	"$BATS_TEST_DIRNAME/unit-filter-allows" "$BATS_TEST_DIRNAME/../contrib/systemd/pop3@.service" "$T/groups" "$T/trace"
 }
 
+@test "the Kerberos token is parsed in a helper, as privsep_user and under seccomp, never as root" {
+	command -v strace >/dev/null 2>&1 || skip "strace is not installed"
+	[ "$(id -u)" -eq 0 ] || skip "the helper changes its user only under a handler started as root"
+	local real=$HANDLER nobody helper
+	nobody=$(id -u nobody)
+	HANDLER=$T/traced-handler
+	printf '#!/bin/sh\nexec strace -f -qq -s 8 -o %s %s "$@"\n' "$T/trace" "$real" >"$HANDLER"
+	chmod 755 "$HANDLER"
+	listen_krb5
+	curl_gssapi
+	[ "$rc" -eq 0 ] || { cat "$T/ssa.log"; false; }
+	# The one process that takes the token from its channel ("GTOK",
+	# little-endian) ...
+	helper=$(grep -E 'recvfrom(\(| resumed>)[^"]*"KOTG' "$T/trace" | awk '{ print $1 }' | sort -u)
+	[ -n "$helper" ] && [ "$(wc -w <<<"$helper")" -eq 1 ]
+	grep "^$helper " "$T/trace" >"$T/helper"
+	# ... became nobody, then installed its seccomp filter, before the token,
+	awk -v uid="$nobody" '
+		$0 ~ ("setuid\\(" uid "\\) += 0$") { user = NR }
+		/seccomp\(SECCOMP_SET_MODE_FILTER, 0,.* = 0$/ && user { filter = NR }
+		/recvfrom.*"KOTG/ { token = NR; exit }
+		END { exit !(user && filter && token && user < filter && filter < token) }' "$T/helper" ||
+		{ cat "$T/helper"; false; }
+	# ... and is the only one that opened the replay cache.
+	[ "$(grep -F "\"$KRB5RCACHEDIR/" "$T/trace" | awk '{ print $1 }' | sort -u)" = "$helper" ]
+	expect_server_logged "info: login user=alice mechanism=GSSAPI client=127.0.0.1 messages=1 octets=26"
+}
+
 @test "curl's token replayed in another session is refused: the replay cache outlives a session" {
 	listen_krb5
 	curl_gssapi
