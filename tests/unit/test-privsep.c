@@ -646,7 +646,7 @@ static void gssapi_channel_open(struct channel *c, bool offered)
 	channel_open(c, 3, 0, true);
 	if (offered)
 		c->p.policy.offered |= MECHANISM_BIT(MECHANISM_GSSAPI);
-	gssapi_init(&c->guard.gssapi, "/nonexistent/keytab", "");
+	gssapi_helper_init(&c->guard.gssapi, "/nonexistent/keytab", "");
 }
 
 static void test_gssapi_requests(void)
