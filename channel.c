@@ -44,6 +44,7 @@ bool channel_pair(int sv[2], size_t largest)
 	saved = errno;
 	close(sv[0]);
 	close(sv[1]);
+	sv[0] = sv[1] = -1;
 	errno = saved;
 	return false;
 }

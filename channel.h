@@ -25,7 +25,7 @@ struct received {
 
 /* Makes a socket pair for messages of up to largest octets (close-on-exec both ends), each
  * end's send buffer raised where the system's default would refuse such a message; false
- * with errno set. */
+ * with errno set (sv untouched, or -1 both). */
 bool channel_pair(int sv[2], size_t largest);
 
 /* Sends one message of len octets with nfds (at most CHANNEL_FDS_MAX) descriptors attached,

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -99,8 +98,9 @@ bool gssapi_helper_confine(unsigned *missing)
 	return confine_system_calls(&helper_calls, missing);
 }
 
-/* In the helper: closes every inherited descriptor but fd and 0 to 2 (the client's channel, a
- * user database's connection), and makes logging work again; false (logged) on failure. */
+/* In the helper: closes every descriptor it inherited but fd and 0 to 2 (/dev/null, or the
+ * log in tests): the channel to the pre-login child, a user database's connection and the like
+ * are not the helper's.  Makes logging work again; false (logged) on failure. */
 static bool keep_only(int fd)
 {
 	bool ok = (fd <= 3 || close_range(3, (unsigned)fd - 1, 0) == 0) && close_range((unsigned)fd + 1, ~0U, 0) == 0;
@@ -190,25 +190,26 @@ static bool helper_start(struct gssapi_helper *h)
 	/* Static: a few KiB of secrets, wiped below. */
 	static struct gssapi_key keys[GSSAPI_KEYS_MAX];
 	size_t count = 0;
-	int sv[2];
-	bool ok = gssapi_service_keys(h->keytab, keys, GSSAPI_KEYS_MAX, &count) && channel_pair(sv, HELPER_MESSAGE_MAX);
+	int sv[2] = { -1, -1 };
+	const char *failed = NULL;
 
-	if (ok) {
-		h->pid = fork();
-		if (h->pid == 0) {
-			close(sv[0]);
-			helper_main(h, sv[1], keys, count);
-		}
-		if (h->pid < 0)
-			log_msg(LOG_ERR, "GSSAPI: cannot start the helper: fork: %s", strerror(errno));
-		close(sv[1]);
-		h->fd = h->pid < 0 ? (close(sv[0]), -1) : sv[0];
-		ok = h->pid > 0;
-	} else if (count > 0) {
-		log_msg(LOG_ERR, "GSSAPI: cannot start the helper: socket pair: %s", strerror(errno));
-	}
+	if (!gssapi_service_keys(h->keytab, keys, GSSAPI_KEYS_MAX, &count))
+		failed = "";
+	else if (!channel_pair(sv, HELPER_MESSAGE_MAX))
+		failed = "socket pair";
+	else if ((h->pid = fork()) < 0)
+		failed = "fork";
+	else if (h->pid == 0)
+		helper_main(h, sv[1], keys, count);
 	explicit_bzero(keys, count * sizeof *keys);
-	return ok;
+	if (failed != NULL && failed[0] != '\0')
+		log_msg(LOG_ERR, "GSSAPI: cannot start the helper: %s: %s", failed, strerror(errno));
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (failed != NULL && sv[0] >= 0)
+		close(sv[0]);
+	h->fd = failed == NULL ? sv[0] : -1;
+	return failed == NULL;
 }
 
 void gssapi_helper_stop(struct gssapi_helper *h)
