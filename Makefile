@@ -26,14 +26,14 @@ UNIT_LDLIBS = -lnettle -lgssapi_krb5 -lkrb5
 LIB_OBJS = parse.o base64.o encode.o textfile.o io.o log.o util.o netbios.o \
 	maildir.o maildir-snapshot.o maildir-size.o maildir-update.o uidlist.o uidlist-file.o uidl-formats.o uidl-import.o config.o \
 	account.o userdb.o passwd-file.o system-accounts.o pam-accounts.o password.o hash-setting.o hashtool.o become.o \
-	login.o auth.o channel.o privsep.o privsep-child.o privsep-parent.o ntlm.o gssapi.o confine.o \
+	login.o auth.o channel.o privsep.o privsep-child.o privsep-parent.o ntlm.o gssapi.o gssapi-helper.o confine.o \
 	session.o mailbox.o attempt.o sasl.o authorization.o transaction.o serve.o
 OBJS = pop3-handler.o $(LIB_OBJS)
 # One program per module: tests/unit/test-<module>.c.
 UNIT_TESTS = tests/unit/test-parse tests/unit/test-base64 tests/unit/test-encode tests/unit/test-textfile \
 	tests/unit/test-uidl-formats \
 	tests/unit/test-io tests/unit/test-uidlist tests/unit/test-maildir tests/unit/test-confine tests/unit/test-privsep \
-	tests/unit/test-ntlm tests/unit/test-config tests/unit/test-userdb tests/unit/test-auth
+	tests/unit/test-ntlm tests/unit/test-config tests/unit/test-userdb tests/unit/test-auth tests/unit/test-gssapi-helper
 # Unit tests that need a Kerberos KDC: built with the others, run by the
 # bats file that starts one (tests/login-gssapi.bats).
 KDC_UNIT_TESTS = tests/unit/test-gssapi

@@ -214,11 +214,14 @@ static enum login_result auth_gssapi_step(void *self, bool first, const unsigned
 {
 	struct login_guard *g = self;
 	enum gssapi_step step;
+	struct io_deadline deadline;
 
 	memset(a, 0, sizeof *a);
-	if (first)
-		gssapi_reset(&g->gssapi);
-	step = gssapi_step(&g->gssapi, in, in_len, out->data, out->size, &out->len);
+	/* A helper that hangs ends the session when its authorization
+	 * timer would. */
+	io_deadline_begin(&deadline, g->decision_timeout);
+	step = gssapi_helper_step(&g->gssapi, first, in, in_len, out->data, out->size, &out->len);
+	io_deadline_end(&deadline);
 	if (step == GSSAPI_CONTINUE)
 		return LOGIN_CONTINUE;
 	if (step == GSSAPI_FAILED)

@@ -12,13 +12,13 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "gssapi.h"
+#include "gssapi-helper.h"
 #include "login.h"
 #include "ntlm.h"
 
 /* One session's login decisions: where accounts come from, the failures so far, and the
  * state of the multi-step mechanisms.  The caller fills in the settings (the first seven
- * fields), zeroes the rest and prepares gssapi with gssapi_init(). */
+ * fields), zeroes the rest and prepares gssapi with gssapi_helper_init(). */
 struct login_guard {
 	const char *passwd_file;	/* names the account source (userdb_named) */
 	const char *client;		/* the client's address, for the logs */
@@ -33,7 +33,7 @@ struct login_guard {
 	unsigned failures;
 	bool ntlm_challenge_issued;	/* ntlm_challenge awaits its one answer */
 	unsigned char ntlm_challenge[NTLM_CHALLENGE_SIZE];
-	struct gssapi_exchange gssapi;
+	struct gssapi_helper gssapi;
 };
 
 /* Makes door decide logins with guard, in this process:
@@ -44,8 +44,9 @@ struct login_guard {
  *   when jailed the pre-login child's uid or gid; as another user, any uid but its own) gets
  *   LOGIN_REFUSED.
  * - ntlm_challenge(): a fresh random challenge (getrandom).
- * - gssapi_step(): gssapi_step() of gssapi.h, then the principal's user decided as check()
- *   decides, its account needing no password.
+ * - gssapi_step(): gssapi_helper_step() (the Kerberos token parsed in a confined helper,
+ *   bounded by decision_timeout), then the principal's user decided as check() decides, its
+ *   account needing no password.
  * - admit(): becomes the account's uid and gid (as root, for good; as another user only its
  *   own uid is allowed): ADMIT_SERVE_HERE, or ADMIT_FAILED (logged). */
 void auth_door_open(struct login_door *door, struct login_guard *guard);

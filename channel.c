@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 /* Room for the descriptors a message may carry: more than CHANNEL_FDS_MAX do
  * not fit, and the kernel closes them and marks the message truncated. */
@@ -14,6 +15,39 @@ union fd_control {
 	char buf[CMSG_SPACE(CHANNEL_FDS_MAX * sizeof(int))];
 	struct cmsghdr align;
 };
+
+/* Raises fd's send buffer to take a datagram of largest octets: Linux refuses (EMSGSIZE) one
+ * longer than the buffer less some bookkeeping, and the buffer's size is a system setting
+ * (net.core.wmem_default, 208 KiB unless lowered).  The kernel doubles what it is given for
+ * its bookkeeping, so asking for largest leaves twice that room.  False with errno set. */
+static bool send_room(int fd, size_t largest)
+{
+	int size = 0;
+	socklen_t len = sizeof size;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len) != 0)
+		return false;
+	if (size > 0 && (size_t)size / 2 >= largest)
+		return true;
+	size = (int)largest;
+	return setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size) == 0;
+}
+
+bool channel_pair(int sv[2], size_t largest)
+{
+	int saved;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return false;
+	if (send_room(sv[0], largest) && send_room(sv[1], largest))
+		return true;
+	saved = errno;
+	close(sv[0]);
+	close(sv[1]);
+	sv[0] = sv[1] = -1;
+	errno = saved;
+	return false;
+}
 
 ssize_t channel_send(int fd, const void *msg, size_t len, const int *fds, size_t nfds)
 {

@@ -23,6 +23,11 @@ struct received {
 	int fds[CHANNEL_FDS_MAX];
 };
 
+/* Makes a socket pair for messages of up to largest octets (close-on-exec both ends), each
+ * end's send buffer raised where the system's default would refuse such a message; false
+ * with errno set (sv untouched, or -1 both). */
+bool channel_pair(int sv[2], size_t largest);
+
 /* Sends one message of len octets with nfds (at most CHANNEL_FDS_MAX) descriptors attached,
  * resuming after signals; the number of octets sent, or -1 with errno. */
 ssize_t channel_send(int fd, const void *msg, size_t len, const int *fds, size_t nfds);

@@ -234,46 +234,30 @@ static const int sanitizer_calls[] = {
 };
 #endif
 
-/* A system call allowed only with one argument in a given shape. */
-struct narrow_call {
-	int call;
-	struct scmp_arg_cmp arg;
-};
-
-#define ARG(n, op, a, b) { (n), (op), (a), (b) }
-
-static const struct narrow_call session_narrow_calls[] = {
+static const struct confine_narrow_call session_narrow_calls[] = {
 	/* syslog's reconnection: only local sockets. */
-	{ SCMP_SYS(socket), ARG(0, SCMP_CMP_EQ, AF_UNIX, 0) },
+	{ SCMP_SYS(socket), CONFINE_ARG(0, SCMP_CMP_EQ, AF_UNIX, 0) },
 	/* fdopendir checks the access mode and sets close-on-exec; the UID
 	 * list lock. */
-	{ SCMP_SYS(fcntl), ARG(1, SCMP_CMP_EQ, F_GETFL, 0) },
-	{ SCMP_SYS(fcntl), ARG(1, SCMP_CMP_EQ, F_SETFD, 0) },
-	{ SCMP_SYS(fcntl), ARG(1, SCMP_CMP_EQ, F_OFD_SETLK, 0) },
+	{ SCMP_SYS(fcntl), CONFINE_ARG(1, SCMP_CMP_EQ, F_GETFL, 0) },
+	{ SCMP_SYS(fcntl), CONFINE_ARG(1, SCMP_CMP_EQ, F_SETFD, 0) },
+	{ SCMP_SYS(fcntl), CONFINE_ARG(1, SCMP_CMP_EQ, F_OFD_SETLK, 0) },
 	/* A directory stream of its own for new/ or cur/ (maildir.c). */
-	{ SCMP_SYS(fcntl), ARG(1, SCMP_CMP_EQ, F_DUPFD_CLOEXEC, 0) },
+	{ SCMP_SYS(fcntl), CONFINE_ARG(1, SCMP_CMP_EQ, F_DUPFD_CLOEXEC, 0) },
 	/* malloc's memory, never executable. */
-	{ SCMP_SYS(mmap), ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) },
+	{ SCMP_SYS(mmap), CONFINE_ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) },
 };
 
-static const struct narrow_call prelogin_narrow_calls[] = {
-	{ SCMP_SYS(mmap), ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) },
-};
-
-/* One stage's allow-list. */
-struct allow_list {
-	const int *calls;			/* allowed whatever their arguments */
-	size_t ncalls;
-	const struct narrow_call *narrow;	/* allowed with one argument in a shape */
-	size_t nnarrow;
+static const struct confine_narrow_call prelogin_narrow_calls[] = {
+	{ SCMP_SYS(mmap), CONFINE_ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) },
 };
 
 #define COUNT(a) (sizeof (a) / sizeof *(a))
 
-static const struct allow_list session_list = {
+static const struct confine_allow_list session_list = {
 	session_calls, COUNT(session_calls), session_narrow_calls, COUNT(session_narrow_calls)
 };
-static const struct allow_list prelogin_list = {
+static const struct confine_allow_list prelogin_list = {
 	prelogin_calls, COUNT(prelogin_calls), prelogin_narrow_calls, COUNT(prelogin_narrow_calls)
 };
 
@@ -288,15 +272,15 @@ static int allow_calls(scmp_filter_ctx ctx, const int *calls, size_t count)
 }
 
 /* Adds every rule of list to ctx; a libseccomp error (negative) or 0. */
-static int add_allowed_calls(scmp_filter_ctx ctx, const struct allow_list *list)
+static int add_allowed_calls(scmp_filter_ctx ctx, const struct confine_allow_list *list)
 {
-	int rc = allow_calls(ctx, list->calls, list->ncalls);
+	int rc = allow_calls(ctx, list->calls, list->count);
 
 #ifdef CONFINE_FOR_LEAK_CHECK
 	if (rc == 0)
 		rc = allow_calls(ctx, sanitizer_calls, COUNT(sanitizer_calls));
 #endif
-	for (size_t i = 0; rc == 0 && i < list->nnarrow; i++)
+	for (size_t i = 0; rc == 0 && i < list->narrow_count; i++)
 		rc = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ALLOW, list->narrow[i].call, 1, &list->narrow[i].arg);
 	return rc;
 }
@@ -307,8 +291,8 @@ static int add_allowed_calls(scmp_filter_ctx ctx, const struct allow_list *list)
  * (negative) or 0. */
 static int add_prelogin_rules(scmp_filter_ctx ctx)
 {
-	const struct scmp_arg_cmp to_self = ARG(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
-	const struct scmp_arg_cmp local = ARG(0, SCMP_CMP_EQ, AF_UNIX, 0);
+	const struct scmp_arg_cmp to_self = CONFINE_ARG(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
+	const struct scmp_arg_cmp local = CONFINE_ARG(0, SCMP_CMP_EQ, AF_UNIX, 0);
 	int rc = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, &to_self);
 
 	if (rc == 0)
@@ -327,10 +311,8 @@ static bool seccomp_can_kill_process(void)
 	return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
 }
 
-/* Installs the allow-list list (and the rules add_more adds, unless NULL); false with errno
- * set on failure, true with CONFINE_NO_SECCOMP added to *missing when the kernel lacks seccomp
- * filters. */
-static bool restrict_calls(const struct allow_list *list, int (*add_more)(scmp_filter_ctx), unsigned *missing)
+/* confine_system_calls, with the rules add_more adds (unless NULL) besides list's. */
+static bool restrict_calls(const struct confine_allow_list *list, int (*add_more)(scmp_filter_ctx), unsigned *missing)
 {
 	scmp_filter_ctx ctx;
 	int rc;
@@ -367,6 +349,11 @@ static bool forbid_new_privileges(unsigned *missing)
 {
 	*missing = 0;
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
+}
+
+bool confine_system_calls(const struct confine_allow_list *list, unsigned *missing)
+{
+	return restrict_calls(list, NULL, missing);
 }
 
 bool confine_session(const char *maildir, unsigned *missing)

@@ -2,12 +2,16 @@
  * confine.h - what a session gives up: after login, before it reads the
  * Maildir, new privileges, file access outside the Maildir (Landlock), and
  * every system call the TRANSACTION state does not make (seccomp); before
- * login, in the jailed child, all that and every file.
+ * login, in the jailed child, all that and every file; and the seccomp
+ * allow-list of another process (the GSSAPI helper).
  */
 #ifndef POP3_CONFINE_H
 #define POP3_CONFINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+
+#include <seccomp.h>
 
 /* Steps of confine_session that the running kernel lacks. */
 #define CONFINE_NO_LANDLOCK 1u	/* no Landlock, or (confine_session) only ABI 1 (Linux 5.13 to 5.18) */
@@ -27,5 +31,27 @@ bool confine_session(const char *maildir, unsigned *missing);
  * itself and exit; anything else kills the process (socket() fails with EACCES).  Returns and
  * sets *missing as confine_session does.  The syslog connection must be open before. */
 bool confine_prelogin(unsigned *missing);
+
+/* A system call allowed only with one argument in a given shape. */
+struct confine_narrow_call {
+	int call;
+	struct scmp_arg_cmp arg;
+};
+
+#define CONFINE_ARG(n, op, a, b) { (n), (op), (a), (b) }
+
+/* A process's seccomp allow-list: calls allowed whatever their arguments, and narrow ones. */
+struct confine_allow_list {
+	const int *calls;
+	size_t count;
+	const struct confine_narrow_call *narrow;
+	size_t narrow_count;
+};
+
+/* Installs list as this process's seccomp allow-list (with, in a sanitizer build, the calls
+ * AddressSanitizer's leak check makes), every other call killing the whole process; no-new-
+ * privileges must be set first.  False with errno set on failure, true with CONFINE_NO_SECCOMP
+ * added to *missing when the kernel lacks seccomp filters. */
+bool confine_system_calls(const struct confine_allow_list *list, unsigned *missing);
 
 #endif

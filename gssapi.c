@@ -58,6 +58,17 @@ static struct mit_kerberos {
 	__typeof__(krb5_get_error_message) *get_error_message;
 	__typeof__(krb5_free_error_message) *free_error_message;
 	__typeof__(krb5_free_context) *free_context;
+	__typeof__(krb5_kt_resolve) *kt_resolve;
+	__typeof__(krb5_kt_start_seq_get) *kt_start_seq_get;
+	__typeof__(krb5_kt_next_entry) *kt_next_entry;
+	__typeof__(krb5_kt_end_seq_get) *kt_end_seq_get;
+	__typeof__(krb5_kt_add_entry) *kt_add_entry;
+	__typeof__(krb5_kt_close) *kt_close;
+	__typeof__(krb5_free_keytab_entry_contents) *free_keytab_entry_contents;
+	__typeof__(krb5_unparse_name) *unparse_name;
+	__typeof__(krb5_free_unparsed_name) *free_unparsed_name;
+	__typeof__(krb5_parse_name) *parse_name;
+	__typeof__(krb5_free_principal) *free_principal;
 } mit;
 
 #define GSS_SYMBOL(field) { "gss_" #field, offsetof(struct mit_kerberos, field) }
@@ -71,6 +82,10 @@ static const struct library_symbol mit_symbols[] = {
 	GSS_SYMBOL(release_name),	  GSS_SYMBOL(unwrap),		  GSS_SYMBOL(wrap),
 	KRB5_SYMBOL(init_context),	  KRB5_SYMBOL(get_default_realm), KRB5_SYMBOL(free_default_realm),
 	KRB5_SYMBOL(get_error_message),	  KRB5_SYMBOL(free_error_message), KRB5_SYMBOL(free_context),
+	KRB5_SYMBOL(kt_resolve),	  KRB5_SYMBOL(kt_start_seq_get),  KRB5_SYMBOL(kt_next_entry),
+	KRB5_SYMBOL(kt_end_seq_get),	  KRB5_SYMBOL(kt_add_entry),	  KRB5_SYMBOL(kt_close),
+	KRB5_SYMBOL(free_keytab_entry_contents), KRB5_SYMBOL(unparse_name), KRB5_SYMBOL(free_unparsed_name),
+	KRB5_SYMBOL(parse_name),	  KRB5_SYMBOL(free_principal),
 };
 
 /* Loads MIT Kerberos into mit, once; false (logged at LOG_WARNING: a keytab is there to be
@@ -193,6 +208,15 @@ void gssapi_init(struct gssapi_exchange *x, const char *keytab, const char *real
 	x->user[0] = '\0';
 }
 
+bool gssapi_ready(struct gssapi_exchange *x)
+{
+	gssapi_reset(x);
+	if (!acquire_acceptor(x->keytab, &x->cred, LOG_NOTICE))
+		return false;
+	x->state = GSSAPI_ACCEPTING;
+	return true;
+}
+
 /* Frees the context and the credentials and makes x idle, keeping x->user (the result of a
  * DONE). */
 static void release_exchange(struct gssapi_exchange *x)
@@ -232,35 +256,52 @@ static bool emit_token(gss_buffer_t token, unsigned char *out, size_t out_size, 
 	return fits;
 }
 
-/* The realm whose principals are users: x->realm, or libkrb5's default realm; false (logged)
- * when that cannot be had. */
-static bool user_realm(const struct gssapi_exchange *x, char *realm, size_t size)
+/* Logs a failed libkrb5 call (what) with its error message. */
+static void log_krb5_failure(krb5_context kc, const char *what, krb5_error_code code)
+{
+	const char *msg = mit.get_error_message(kc, code);
+
+	log_msg(LOG_NOTICE, "GSSAPI: %s: %s", what, msg);
+	mit.free_error_message(kc, msg);
+}
+
+/* Gets a libkrb5 context (krb5.conf read); false (logged) when there is none. */
+static bool krb5_context_open(krb5_context *kc)
+{
+	krb5_error_code code = mit.init_context(kc);
+
+	if (code != 0)
+		log_msg(LOG_NOTICE, "GSSAPI: cannot read the Kerberos configuration (error %ld)", (long)code);
+	return code == 0;
+}
+
+bool gssapi_default_realm(char *realm, size_t size)
 {
 	krb5_context kc;
 	krb5_error_code code;
 	char *dflt;
 
-	if (x->realm[0] != '\0') {
-		snprintf(realm, size, "%s", x->realm);
-		return true;
-	}
-	code = mit.init_context(&kc);
-	if (code != 0) {
-		log_msg(LOG_NOTICE, "GSSAPI: cannot read the Kerberos configuration (error %ld)", (long)code);
+	if (!mit_load() || !krb5_context_open(&kc))
 		return false;
-	}
 	code = mit.get_default_realm(kc, &dflt);
 	if (code != 0) {
-		const char *msg = mit.get_error_message(kc, code);
-
-		log_msg(LOG_NOTICE, "GSSAPI: no default realm: %s", msg);
-		mit.free_error_message(kc, msg);
+		log_krb5_failure(kc, "no default realm", code);
 	} else {
 		snprintf(realm, size, "%s", dflt);
 		mit.free_default_realm(kc, dflt);
 	}
 	mit.free_context(kc);
 	return code == 0;
+}
+
+/* The realm whose principals are users: x->realm, or libkrb5's default realm; false (logged)
+ * when that cannot be had. */
+static bool user_realm(const struct gssapi_exchange *x, char *realm, size_t size)
+{
+	if (x->realm[0] == '\0')
+		return gssapi_default_realm(realm, size);
+	snprintf(realm, size, "%s", x->realm);
+	return true;
 }
 
 /* Why the displayed principal (user@REALM) maps to no user of realm, or NULL when it maps: then
@@ -461,8 +502,8 @@ enum gssapi_step gssapi_step(struct gssapi_exchange *x, const unsigned char *in,
 	*out_len = 0;
 	if (x->state == GSSAPI_IDLE)
 		gssapi_reset(x);
-	if (in_len > (size_t)SASL_TOKEN_MAX) {
-		log_msg(LOG_NOTICE, "GSSAPI: a response of %zu octets exceeds %d", in_len, SASL_TOKEN_MAX);
+	if (in_len > (size_t)GSSAPI_TOKEN_MAX) {
+		log_msg(LOG_NOTICE, "GSSAPI: a response of %zu octets exceeds %d", in_len, GSSAPI_TOKEN_MAX);
 		result = GSSAPI_FAILED;
 	} else if (x->steps >= GSSAPI_STEPS_MAX) {
 		log_msg(LOG_NOTICE, "GSSAPI: more than %d responses", GSSAPI_STEPS_MAX);
@@ -478,4 +519,132 @@ enum gssapi_step gssapi_step(struct gssapi_exchange *x, const unsigned char *in,
 		release_exchange(x);
 	}
 	return result;
+}
+
+/* --- Service keys, for an acceptor in another process ---------------- */
+
+/* Tells whether a principal is a host's "pop" service: pop/<host>@REALM. */
+static bool is_pop_service(krb5_const_principal p)
+{
+	return p->length == 2 && p->data[0].length == 3 && memcmp(p->data[0].data, "pop", 3) == 0;
+}
+
+/* Copies a keytab entry into key; false (logged) when a field exceeds its room. */
+static bool key_copy(krb5_context kc, const krb5_keytab_entry *e, struct gssapi_key *key)
+{
+	char *name = NULL;
+	krb5_error_code code = mit.unparse_name(kc, e->principal, &name);
+	bool fits = code == 0 && strlen(name) < sizeof key->principal && e->key.length <= sizeof key->contents;
+
+	if (code != 0)
+		log_krb5_failure(kc, "naming a keytab entry", code);
+	else if (!fits)
+		log_msg(LOG_NOTICE, "GSSAPI: the keytab entry of %s is larger than we keep", name);
+	if (fits) {
+		memset(key, 0, sizeof *key);
+		snprintf(key->principal, sizeof key->principal, "%s", name);
+		key->kvno = e->vno;
+		key->enctype = e->key.enctype;
+		key->len = e->key.length;
+		memcpy(key->contents, e->key.contents, e->key.length);
+	}
+	if (name != NULL)
+		mit.free_unparsed_name(kc, name);
+	return fits;
+}
+
+/* Reads the entries of pop/ principals from the open keytab kt into keys; false (logged) on a
+ * read error or more than max of them. */
+static bool read_pop_keys(krb5_context kc, krb5_keytab kt, struct gssapi_key *keys, size_t max, size_t *count)
+{
+	krb5_kt_cursor cursor;
+	krb5_keytab_entry e;
+	krb5_error_code code = mit.kt_start_seq_get(kc, kt, &cursor);
+	bool ok = true;
+
+	if (code != 0) {
+		log_krb5_failure(kc, "reading the keytab", code);
+		return false;
+	}
+	while (ok && (code = mit.kt_next_entry(kc, kt, &e, &cursor)) == 0) {
+		if (is_pop_service(e.principal)) {
+			if (*count >= max)
+				log_msg(LOG_NOTICE, "GSSAPI: the keytab holds more than %zu pop/ keys", max);
+			ok = *count < max && key_copy(kc, &e, &keys[*count]);
+			*count += ok;
+		}
+		mit.free_keytab_entry_contents(kc, &e);
+	}
+	mit.kt_end_seq_get(kc, kt, &cursor);
+	if (code != 0 && code != KRB5_KT_END) {
+		log_krb5_failure(kc, "reading the keytab", code);
+		return false;
+	}
+	return ok;
+}
+
+bool gssapi_service_keys(const char *keytab, struct gssapi_key *keys, size_t max, size_t *count)
+{
+	krb5_context kc;
+	krb5_keytab kt;
+	krb5_error_code code;
+	bool ok = false;
+
+	*count = 0;
+	if (!mit_load() || !krb5_context_open(&kc))
+		return false;
+	code = mit.kt_resolve(kc, keytab, &kt);
+	if (code != 0) {
+		log_krb5_failure(kc, "opening the keytab", code);
+	} else {
+		ok = read_pop_keys(kc, kt, keys, max, count);
+		mit.kt_close(kc, kt);
+	}
+	mit.free_context(kc);
+	if (ok && *count == 0)
+		log_msg(LOG_NOTICE, "GSSAPI: the keytab %s holds no pop/ key", keytab);
+	return ok && *count > 0;
+}
+
+/* Adds one key to the keytab kt; false (logged) when libkrb5 refuses it. */
+static bool key_add(krb5_context kc, krb5_keytab kt, const struct gssapi_key *key)
+{
+	krb5_keytab_entry e;
+	krb5_error_code code;
+
+	memset(&e, 0, sizeof e);
+	code = mit.parse_name(kc, key->principal, &e.principal);
+	if (code == 0) {
+		e.vno = key->kvno;
+		e.key.enctype = key->enctype;
+		e.key.length = key->len;
+		/* libkrb5 copies the key; it does not write ours. */
+		e.key.contents = (krb5_octet *)(uintptr_t)key->contents;
+		code = mit.kt_add_entry(kc, kt, &e);
+		mit.free_principal(kc, e.principal);
+	}
+	if (code != 0)
+		log_krb5_failure(kc, "adding a key to the memory keytab", code);
+	return code == 0;
+}
+
+bool gssapi_memory_keytab(const char *name, const struct gssapi_key *keys, size_t count)
+{
+	/* Kept open for the life of the process: a MEMORY: keytab lives
+	 * while a handle on it does. */
+	static krb5_context kc;
+	static krb5_keytab kt;
+	krb5_error_code code;
+	bool ok = true;
+
+	if (strncmp(name, "MEMORY:", 7) != 0 || !mit_load() || !krb5_context_open(&kc))
+		return false;
+	code = mit.kt_resolve(kc, name, &kt);
+	if (code != 0) {
+		log_krb5_failure(kc, "making the memory keytab", code);
+		return false;
+	}
+	for (size_t i = 0; ok && i < count; i++)
+		ok = key_add(kc, kt, &keys[i]);
+	return ok;
 }

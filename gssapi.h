@@ -3,15 +3,17 @@
  * (RFC 4121) through MIT Kerberos: the security context is accepted with
  * a key for the service "pop" (pop/<host>@REALM) from a keytab, then the
  * security layer is negotiated (we offer none: TLS protects the session),
- * then the client principal is mapped to a local user name.  Runs where
- * logins are decided (the root parent of a separated session).  Failures
- * are logged with the GSS major and minor status text, never with tokens.
+ * then the client principal is mapped to a local user name.  Runs in the
+ * confined helper of gssapi-helper.h, which the side that decides logins
+ * gives the service keys (read here from the keytab).  Failures are logged
+ * with the GSS major and minor status text, never with tokens.
  */
 #ifndef POP3_GSSAPI_H
 #define POP3_GSSAPI_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <gssapi/gssapi.h>
 
@@ -22,6 +24,28 @@
  * keytab does not exist; why a keytab is unusable is logged at LOG_DEBUG, a library missing at
  * LOG_WARNING. */
 bool gssapi_available(const char *keytab);
+
+/* The realm of libkrb5's configuration (krb5.conf's default_realm) in realm; false (logged)
+ * when there is none. */
+bool gssapi_default_realm(char *realm, size_t size);
+
+/* One service key from a keytab, of a fixed size to travel whole. */
+struct gssapi_key {
+	char principal[GSSAPI_PRINCIPAL_MAX + 1];	/* pop/<host>@REALM, NUL-terminated */
+	uint32_t kvno;
+	int32_t enctype;
+	uint32_t len;
+	unsigned char contents[GSSAPI_KEY_MAX];
+};
+
+/* Reads the keys of the service "pop" (pop/<host>@REALM, any host) from the keytab at path into
+ * keys (room for max) and their number into *count; false (logged) when the keytab cannot be
+ * read, holds none, or more than max.  The keys are secrets: the caller wipes them. */
+bool gssapi_service_keys(const char *keytab, struct gssapi_key *keys, size_t max, size_t *count);
+
+/* Makes the MIT memory keytab name ("MEMORY:..."), which gssapi_init() may then be given, hold
+ * the count keys; it lasts as long as this process.  False (logged) when libkrb5 refuses. */
+bool gssapi_memory_keytab(const char *name, const struct gssapi_key *keys, size_t count);
 
 /* One SASL GSSAPI exchange. */
 struct gssapi_exchange {
@@ -43,6 +67,12 @@ enum gssapi_step {
 /* Prepares an idle exchange using the keytab at path and mapping principals of realm ("" for
  * libkrb5's default realm); the strings must outlive it. */
 void gssapi_init(struct gssapi_exchange *x, const char *keytab, const char *realm);
+
+/* Gets the acceptor credentials of the exchange ahead of its first response, which otherwise
+ * gets them: importing the service name asks for the host's name (and the resolver's
+ * configuration), which a confined process may not.  False (logged) when it cannot; x is idle
+ * then. */
+bool gssapi_ready(struct gssapi_exchange *x);
 
 /* Takes one decoded client response (in the idle state it starts an exchange; gssapi_reset()
  * drops one under way): accepts the context token by token, offers no security layer once it is

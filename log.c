@@ -37,6 +37,16 @@ void log_prepare_confinement(void)
 	tzset();
 }
 
+void log_reconnect(void)
+{
+	if (use_stderr || !syslog_opened)
+		return;
+	/* closelog() closes the descriptor it had, now closed already:
+	 * nothing else has taken its number yet. */
+	closelog();
+	openlog("pop3-handler", LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
 static const char *priority_name(int priority)
 {
 	switch (priority) {

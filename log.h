@@ -17,6 +17,10 @@ void log_to_stderr(void);
  * so that logging still works once file access is confined. */
 void log_prepare_confinement(void);
 
+/* Drops the syslog connection and makes a new one (when logging there): for a process that has
+ * just closed the descriptors it inherited, the syslog socket among them. */
+void log_reconnect(void);
+
 /* Logs one message at the given syslog priority; the text must hold no secret. */
 void log_msg(int priority, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));

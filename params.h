@@ -25,8 +25,8 @@
 
 /* Input is read in blocks of this size: large enough to take a whole
  * pipelined batch of commands in one read(), and the longest SASL response
- * line (SASL_LINE_MAX, below). */
-#define INPUT_BUFFER_SIZE SASL_LINE_MAX
+ * line (GSSAPI_LINE_MAX, below). */
+#define INPUT_BUFFER_SIZE GSSAPI_LINE_MAX
 
 /* Output is gathered up to this size before write(): message bodies go out
  * in few large writes instead of one system call per line. */
@@ -170,20 +170,35 @@
  * not honest and is killed. */
 #define AUTH_EXTRA_EXCHANGES 5
 
-/* A SASL client response (the line answering a "+ " challenge) may be this
- * long, CRLF included: RFC 5034 lifts the command length limit for them,
- * and a Kerberos ticket with a Windows PAC is several kilobytes.  Its
- * base64 carries up to SASL_TOKEN_MAX octets: 12,000 was Windows' default
- * MaxTokenSize until Windows 8 (48,000 since, for users in very many
- * groups), and Dovecot's auth protocol takes 16 KiB lines too.  PLAIN's
- * response stays within the command limit.  The input buffer holds one
- * such line. */
+/* A SASL client response (the line answering a "+ " challenge) may be
+ * longer than a command: RFC 5034 lifts the command length limit for
+ * them, bounding each by what its mechanism needs.  An NTLM AUTHENTICATE
+ * is a few hundred octets (NTLM_RESPONSE_MAX bounds its largest part):
+ * 16 KiB lines, as Dovecot's auth protocol takes, CRLF included.  PLAIN's
+ * response (a name and a password) stays within the command limit. */
 #define SASL_LINE_MAX 16384
-#define SASL_TOKEN_MAX ((SASL_LINE_MAX - 2) / 4 * 3)
+
+/* A GSSAPI response carries a Kerberos AP-REQ whose ticket holds the
+ * client's Windows PAC, which grows with the groups the user is in:
+ * Windows bounds it by MaxTokenSize, 48,000 octets since Windows 8 (12,000
+ * before), so 64,000 octets of base64, and the line its CRLF.  The input
+ * buffer holds one such line. */
+#define GSSAPI_TOKEN_MAX 48000
+#define GSSAPI_LINE_MAX (GSSAPI_TOKEN_MAX / 3 * 4 + 2)
 
 /* Our own challenges (an NTLM CHALLENGE, a Kerberos AP-REP, a wrapped
  * security layer offer) are a few hundred octets; this bounds them. */
 #define SASL_CHALLENGE_MAX 4096
+
+/* GSSAPI's acceptor runs in a helper process, given the service keys of
+ * the keytab's pop/ principals: a host has one per encryption type (three
+ * or four) and key version (two while a key is being changed), for each of
+ * its names; 64 is room for a dozen names.  A key is at most 32 octets
+ * (AES-256, Camellia-256); a principal name (pop/ and a DNS name of 255
+ * octets, a realm) fits 512. */
+#define GSSAPI_KEYS_MAX 64
+#define GSSAPI_KEY_MAX 64
+#define GSSAPI_PRINCIPAL_MAX 512
 
 /* A SASL GSSAPI exchange takes at most this many client responses: a
  * Kerberos context completes in one token, then come the empty response

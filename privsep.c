@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -187,6 +186,13 @@ static bool let_child_start(int fd)
 	return false;
 }
 
+/* The largest message on the channel: the hand-over, with a whole input buffer, and a GSSAPI
+ * token, a Kerberos ticket of up to GSSAPI_TOKEN_MAX octets. */
+#define PRIVSEP_MESSAGE_MAX                                                                \
+	(sizeof(struct privsep_hand_over) > sizeof(struct privsep_gssapi_request) ?        \
+		 sizeof(struct privsep_hand_over) :                                        \
+		 sizeof(struct privsep_gssapi_request))
+
 enum privsep_role privsep_fork(struct privsep_jail *jail, bool keep_stderr, int *fd, pid_t *child)
 {
 	pid_t parent = getpid();
@@ -197,8 +203,8 @@ enum privsep_role privsep_fork(struct privsep_jail *jail, bool keep_stderr, int 
 	 * as the jail has no /etc/localtime. */
 	tzset();
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-		log_msg(LOG_ERR, "privilege separation: %s: %s", null < 0 ? "/dev/null" : "socketpair",
+	if (null < 0 || !channel_pair(sv, PRIVSEP_MESSAGE_MAX)) {
+		log_msg(LOG_ERR, "privilege separation: %s: %s", null < 0 ? "/dev/null" : "socket pair",
 			strerror(errno));
 		if (null >= 0)
 			close(null);

@@ -66,7 +66,7 @@ struct privsep_gssapi_request {
 	uint32_t kind;
 	uint32_t first;			/* 1: it starts a new exchange */
 	uint32_t len;
-	unsigned char token[SASL_TOKEN_MAX];
+	unsigned char token[GSSAPI_TOKEN_MAX];
 };
 
 /* The parent's answer: a challenge to send, or the login decided. */

@@ -21,11 +21,11 @@ static sasl_responder gssapi_respond, ntlm_respond, plain_respond;
 static const struct sasl_mechanism {
 	enum mechanism mechanism;
 	sasl_responder *respond;
-	bool long_responses;	/* its responses may be SASL_LINE_MAX long, not a command line's length */
+	size_t line_max;	/* its longest response line; 0: a command line's length */
 } sasl_mechanisms[] = {
-	{ MECHANISM_GSSAPI, gssapi_respond, true },
-	{ MECHANISM_NTLM, ntlm_respond, true },
-	{ MECHANISM_PLAIN, plain_respond, false },
+	{ MECHANISM_GSSAPI, gssapi_respond, GSSAPI_LINE_MAX },
+	{ MECHANISM_NTLM, ntlm_respond, SASL_LINE_MAX },
+	{ MECHANISM_PLAIN, plain_respond, 0 },
 };
 
 #define SASL_MECHANISMS (sizeof sasl_mechanisms / sizeof *sasl_mechanisms)
@@ -48,20 +48,24 @@ static const struct sasl_mechanism *current(const struct session *s)
 static void sasl_answer(struct session *s, struct line *line, struct reply *r);
 
 /* Sends a challenge of len octets in s->challenge; the next line is the mechanism's next
- * response.  RFC 5034 bounds a response by what its mechanism needs: a Kerberos ticket or an
- * NTLM message may be long, a PLAIN response (a name and a password) fits a command line,
- * and a password never gets longer than the privileged parent takes. */
+ * response.  RFC 5034 bounds a response by what its mechanism needs: a Kerberos ticket (with
+ * a Windows PAC) may be very long, an NTLM message a few kilobytes at most, a PLAIN response
+ * (a name and a password) fits a command line, and a password never gets longer than the
+ * privileged parent takes. */
 static void send_challenge(struct session *s, size_t len, struct reply *r)
 {
-	reply_challenge(r, len, sasl_answer, current(s)->long_responses ? SASL_LINE_MAX : s->cfg->max_command_length);
+	size_t line_max = current(s)->line_max;
+
+	reply_challenge(r, len, sasl_answer, line_max != 0 ? line_max : s->cfg->max_command_length);
 }
 
 /* Takes one base64 SASL response (initial or after a challenge) for the mechanism under
  * way. */
 static void sasl_respond(struct session *s, const char *text, size_t len, struct reply *r)
 {
-	/* Static: a whole Kerberos ticket, and a password, pass through. */
-	static unsigned char decoded[SASL_TOKEN_MAX + 1];
+	/* Static: a whole Kerberos ticket (the longest response), and a
+	 * password, pass through. */
+	static unsigned char decoded[GSSAPI_TOKEN_MAX + 1];
 	size_t n, written;
 
 	/* RFC 5034: "=" is an empty response. */
@@ -73,7 +77,7 @@ static void sasl_respond(struct session *s, const char *text, size_t len, struct
 	else
 		reply_bad(r, "Invalid base64 in the SASL response");
 	/* A decoder that fails has written part of the response already:
-	 * what it may have written is wiped, not the whole 12 KiB. */
+	 * what it may have written is wiped, not the whole 47 KiB. */
 	explicit_bzero(decoded, written < sizeof decoded ? written : sizeof decoded);
 }
 

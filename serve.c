@@ -37,7 +37,7 @@ static void prepare(const struct config *cfg, int in_fd, int out_fd)
 	guard.ntlm_domain = session.sasl.ntlm_domain;
 	guard.service = cfg->pam_service;
 	guard.decision_timeout = cfg->timeout_unauth;
-	gssapi_init(&guard.gssapi, cfg->keytab, cfg->krb5_realm);
+	gssapi_helper_init(&guard.gssapi, cfg->keytab, cfg->krb5_realm);
 	auth_door_open(&session.login.door, &guard);
 }
 
@@ -102,6 +102,8 @@ int serve_separated(const struct config *cfg, struct privsep_jail *jail)
 	guard.jail_uid = jail->uid;
 	guard.jail_gid = jail->gid;
 	jail->confine = cfg->confine;
+	/* Kerberos tokens are parsed as the jail's user, never as root. */
+	gssapi_helper_run_as(&guard.gssapi, jail->uid, jail->gid);
 	switch (privsep_fork(jail, cfg->log == LOG_TARGET_STDERR, &fd, &child)) {
 	case PRIVSEP_FAILED:
 		return 1;

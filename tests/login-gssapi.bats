@@ -183,12 +183,31 @@ refute_server_logged() {
 		"-ERR [AUTH] Authentication failed; too many failures, closing connection"
 }
 
-@test "a GSSAPI response of 16 KiB is taken; a longer line is refused whole" {
+@test "a GSSAPI response of 64,000 octets of base64 (Windows' MaxTokenSize) is taken; a longer line is refused whole" {
 	local token
-	token=$(head -c 12285 /dev/zero | tr '\0' 'x' | base64 -w 0)
-	[ ${#token} -eq 16380 ]
+	token=$(head -c 48000 /dev/zero | tr '\0' 'x' | base64 -w 0)
+	[ ${#token} -eq 64000 ]
 	session -- "AUTH GSSAPI" "$token" "AUTH GSSAPI" "${token}AAAA" "NOOP" QUIT
 	expect_lines 1 "+ " "-ERR [AUTH] Authentication failed" "+ " "-ERR Command line too long" \
+		"-ERR Command not valid in this state" "+OK Bye"
+	# The whole token reached GSS (not cut short at a smaller limit).
+	expect_logged "GSSAPI: accepting the context failed"
+	refute_logged "exceeds"
+}
+
+@test "the other mechanisms keep their limits: NTLM 16 KiB lines, PLAIN a command line's length" {
+	conf ntlm yes
+	local ntlm plain
+	# base64 of zeros (no NTLM message) in lines of 16,382 and 16,386
+	# octets; PLAIN's in lines of 512 and 513 (the default
+	# max_command_length), the first not base64 (510 characters).
+	ntlm=$(head -c 16380 /dev/zero | tr '\0' 'A')
+	plain=$(head -c 510 /dev/zero | tr '\0' 'A')
+	session -- "AUTH NTLM" "$ntlm" "AUTH NTLM" "${ntlm}AAAA" "NOOP" \
+		"AUTH PLAIN" "$plain" "AUTH PLAIN" "${plain}A" "NOOP" QUIT
+	expect_lines 1 "+ " "-ERR Malformed NTLM message" "+ " "-ERR Command line too long" \
+		"-ERR Command not valid in this state" \
+		"+ " "-ERR Invalid base64 in the SASL response" "+ " "-ERR Command line too long" \
 		"-ERR Command not valid in this state" "+OK Bye"
 }
 
@@ -210,6 +229,34 @@ refute_server_logged() {
 	grep -qF "\"$KRB5RCACHEDIR/" "$T/trace"
 	systemd-analyze syscall-filter >"$T/groups" 2>/dev/null
 	"$BATS_TEST_DIRNAME/unit-filter-allows" "$BATS_TEST_DIRNAME/../contrib/systemd/pop3@.service" "$T/groups" "$T/trace"
+}
+
+@test "the Kerberos token is parsed in a helper, as privsep_user and under seccomp, never as root" {
+	command -v strace >/dev/null 2>&1 || skip "strace is not installed"
+	[ "$(id -u)" -eq 0 ] || skip "the helper changes its user only under a handler started as root"
+	local real=$HANDLER nobody helper
+	nobody=$(id -u nobody)
+	HANDLER=$T/traced-handler
+	printf '#!/bin/sh\nexec strace -f -qq -s 8 -o %s %s "$@"\n' "$T/trace" "$real" >"$HANDLER"
+	chmod 755 "$HANDLER"
+	listen_krb5
+	curl_gssapi
+	[ "$rc" -eq 0 ] || { cat "$T/ssa.log"; false; }
+	# The one process that takes the token from its channel ("GTOK",
+	# little-endian) ...
+	helper=$(grep -E 'recvfrom(\(| resumed>)[^"]*"KOTG' "$T/trace" | awk '{ print $1 }' | sort -u)
+	[ -n "$helper" ] && [ "$(wc -w <<<"$helper")" -eq 1 ]
+	grep "^$helper " "$T/trace" >"$T/helper"
+	# ... became nobody, then installed its seccomp filter, before the token,
+	awk -v uid="$nobody" '
+		$0 ~ ("setuid\\(" uid "\\) += 0$") { user = NR }
+		/seccomp\(SECCOMP_SET_MODE_FILTER, 0,.* = 0$/ && user { filter = NR }
+		/recvfrom.*"KOTG/ { token = NR; exit }
+		END { exit !(user && filter && token && user < filter && filter < token) }' "$T/helper" ||
+		{ cat "$T/helper"; false; }
+	# ... and is the only one that opened the replay cache.
+	[ "$(grep -F "\"$KRB5RCACHEDIR/" "$T/trace" | awk '{ print $1 }' | sort -u)" = "$helper" ]
+	expect_server_logged "info: login user=alice mechanism=GSSAPI client=127.0.0.1 messages=1 octets=26"
 }
 
 @test "curl's token replayed in another session is refused: the replay cache outlives a session" {

@@ -122,6 +122,24 @@ krb5_wait_kdc() {
 	return 1
 }
 
+# krb5_open_to_helper: lets the handler's GSSAPI helper, which runs as
+# privsep_user (nobody) when the handler is started as root, read the
+# realm's krb5.conf and keep its replay cache in KRB5RCACHEDIR, as it keeps
+# it in /var/tmp on a real host: the directories above KRB5_TEST_DIR (the
+# test runner's, private) become traversable and the cache directory sticky
+# and writable by all, like /var/tmp.  Not root, the helper runs as the
+# test's user, who needs nothing more.
+krb5_open_to_helper() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	local d=$KRB5_TEST_DIR
+	while [ "$d" != / ] && [ "$d" != . ]; do
+		chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+	chmod 1777 "$KRB5RCACHEDIR"
+	chmod o+r "$KRB5_CONFIG"
+}
+
 # krb5_realm_start DIR: creates the realm in DIR with its principals
 # (alice, bob, alice/admin, pop/localhost, imap/localhost) and keytabs,
 # starts krb5kdc in the foreground as a background job (KRB5_KDC_PID),
@@ -139,6 +157,7 @@ krb5_realm_start() {
 	export KRB5_TEST_DIR KRB5_TEST_PORT KRB5_TEST_REALM KRB5_TEST_KEYTAB KRB5_TEST_OTHER_KEYTAB KRB5_TEST_USER KRB5_TEST_PASSWORD \
 		KRB5_TEST_USER2 KRB5_TEST_PASSWORD2 KRB5_TEST_ADMIN
 	krb5_write_config
+	krb5_open_to_helper
 	kdb5_util create -s -P "master-$RANDOM$RANDOM" -r "$KRB5_TEST_REALM" >"$KRB5_TEST_DIR/kdb5_util.out" 2>&1 ||
 		{ cat "$KRB5_TEST_DIR/kdb5_util.out" >&2; return 1; }
 	krb5_add_user "$KRB5_TEST_USER" "$KRB5_TEST_PASSWORD" &&

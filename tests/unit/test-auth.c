@@ -38,7 +38,7 @@ static void decider_open(struct decider *d, const char *passwd_file, unsigned ma
 	d->guard.max_failures = max_failures;
 	d->guard.fail_delay = fail_delay;
 	d->guard.ntlm_domain = "EXAMPLE";
-	gssapi_init(&d->guard.gssapi, "/nonexistent/keytab", "");
+	gssapi_helper_init(&d->guard.gssapi, "/nonexistent/keytab", "");
 	auth_door_open(&d->door, &d->guard);
 	unit_log_clear();
 }

@@ -344,16 +344,16 @@ static void expect_first_refused(const char *what, const unsigned char *in, size
 
 static void test_bad_first_responses(void)
 {
-	static unsigned char big[SASL_TOKEN_MAX + 1];
+	static unsigned char big[GSSAPI_TOKEN_MAX + 1];
 	char too_long[128];
 
 	memset(big, 0x60, sizeof big);
 	expect_first_refused("garbage", (const unsigned char *)"garbage", 7, "accepting the context failed");
 	expect_first_refused("empty", (const unsigned char *)"", 0, "accepting the context failed");
-	expect_first_refused("SASL_TOKEN_MAX octets of garbage reach GSS", big, sizeof big - 1,
+	expect_first_refused("GSSAPI_TOKEN_MAX octets of garbage reach GSS", big, sizeof big - 1,
 			     "accepting the context failed");
-	snprintf(too_long, sizeof too_long, "a response of %zu octets exceeds %d", sizeof big, SASL_TOKEN_MAX);
-	expect_first_refused("SASL_TOKEN_MAX + 1 octets", big, sizeof big, too_long);
+	snprintf(too_long, sizeof too_long, "a response of %zu octets exceeds %d", sizeof big, GSSAPI_TOKEN_MAX);
+	expect_first_refused("GSSAPI_TOKEN_MAX + 1 octets", big, sizeof big, too_long);
 }
 
 /* A keytab without a key for pop/ fails the exchange at once. */

@@ -647,7 +647,7 @@ static const struct bad_gssapi bad_gssapi_requests[] = {
 	{ "GSSAPI not offered", false, 1, 10, "a GSSAPI token, which is not offered" },
 	{ "a token that continues no exchange", true, 0, 10, "a GSSAPI token outside an exchange" },
 	{ "first = 2", true, 2, 10, "a malformed GSSAPI token" },
-	{ "a length past the token", true, 1, SASL_TOKEN_MAX + 1, "a malformed GSSAPI token" },
+	{ "a length past the token", true, 1, GSSAPI_TOKEN_MAX + 1, "a malformed GSSAPI token" },
 };
 
 /* Opens a channel whose guard offers GSSAPI (or not) with a keytab that does not exist. */
@@ -656,7 +656,7 @@ static void gssapi_channel_open(struct channel *c, bool offered)
 	channel_open(c, 3, 0, true);
 	if (offered)
 		c->p.policy.offered |= MECHANISM_BIT(MECHANISM_GSSAPI);
-	gssapi_init(&c->guard.gssapi, "/nonexistent/keytab", "");
+	gssapi_helper_init(&c->guard.gssapi, "/nonexistent/keytab", "");
 }
 
 static void test_gssapi_requests(void)
