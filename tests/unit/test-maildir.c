@@ -511,9 +511,15 @@ static const struct {
 	{ "4.empty:2,", "", 0, 0, 0 },
 	{ "5.no-eol:2,", "abc", 0, 3, 3 },
 	{ "6.bare-cr:2,", "a\rb\n", 0, 5, 4 },
-	{ "7.both,S=1000,W=2000:2,", "abc", 0, 2000, 1000 },
-	{ "8.stored,S=1000:2,", "a\nb\n", 0, 6, 1000 },
-	{ "9.exact,W=2000:2,", "a\nb\n", 0, 2000, 4 },
+	/* Tags possible for the file are taken (,W= need not be right); others are not. */
+	{ "7.both,S=3,W=4:2,", "abc", 0, 4, 3 },
+	{ "7a.lying,S=1000,W=2000:2,", "abc", 0, 3, 3 },
+	{ "7b.wraps,S=18446744073709551615,W=18446744073709551615:2,", "abc", 0, 3, 3 },
+	{ "8.stored,S=1000:2,", "a\nb\n", 0, 6, 4 },
+	{ "9.exact,W=2000:2,", "a\nb\n", 0, 6, 4 },
+	{ "9a.exact,W=7:2,", "a\nb\n", 0, 7, 4 },
+	{ "9b.below,W=3:2,", "a\nb\n", 0, 6, 4 },
+	{ "9c.lying-stored,S=5,W=6:2,", "a\nb\n", 0, 6, 4 },
 	{ "10.bad-tag,S=12x:2,", "ab", 0, 2, 2 },
 	{ "11.after-info:2,S=5", "abc", 0, 3, 3 },
 	{ "12.straddle:2,", straddle, sizeof straddle - 1, MESSAGE_READ_BLOCK + 2, MESSAGE_READ_BLOCK + 2 },
@@ -530,8 +536,8 @@ static const char *size_expected(size_t i)
 }
 
 /* Sizes with CRLF line ends (exact) and of the file (stored): from ",S=" and ",W=" in the base
- * name where it has them (without opening the file when it has both), by reading the file
- * otherwise, across read blocks too. */
+ * name where they are possible for the file (without opening it when it has both), by reading
+ * the file otherwise, across read blocks too. */
 static void test_sizes(void)
 {
 	const size_t n = sizeof size_rows / sizeof *size_rows;
@@ -560,8 +566,10 @@ static void test_sizes(void)
 		unit_skip("no inotify", "a message with both tags is not opened");
 	} else {
 		render_opens(opens, &got);
-		unit_ok(strstr(got.data, "/1.lf:2,/") != NULL && strstr(got.data, "/7.both") == NULL,
-			"a message with both tags is not opened, one without is (opened: %.120s)", got.data);
+		unit_ok(strstr(got.data, "/1.lf:2,/") != NULL && strstr(got.data, "/7.both") == NULL &&
+				strstr(got.data, "/7a.lying") != NULL,
+			"a message with both tags possible is not opened, one without or lying is (opened: %.120s)",
+			got.data);
 	}
 	end_test(&md, &got);
 }
