@@ -242,6 +242,7 @@ bool config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	char line[CONFIG_LINE_MAX], why[RESPONSE_MAX];
 	enum file_line_status st;
 	const char *problem;
+	struct stat file_stat;
 	unsigned lineno = 0;
 	bool ok = true;
 	FILE *f;
@@ -258,7 +259,7 @@ bool config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	/* It names the files the root process trusts (the passwd file, the
 	 * keytab) and the users it becomes: only root, or the user we run as,
 	 * may write it. */
-	problem = file_untrusted(f);
+	problem = file_untrusted(f, &file_stat);
 	if (problem != NULL) {
 		snprintf(err, errlen, "refusing %s: %s", path, problem);
 		ok = false;

@@ -244,12 +244,6 @@ static const struct confine_narrow_call session_narrow_calls[] = {
 	{ SCMP_SYS(fcntl), CONFINE_ARG(1, SCMP_CMP_EQ, F_OFD_SETLK, 0) },
 	/* A directory stream of its own for new/ or cur/ (maildir.c). */
 	{ SCMP_SYS(fcntl), CONFINE_ARG(1, SCMP_CMP_EQ, F_DUPFD_CLOEXEC, 0) },
-	/* malloc's memory, never executable. */
-	{ SCMP_SYS(mmap), CONFINE_ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) },
-};
-
-static const struct confine_narrow_call prelogin_narrow_calls[] = {
-	{ SCMP_SYS(mmap), CONFINE_ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) },
 };
 
 #define COUNT(a) (sizeof (a) / sizeof *(a))
@@ -257,9 +251,10 @@ static const struct confine_narrow_call prelogin_narrow_calls[] = {
 static const struct confine_allow_list session_list = {
 	session_calls, COUNT(session_calls), session_narrow_calls, COUNT(session_narrow_calls)
 };
-static const struct confine_allow_list prelogin_list = {
-	prelogin_calls, COUNT(prelogin_calls), prelogin_narrow_calls, COUNT(prelogin_narrow_calls)
-};
+static const struct confine_allow_list prelogin_list = { prelogin_calls, COUNT(prelogin_calls), NULL, 0 };
+
+/* What every allow-list has: malloc's memory, never executable. */
+static const struct scmp_arg_cmp not_executable = CONFINE_ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
 
 /* Allows each of count calls whatever their arguments; a libseccomp error (negative) or 0. */
 static int allow_calls(scmp_filter_ctx ctx, const int *calls, size_t count)
@@ -271,11 +266,14 @@ static int allow_calls(scmp_filter_ctx ctx, const int *calls, size_t count)
 	return rc;
 }
 
-/* Adds every rule of list to ctx; a libseccomp error (negative) or 0. */
+/* Adds every rule of list, and the one of every list, to ctx; a libseccomp error (negative) or
+ * 0. */
 static int add_allowed_calls(scmp_filter_ctx ctx, const struct confine_allow_list *list)
 {
 	int rc = allow_calls(ctx, list->calls, list->count);
 
+	if (rc == 0)
+		rc = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, &not_executable);
 #ifdef CONFINE_FOR_LEAK_CHECK
 	if (rc == 0)
 		rc = allow_calls(ctx, sanitizer_calls, COUNT(sanitizer_calls));

@@ -48,9 +48,9 @@ struct confine_allow_list {
 	size_t narrow_count;
 };
 
-/* Installs list as this process's seccomp allow-list (with, in a sanitizer build, the calls
- * AddressSanitizer's leak check makes), every other call killing the whole process; no-new-
- * privileges must be set first.  False with errno set on failure, true with CONFINE_NO_SECCOMP
+/* Installs list as this process's seccomp allow-list (with mmap of memory that is never
+ * executable, and, in a sanitizer build, the calls AddressSanitizer's leak check makes), every
+ * other call killing the whole process; no-new-privileges must be set first.  False with errno set on failure, true with CONFINE_NO_SECCOMP
  * added to *missing when the kernel lacks seccomp filters. */
 bool confine_system_calls(const struct confine_allow_list *list, unsigned *missing);
 

@@ -10,7 +10,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -81,8 +80,6 @@ static const struct confine_narrow_call helper_narrow[] = {
 	{ SCMP_SYS(fcntl), CONFINE_ARG(1, SCMP_CMP_EQ, F_SETLKW, 0) },
 	{ SCMP_SYS(fcntl), CONFINE_ARG(1, SCMP_CMP_EQ, F_SETLK, 0) },
 	{ SCMP_SYS(fcntl), CONFINE_ARG(1, SCMP_CMP_EQ, F_SETFD, 0) },
-	/* malloc's memory, never executable. */
-	{ SCMP_SYS(mmap), CONFINE_ARG(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) },
 };
 
 static const struct confine_allow_list helper_calls = {

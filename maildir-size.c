@@ -39,46 +39,53 @@ static bool size_in_name(const char *base, size_t len, char tag, uint64_t *out)
 	return false;
 }
 
-/* Tells whether an exact (CRLF) size taken from a name is possible for a file of size octets:
- * at least the file (every LF may gain a CR) and at most twice it. */
-static bool exact_size_possible(uint64_t exact, uint64_t size)
+/* The sizes a message's name claims: its ,S= and ,W= tags, each where it has one. */
+struct size_tags {
+	bool has_stored, has_exact;
+	uint64_t stored, exact;
+};
+
+/* Reads the size tags of the len octets of base name base. */
+static void read_size_tags(const char *base, size_t len, struct size_tags *t)
 {
-	return exact >= size && exact / 2 <= size;
+	t->has_stored = size_in_name(base, len, 'S', &t->stored);
+	t->has_exact = size_in_name(base, len, 'W', &t->exact);
 }
 
-/* Takes both sizes of message i from its name when it carries both and they are possible for
- * its file: the ,S= tag its size, the ,W= tag at least that and at most twice it.  The file is
- * looked at, not opened, so a message the session cannot read is still listed. */
-static bool sizes_from_name(struct maildir *md, size_t i)
+/* Tells whether a name's ,W= tag may be taken for a file of size octets: it is at least the
+ * file (every LF may gain a CR) and at most twice it, and the name has no ,S= tag other than
+ * the file's size (a wrong one makes the ,W= tag suspect too). */
+static bool exact_tag_fits(const struct size_tags *t, uint64_t size)
 {
-	struct message *m = &md->msgs[i];
-	size_t len;
-	const char *base = maildir_base(md, i, &len);
-
-	return size_in_name(base, len, 'S', &m->stored_size) && size_in_name(base, len, 'W', &m->exact_size) &&
-	       exact_size_possible(m->exact_size, m->stored_size) && maildir_has_size(md, i, m->stored_size);
+	return t->has_exact && t->exact >= size && t->exact / 2 <= size && (!t->has_stored || t->stored == size);
 }
 
-/* Finds the sizes of message i: from its name when they are possible for its file
- * (sizes_from_name: a name is a hint a hostile or careless program wrote), else the stored size
- * from the file and the exact size from the ,W= tag when it is possible for that size and no
- * ,S= tag is wrong, else by reading the file once, in block.  A worker thread (worker true) neither follows a rename nor
- * logs: what it cannot size is left for maildir_size_message.  False (logged unless it vanished,
- * or by a worker) when it cannot be sized. */
+/* Finds the sizes of message i: both from its name when it carries both and they fit its file
+ * (looked at, not opened, so a message the session cannot read is still listed: a name is a
+ * hint a hostile or careless program wrote), else the stored size from the file and the exact
+ * size from the ,W= tag when it fits, else by reading the file once, in block.  A worker thread
+ * (worker true) neither follows a rename nor logs: what it cannot size is left for
+ * maildir_size_message.  False (logged unless it vanished, or by a worker) when it cannot be
+ * sized. */
 static bool message_sizes(struct maildir *md, size_t i, char *block, bool worker)
 {
 	struct message *m = &md->msgs[i];
 	struct crlf_counter count = { 0, false };
-	uint64_t octets = 0, named_stored;
+	uint64_t octets = 0;
 	size_t len;
 	const char *base = maildir_base(md, i, &len);
+	struct size_tags tags;
 	bool have_exact;
 	struct stat st;
 	ssize_t n;
 	int fd;
 
-	if (sizes_from_name(md, i))
+	read_size_tags(base, len, &tags);
+	if (tags.has_stored && exact_tag_fits(&tags, tags.stored) && maildir_has_size(md, i, tags.stored)) {
+		m->stored_size = tags.stored;
+		m->exact_size = tags.exact;
 		return true;
+	}
 	fd = worker ? maildir_open_named(md, i, &st) : maildir_open_located(md, i, &st);
 	if (fd < 0) {
 		if (!worker && (fd == MAILDIR_NOT_REGULAR || errno != ENOENT))
@@ -87,9 +94,9 @@ static bool message_sizes(struct maildir *md, size_t i, char *block, bool worker
 		return false;
 	}
 	m->stored_size = (uint64_t)st.st_size;
-	/* A ,S= tag that is not the file's size makes its ,W= tag suspect too. */
-	have_exact = size_in_name(base, len, 'W', &m->exact_size) && exact_size_possible(m->exact_size, m->stored_size) &&
-		     (!size_in_name(base, len, 'S', &named_stored) || named_stored == m->stored_size);
+	have_exact = exact_tag_fits(&tags, m->stored_size);
+	if (have_exact)
+		m->exact_size = tags.exact;
 	/* Maildir files do not change: reading stops at the size fstat gave,
 	 * which saves the read() that would only return 0. */
 	while (!have_exact && octets < (uint64_t)st.st_size && (n = read(fd, block, MESSAGE_READ_BLOCK)) != 0) {

@@ -23,24 +23,24 @@
 enum { F_NAME, F_HASH, F_UID, F_GID, F_GECOS, F_HOME, F_SHELL, F_NT_HASH, FIELDS };
 
 /* Refuses a user database that someone other than its owner could change, or that belongs to
- * neither root nor us (logged). */
-static bool database_safe(FILE *f, const char *path)
+ * neither root nor us (logged); its mode in *mode. */
+static bool database_safe(FILE *f, const char *path, mode_t *mode)
 {
-	const char *problem = file_untrusted(f);
+	struct stat st;
+	const char *problem = file_untrusted(f, &st);
 
 	if (problem != NULL)
 		log_msg(LOG_ERR, "refusing %s: %s", path, problem);
+	*mode = problem == NULL ? st.st_mode : 0;
 	return problem == NULL;
 }
 
-/* Refuses a user database whose NT hashes group or others can read (logged): an NT hash logs in
- * with NTLM as the password itself does. */
-static bool nt_hashes_private(FILE *f, const char *path)
+/* Refuses a user database of mode mode whose NT hashes group or others can read (logged): an NT
+ * hash logs in with NTLM as the password itself does. */
+static bool nt_hashes_private(mode_t mode, const char *path)
 {
-	struct stat st;
-
-	if (fstat(fileno(f), &st) != 0 || (st.st_mode & (S_IRGRP | S_IROTH)) == 0)
-		return true;	/* database_safe() stat'ed it a moment ago */
+	if ((mode & (S_IRGRP | S_IROTH)) == 0)
+		return true;
 	log_msg(LOG_ERR, "refusing %s: it holds NT hashes, which log in as the passwords do, and group or others "
 		"can read it (chmod 600)", path);
 	return false;
@@ -114,6 +114,7 @@ static enum lookup_result file_scan(const struct account_query *q, struct accoun
 	char line[CONFIG_LINE_MAX];
 	unsigned lineno = 0;
 	bool nt_hash_seen = false;
+	mode_t mode;
 	FILE *f;
 
 	f = fopen_regular(path);
@@ -122,7 +123,7 @@ static enum lookup_result file_scan(const struct account_query *q, struct accoun
 			errno == EINVAL ? "not a regular file" : strerror(errno));
 		return LOOKUP_FAILED;
 	}
-	if (!database_safe(f, path)) {
+	if (!database_safe(f, path, &mode)) {
 		fclose(f);
 		return LOOKUP_FAILED;
 	}
@@ -145,7 +146,7 @@ static enum lookup_result file_scan(const struct account_query *q, struct accoun
 		}
 	}
 	explicit_bzero(line, sizeof line);
-	if (nt_hash_seen && !nt_hashes_private(f, path))
+	if (nt_hash_seen && !nt_hashes_private(mode, path))
 		result = LOOKUP_FAILED;
 	fclose(f);
 	if (result == LOOKUP_FAILED)

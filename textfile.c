@@ -53,15 +53,13 @@ FILE *fopen_regular(const char *path)
 	return f;
 }
 
-const char *file_untrusted(FILE *f)
+const char *file_untrusted(FILE *f, struct stat *st)
 {
-	struct stat st;
-
-	if (fstat(fileno(f), &st) != 0)
+	if (fstat(fileno(f), st) != 0)
 		return strerror(errno);
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
 		return "writable by group or others";
-	if (st.st_uid != 0 && st.st_uid != geteuid())
+	if (st->st_uid != 0 && st->st_uid != geteuid())
 		return "owned by another user";
 	return NULL;
 }

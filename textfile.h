@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 /* Opens the file name of the directory dirfd (AT_FDCWD: the working directory) for reading,
  * with flags added (O_NOFOLLOW: not through a symbolic link), if it is a regular file of at
@@ -24,8 +25,8 @@ FILE *fopen_regular(const char *path);
 
 /* Why the open file f may not be trusted with what the root process reads from it (sshd's
  * StrictModes): "writable by group or others" or "owned by another user" (not root, nor this
- * process's user); the fstat error; or NULL when it may be trusted. */
-const char *file_untrusted(FILE *f);
+ * process's user); the fstat error; or NULL when it may be trusted.  Its fstat in *st. */
+const char *file_untrusted(FILE *f, struct stat *st);
 
 enum file_line_status {
 	FILE_LINE_OK,
