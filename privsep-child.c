@@ -134,13 +134,15 @@ static bool hand_over(int fd, int in_fd, int out_fd, const char *input, size_t l
 		log_msg(LOG_ERR, "privilege separation: %zu octets of input do not fit the hand-over", len);
 		return false;
 	}
-	memset(&h, 0, sizeof h);
+	/* h is all zero (static, and wiped after use) but for what is
+	 * written here: of its 64 KiB only the pages the input fills are
+	 * touched, which a session pays for at every login. */
 	h.kind = PRIVSEP_HAND_OVER;
 	h.input_len = (uint32_t)len;
 	memcpy(h.input, input, len);
 	n = channel_send(fd, &h, sizeof h, fds, CHANNEL_FDS_MAX);
 	/* Pipelined input may hold a password too. */
-	explicit_bzero(&h, sizeof h);
+	explicit_bzero(&h, offsetof(struct privsep_hand_over, input) + len);
 	if (n != (ssize_t)sizeof h) {
 		log_msg(LOG_ERR, "privilege separation: cannot hand the session over: %s",
 			n < 0 ? strerror(errno) : "short send");

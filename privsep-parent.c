@@ -16,7 +16,9 @@
 void privsep_parent_init(struct privsep_parent *p, int fd, const struct login_door *decider,
 			 const struct login_policy *policy)
 {
-	memset(p, 0, sizeof *p);
+	/* The input buffer is written by the hand-over, as far as it is
+	 * used: its 64 KiB are not touched at every login. */
+	memset(p, 0, offsetof(struct privsep_parent, input));
 	p->fd = fd;
 	p->decider = decider;
 	p->policy = *policy;
@@ -275,7 +277,7 @@ enum privsep_step privsep_parent_step(struct privsep_parent *p)
 	} else {
 		step = take_hand_over(p, &in.hand_over, &r);
 	}
-	/* What came is wiped, and no more: the buffer is 16 KiB, and a page
+	/* What came is wiped, and no more: the buffer is 64 KiB, and a page
 	 * never touched costs memory for nothing. */
 	explicit_bzero(&in, r.len < sizeof in ? r.len : sizeof in);
 	return step;
