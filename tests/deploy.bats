@@ -18,6 +18,10 @@ setup() {
 
 teardown() {
 	stop_servers
+	# the demo's namespace (lib/namespace, loaded by its test)
+	if declare -F ns_stop >/dev/null; then
+		ns_stop
+	fi
 	cleanup_world
 }
 
@@ -396,4 +400,21 @@ xinetd_setup() {
 	[ -z "$(find "$T/home/alice/Maildir/new" "$T/home/alice/Maildir/tmp" -type f)" ]
 	expect_logged "login user=alice mechanism=USER client=127.0.0.1 messages=4"
 	expect_logged "logout user=alice retrieved=4 "
+}
+
+@test "make demo's script (contrib/demo) as root: its session, curl in the clear and with NTLM, and curl through stunnel all log in" {
+	[ "$(id -u)" -eq 0 ] || skip "run as root, the demo makes its own system user"
+	load lib/namespace
+	# Its system user pop3demo is made in a private namespace, not on the machine.
+	ns_start
+	status=0
+	ns env DEMO_DIR="$T/demo" DEMO_PLAIN_PORT="$(free_port)" DEMO_TLS_PORT="$(free_port)" \
+		timeout -k 5 120 bash -c 'cd "$1" && ./contrib/demo' demo "$SRC" </dev/null >"$T/demo.out" 2>&1 || status=$?
+	ns_stop
+	[ "$status" -eq 0 ] || { echo "contrib/demo ended with status $status:"; cat "$T/demo.out"; return 1; }
+	grep -qx '+OK Logged in, 3 messages (449 octets)' "$T/demo.out" || { cat "$T/demo.out"; return 1; }
+	# LIST in the session, and through the socket in the clear and with NTLM
+	[ "$(tr -d '\r' <"$T/demo.out" | grep -cx '1 211')" -eq 3 ]
+	# RETR 1 in the session and through stunnel
+	[ "$(tr -d '\r' <"$T/demo.out" | grep -cx 'Subject: Welcome')" -eq 2 ]
 }
