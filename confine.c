@@ -170,10 +170,12 @@ static const int session_calls[] = {
 	SCMP_SYS(read), SCMP_SYS(write),
 	/* The Maildir, through its directory fd (Landlock keeps it there):
 	 * scans, messages, the UID list and its lock, new/ to cur/ (linkat
-	 * where RENAME_NOREPLACE is not supported), flags, removals. */
+	 * where RENAME_NOREPLACE is not supported), flags, removals; on a
+	 * shared file system, the lock file's record read past this host's
+	 * caches (shared-fs.c: its type, a truncation to its own size). */
 	SCMP_SYS(openat), SCMP_SYS(close), SCMP_SYS(newfstatat), SCMP_SYS(getdents64), SCMP_SYS(lseek),
 	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(linkat),
-	SCMP_SYS(unlinkat), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
+	SCMP_SYS(unlinkat), SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(fstatfs), SCMP_SYS(ftruncate),
 	/* Memory: malloc, and realloc of the large snapshot arrays. */
 	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap),
 	/* The inactivity timer and its SIGALRM; the UID list lock's waits,

@@ -361,8 +361,10 @@ static bool take_imported_uidl(struct maildir *md, size_t i, struct uid_entry *e
 
 /* Gives the messages the list does not know UIDs (in delivery order), sizes and the UIDLs im
  * takes over; drops those that vanished or cannot be served, and returns how many it dropped,
- * or SIZE_MAX when memory ran out. */
-static size_t add_unknown_messages(struct maildir *md, struct uidlist *l, struct uidl_import *im)
+ * or SIZE_MAX when memory ran out.  When recheck says so, another session changed the list
+ * since the messages were sized: it may have given one a UID and removed it, and a message sized
+ * then gets a UID only if its file is still there. */
+static size_t add_unknown_messages(struct maildir *md, struct uidlist *l, struct uidl_import *im, bool recheck)
 {
 	size_t out = 0, dropped = 0;
 
@@ -372,7 +374,8 @@ static size_t add_unknown_messages(struct maildir *md, struct uidlist *l, struct
 		if (!m->known) {
 			struct uid_entry *e;
 
-			if (!m->sized && !maildir_size_message(md, i)) {
+			if (m->sized ? recheck && !maildir_has_size(md, i, m->stored_size)
+				     : !maildir_size_message(md, i)) {
 				dropped++;	/* vanished or unreadable: not in this snapshot */
 				continue;
 			}
@@ -435,6 +438,13 @@ static bool import_uidls(struct uidl_import *im, struct maildir *md, const struc
 	return false;
 }
 
+/* Tells whether two reads of the list got the same file: both found none, or both the same END
+ * line's checksum. */
+static bool same_list_file(const struct uidlist *a, const struct uidlist *b)
+{
+	return a->has_checksum == b->has_checksum && a->checksum == b->checksum;
+}
+
 /* Under the list's lock (waiting for it at most wait_ms), re-reads the list (another session may
  * have changed it), gives new messages UIDs (and, when the list is being made, the UIDLs the
  * previous server showed), drops stale entries and writes it; with the scan's stamps when
@@ -442,6 +452,7 @@ static bool import_uidls(struct uidl_import *im, struct maildir *md, const struc
 static bool update_list(struct maildir *md, struct uidlist *l, const struct scan *scan, bool recordable,
 			unsigned wait_ms, const struct uidl_migration *migration)
 {
+	struct uidlist before = { .has_checksum = l->has_checksum, .checksum = l->checksum };
 	int lock = uidlist_lock(md->dirfd, wait_ms);
 	struct uidl_import im = { 0 };
 	struct list_match match;
@@ -449,16 +460,19 @@ static bool update_list(struct maildir *md, struct uidlist *l, const struct scan
 	size_t dropped;
 	bool ok;
 
+	bool changed;
+
 	if (lock < 0)
 		return false;
-	status = uidlist_reread(md->dirfd, l);
+	status = uidlist_reread(md->dirfd, lock, l);
+	changed = !same_list_file(&before, l);
 	ok = status != UIDLIST_FAILED && match_list(md, l, &match);
 	if (ok) {
 		if (scan->stable)
 			drop_stale_entries(l, match.matched, scan->scanned_below);
 		free(match.matched);
 		ok = import_uidls(&im, md, l, status, migration) &&
-		     (dropped = add_unknown_messages(md, l, &im)) != SIZE_MAX;
+		     (dropped = add_unknown_messages(md, l, &im, changed)) != SIZE_MAX;
 	}
 	if (ok) {
 		recordable = dropped == 0 && recordable && l->count == md->count;
@@ -633,7 +647,7 @@ bool maildir_snapshot(struct maildir *md, const char *path, const struct uidl_mi
 	/* The list is read before the directories: every entry it holds
 	 * then predates the scan, and one the scan misses is really gone. */
 	status = uidlist_load(md->dirfd, &list);
-	if (status == UIDLIST_OK && list_is_current(md, &list)) {
+	if (status == UIDLIST_OK && list_is_current(md, &list) && uidlist_is_latest(md->dirfd, &list)) {
 		if (snapshot_from_list(md, &list)) {
 			uidlist_free(&list);
 			return true;

@@ -39,7 +39,8 @@ static void edit_list(struct maildir *md, bool (*edit)(struct maildir *, struct 
 
 	if (lock < 0)
 		return;
-	if (uidlist_read(md->dirfd, &l) == UIDLIST_OK && edit(md, &l, now)) {
+	uidlist_init(&l);
+	if (uidlist_reread(md->dirfd, lock, &l) == UIDLIST_OK && edit(md, &l, now)) {
 		memset(l.stamps, 0, sizeof l.stamps);
 		uidlist_write(md->dirfd, lock, &l);
 	}

@@ -157,7 +157,13 @@ static bool relocate(struct maildir *md, size_t i)
 
 int maildir_open_named(const struct maildir *md, size_t i, struct stat *st)
 {
-	return open_regular(maildir_dirfd(md, i), maildir_name(md, i), st);
+	int fd = open_regular(maildir_dirfd(md, i), maildir_name(md, i), st);
+
+	/* A stale file handle: on a shared file system, this host still
+	 * knew the name of a file another host has removed. */
+	if (fd == -1 && errno == ESTALE)
+		errno = ENOENT;
+	return fd;
 }
 
 bool maildir_has_size(const struct maildir *md, size_t i, uint64_t size)

@@ -114,6 +114,16 @@
 #define UIDLIST_LOCK_WAIT_MS 10000
 #define UIDLIST_LOCK_RETRY_MS 20
 
+/* On a file system several hosts share, a host may cache a name, a file's
+ * attributes and its data for a while after another host replaced the
+ * file (GlusterFS: one second each, by default; NFS revalidates at open
+ * and lock).  A session that reads the UID list another host replaced
+ * reads it again every SHARED_RETRY_MS until it gets the new one, for at
+ * most SHARED_STALE_WAIT_MS: three times GlusterFS's default, and well
+ * within a client's patience at login. */
+#define SHARED_STALE_WAIT_MS 3000
+#define SHARED_RETRY_MS 25
+
 /* A first session reads every message file once, for its size; from this
  * many unknown messages on, the files are read by up to SIZING_THREADS_MAX
  * threads (one per CPU), SIZING_CHUNK messages at a claim.  Below it a

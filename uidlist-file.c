@@ -29,6 +29,7 @@
 #include "log.h"
 #include "params.h"
 #include "parse.h"
+#include "shared-fs.h"
 #include "textfile.h"
 #include "util.h"
 
@@ -73,58 +74,106 @@ static uint64_t uid_ceiling(void)
 	return floor < UID_LIMIT - UID_CLOCK_MARGIN ? floor + UID_CLOCK_MARGIN : UID_LIMIT;
 }
 
-/* The lock file holds the next UID as 20 digits and a newline. */
+/* The lock file's record: the next UID (the high-water mark) as 20 digits, a space, the checksum
+ * of the list last written (the one its END line carries) as 16 hex digits, and a newline.  Lock
+ * files of versions before the checksum hold the mark and its newline only. */
 #define MARK_LEN (U64_DIGITS + 1)
+#define CHECKSUM_DIGITS 16
+#define RECORD_LEN (MARK_LEN + CHECKSUM_DIGITS + 1)
 
-/* Parses a mark: 20 digits and a newline, at most the ceiling; 0 when it is not one (a mark
- * beyond the ceiling is ignored, and the next list written replaces it). */
-static uint64_t parse_mark(const char *buf, ssize_t len)
+struct lock_record {
+	uint64_t mark;		/* 0: none */
+	bool has_checksum;
+	uint64_t checksum;
+};
+
+/* Parses len hex digits (lower case, as written) into *out. */
+static bool parse_hex64(const char *s, size_t len, uint64_t *out)
 {
-	uint64_t mark;
+	uint64_t v = 0;
 
-	if (len != MARK_LEN || buf[MARK_LEN - 1] != '\n' || !parse_u64(buf, MARK_LEN - 1, uid_ceiling(), &mark))
-		return 0;
-	return mark;
+	if (len == 0 || len > CHECKSUM_DIGITS)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c >= '0' && c <= '9')
+			v = v << 4 | (uint64_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v << 4 | (uint64_t)(c - 'a' + 10);
+		else
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+/* Parses a record: the mark (20 digits, at most the ceiling; 0 when it is not one: a mark beyond
+ * the ceiling is ignored, and the next list written replaces it) and, when the record has one,
+ * the checksum. */
+static void parse_record(const char *buf, ssize_t len, struct lock_record *rec)
+{
+	memset(rec, 0, sizeof *rec);
+	if (len < MARK_LEN || (buf[MARK_LEN - 1] != '\n' && buf[MARK_LEN - 1] != ' '))
+		return;
+	if (!parse_u64(buf, MARK_LEN - 1, uid_ceiling(), &rec->mark))
+		rec->mark = 0;
+	rec->has_checksum = buf[MARK_LEN - 1] == ' ' && len >= RECORD_LEN && buf[RECORD_LEN - 1] == '\n' &&
+			    parse_hex64(buf + MARK_LEN, CHECKSUM_DIGITS, &rec->checksum);
+}
+
+/* Reads the lock file's record, through lock_fd when the caller holds the lock (else -1), and
+ * on a shared file system past this host's caches (shared-fs.h); an empty record when there is
+ * no lock file.  False when it cannot be read. */
+static bool read_record(int dirfd, int lock_fd, struct lock_record *rec)
+{
+	char buf[RECORD_LEN];
+	ssize_t n;
+	int fd = lock_fd;
+
+	memset(rec, 0, sizeof *rec);
+	if (fd < 0)
+		fd = openat(dirfd, UIDLIST_LOCK, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT;
+	/* Closing a descriptor of our own keeps the lock: it is an open file
+	 * description lock, held by the descriptor uidlist_lock opened. */
+	n = fs_is_shared(dirfd) ? fresh_read(dirfd, UIDLIST_LOCK, fd, RECORD_LEN, buf, sizeof buf)
+				: pread(fd, buf, sizeof buf, 0);
+	if (fd != lock_fd)
+		close(fd);
+	if (n < 0)
+		return false;
+	parse_record(buf, n, rec);
+	return true;
 }
 
 /* The high-water mark kept in the lock file, or 0 when there is none. */
 static uint64_t read_mark(int dirfd)
 {
-	char buf[MARK_LEN] = "";
-	uint64_t mark;
-	ssize_t n;
-	int fd = openat(dirfd, UIDLIST_LOCK, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct lock_record rec;
 
-	if (fd < 0)
-		return 0;
-	/* Closing this descriptor keeps our lock: it is an open file
-	 * description lock, held by the descriptor uidlist_lock opened. */
-	n = pread(fd, buf, sizeof buf, 0);
-	mark = parse_mark(buf, n);
-	close(fd);
-	return mark;
+	return read_record(dirfd, -1, &rec) ? rec.mark : 0;
 }
 
-/* Records next_uid in the lock file before a list that may issue up to it is written; the mark
- * never goes down. */
-static bool write_mark(int lock_fd, uint64_t next_uid)
+/* Records, in the lock file held as lock_fd, next_uid as the mark (which never goes down) and the
+ * checksum of the list about to replace the list file. */
+static bool write_record(int dirfd, int lock_fd, uint64_t next_uid, uint64_t checksum)
 {
-	char buf[MARK_LEN + 1] = "";
-	ssize_t n = pread(lock_fd, buf, MARK_LEN, 0);
-	uint64_t old = parse_mark(buf, n);
+	char buf[RECORD_LEN + 1];
+	struct lock_record old;
 
-	if (old > next_uid)
-		return true;
-	snprintf(buf, sizeof buf, "%020" PRIu64 "\n", next_uid);
-	return pwrite(lock_fd, buf, MARK_LEN, 0) == MARK_LEN && fdatasync(lock_fd) == 0;
+	if (!read_record(dirfd, lock_fd, &old))
+		return false;
+	snprintf(buf, sizeof buf, "%020" PRIu64 " %016" PRIx64 "\n", old.mark > next_uid ? old.mark : next_uid,
+		 checksum);
+	return pwrite(lock_fd, buf, RECORD_LEN, 0) == RECORD_LEN && fdatasync(lock_fd) == 0;
 }
 
 /* Raises the next UID above the lock file's mark (a list restored from a backup must not issue
  * again what was issued since) and, for a list started again, to the clock floor. */
-static void raise_next_uid(int dirfd, struct uidlist *l, bool restarted)
+static void raise_next_uid(struct uidlist *l, bool restarted, uint64_t mark)
 {
-	uint64_t mark = read_mark(dirfd);
-
 	if (l->next_uid < mark)
 		l->next_uid = mark;
 	if (restarted && l->next_uid < uidlist_clock_floor())
@@ -304,6 +353,21 @@ static enum uidlist_status corrupt(struct uidlist *l)
 	return UIDLIST_CORRUPT;
 }
 
+/* Notes in l the checksum of the END line that ends data, if there is one: what tells this list
+ * from any other, for the lock file's record. */
+static void note_checksum(struct uidlist *l, const char *data, size_t len)
+{
+	const char *line, *sp;
+
+	if (len < 2 || data[len - 1] != '\n')
+		return;
+	line = memrchr(data, '\n', len - 1);
+	line = line != NULL ? line + 1 : data;
+	sp = memrchr(line, ' ', (size_t)(data + len - 1 - line));
+	l->has_checksum = starts_with(line, (size_t)(data + len - line), "END ") && sp != NULL &&
+			  parse_hex64(sp + 1, (size_t)(data + len - 2 - sp), &l->checksum);
+}
+
 /* Makes data (len octets of a malloc'd buffer of capacity octets) the list's pool, the names
  * are not copied, and parses its header.  data is owned by l from here on, whatever the result. */
 static enum uidlist_status take_data(char *data, size_t len, size_t capacity, struct uidlist *l)
@@ -315,6 +379,7 @@ static enum uidlist_status take_data(char *data, size_t len, size_t capacity, st
 	l->pool = data;
 	l->pool_len = len;
 	l->pool_capacity = capacity;
+	note_checksum(l, data, len);
 	if (split_line(&p, data + len, &line, &line_len) && parse_header(l, line, line_len))
 		return UIDLIST_OK;
 	return corrupt(l);
@@ -414,42 +479,72 @@ static enum uidlist_status open_failure(int err, bool report)
 }
 
 /* Reads the whole list file; NULL with *status set when it is missing, unreadable or (corrupt)
- * larger than its END line allows, each logged when report says so. */
-static char *read_list_file(int dirfd, size_t *len, enum uidlist_status *status, bool report)
+ * larger than its END line allows, each logged when report says so (but a stale handle).  *stale tells that a stale
+ * file handle got in the way: another host replaced the file, and reading it again by name
+ * will find the new one. */
+static char *read_list_file(int dirfd, size_t *len, enum uidlist_status *status, bool report, bool *stale)
 {
 	uint64_t size;
 	char *data = NULL;
 	int fd = open_regular_at(dirfd, UIDLIST_FILE, O_NOFOLLOW, UIDLIST_SIZE_MAX, &size);
 
+	*stale = fd < 0 && errno == ESTALE;
 	if (fd < 0) {
-		*status = open_failure(errno, report);
+		*status = open_failure(errno, report && !*stale);
 		return NULL;
 	}
-	*status = UIDLIST_CORRUPT;
-	if (size_fits_count(fd, size)) {
-		*status = UIDLIST_FAILED;
-		data = malloc((size_t)size + 1);
-		if (data == NULL && report)
+	*status = UIDLIST_FAILED;
+	errno = 0;
+	if (!size_fits_count(fd, size)) {
+		*stale = errno == ESTALE;
+		if (!*stale)
+			*status = UIDLIST_CORRUPT;
+		if (!*stale && size > END_LINE_MAX && report)
+			log_msg(LOG_ERR, "%s is larger than the entries its END line counts can need, or has none: "
+				"treated as corrupt", UIDLIST_FILE);
+	} else if ((data = malloc((size_t)size + 1)) == NULL) {
+		if (report)
 			log_msg(LOG_ERR, "out of memory reading %s", UIDLIST_FILE);
-		else if (data != NULL)
-			/* A read error ends the data early: what was read is
-			 * parsed, as a file shorter than fstat said is. */
-			(void)read_all(fd, data, (size_t)size, len);
-	} else if (size > END_LINE_MAX && report) {
-		log_msg(LOG_ERR, "%s is larger than the entries its END line counts can need, or has none: "
-			"treated as corrupt", UIDLIST_FILE);
+	} else if (!read_all(fd, data, (size_t)size, len) && errno == ESTALE) {
+		*stale = true;
+		free(data);
+		data = NULL;
 	}
+	/* Another read error ends the data early: what was read is parsed,
+	 * as a file shorter than fstat said is. */
 	close(fd);
 	return data;
 }
 
-/* uidlist_load, logging what is wrong with the file when report says so. */
+/* Pauses for SHARED_RETRY_MS before a read is tried again. */
+static void pause_before_retry(void)
+{
+	struct timespec pause = { 0, SHARED_RETRY_MS * NSEC_PER_MSEC };
+
+	nanosleep(&pause, NULL);
+}
+
+/* uidlist_load, logging what is wrong with the file when report says so.  A stale file handle
+ * (the list another host replaced, still cached by name on a shared file system) is read again
+ * by name until the name leads to the new file, for at most SHARED_STALE_WAIT_MS. */
 static enum uidlist_status load_list(int dirfd, struct uidlist *l, bool report)
 {
 	enum uidlist_status status;
 	size_t len;
-	char *data = read_list_file(dirfd, &len, &status, report);
+	char *data;
+	bool stale;
 
+	for (unsigned waited = 0;; waited += SHARED_RETRY_MS) {
+		data = read_list_file(dirfd, &len, &status, report, &stale);
+		if (!stale)
+			break;
+		if (waited >= SHARED_STALE_WAIT_MS) {
+			if (report)
+				log_msg(LOG_ERR, "cannot read %s: %s for %u ms", UIDLIST_FILE, strerror(ESTALE), waited);
+			break;
+		}
+		pause_before_retry();
+	}
 	if (data == NULL) {
 		uidlist_init(l);
 		l->corrupt = status == UIDLIST_CORRUPT;
@@ -463,34 +558,77 @@ enum uidlist_status uidlist_load(int dirfd, struct uidlist *l)
 	return load_list(dirfd, l, true);
 }
 
-/* Completes what uidlist_load began with status, logging a corrupt list when report says so. */
-static enum uidlist_status finish_read(int dirfd, struct uidlist *l, enum uidlist_status status, bool report)
+/* Completes what uidlist_load began with status, logging a corrupt list when report says so;
+ * mark is the lock file's. */
+static enum uidlist_status finish_read(struct uidlist *l, enum uidlist_status status, bool report, uint64_t mark)
 {
 	if (status == UIDLIST_OK)
 		status = uidlist_parse_entries(l, NULL);
 	if (status == UIDLIST_CORRUPT && report)
 		log_msg(LOG_WARNING, "%s is corrupt: rebuilt with new UIDs", UIDLIST_FILE);
 	if (status != UIDLIST_FAILED)
-		raise_next_uid(dirfd, l, status != UIDLIST_OK);
+		raise_next_uid(l, status != UIDLIST_OK, mark);
 	return status;
 }
 
 enum uidlist_status uidlist_read(int dirfd, struct uidlist *l)
 {
-	return finish_read(dirfd, l, uidlist_load(dirfd, l), true);
+	return uidlist_complete_read(dirfd, l, uidlist_load(dirfd, l));
 }
 
 enum uidlist_status uidlist_complete_read(int dirfd, struct uidlist *l, enum uidlist_status status)
 {
-	return finish_read(dirfd, l, status, true);
+	return finish_read(l, status, true, read_mark(dirfd));
 }
 
-enum uidlist_status uidlist_reread(int dirfd, struct uidlist *l)
+/* Tells whether the list l, loaded with status, is the one the lock file's record names: it is
+ * when the record names none (there is no lock file, or an older version wrote it), or when the
+ * file cannot be read at all (reading it again will not help). */
+static bool list_is_recorded(const struct uidlist *l, enum uidlist_status status, const struct lock_record *rec)
 {
-	bool reported = l->corrupt;
+	if (!rec->has_checksum || status == UIDLIST_FAILED)
+		return true;
+	return l->has_checksum && l->checksum == rec->checksum;
+}
 
-	uidlist_free(l);
-	return finish_read(dirfd, l, load_list(dirfd, l, !reported), !reported);
+enum uidlist_status uidlist_reread(int dirfd, int lock_fd, struct uidlist *l)
+{
+	bool reported = l->corrupt, shared = fs_is_shared(dirfd);
+	enum uidlist_status status;
+	struct lock_record rec;
+
+	for (unsigned waited = 0;; waited += SHARED_RETRY_MS) {
+		uidlist_free(l);
+		if (!read_record(dirfd, lock_fd, &rec)) {
+			log_msg(LOG_ERR, "cannot read %s: %s", UIDLIST_LOCK, strerror(errno));
+			return UIDLIST_FAILED;
+		}
+		status = load_list(dirfd, l, false);
+		if (!shared || list_is_recorded(l, status, &rec))
+			break;
+		if (waited >= SHARED_STALE_WAIT_MS) {
+			log_msg(LOG_WARNING, "%s is still not the list %s records after %u ms: taken as it is "
+				"(written by an older version, or the file system caches longer: see the README)",
+				UIDLIST_FILE, UIDLIST_LOCK, waited);
+			break;
+		}
+		pause_before_retry();
+	}
+	/* Read again, to log what is wrong with it. */
+	if (status == UIDLIST_CORRUPT || status == UIDLIST_FAILED) {
+		uidlist_free(l);
+		status = load_list(dirfd, l, !reported);
+	}
+	return finish_read(l, status, !reported, rec.mark);
+}
+
+bool uidlist_is_latest(int dirfd, const struct uidlist *l)
+{
+	struct lock_record rec;
+
+	if (!fs_is_shared(dirfd))
+		return true;
+	return read_record(dirfd, -1, &rec) && list_is_recorded(l, UIDLIST_OK, &rec);
 }
 
 /* Writes entry e's line just before end; returns where it starts. */
@@ -545,8 +683,8 @@ static char *writer_room(struct list_writer *w, size_t n)
 	return w->buf + w->len;
 }
 
-/* Writes the list in its file format, checksum included, to fd. */
-static bool write_list(int fd, const struct uidlist *l)
+/* Writes the list in its file format, checksum included (also in *checksum), to fd. */
+static bool write_list(int fd, const struct uidlist *l, uint64_t *checksum)
 {
 	static struct list_writer w;	/* a block too large for some stacks */
 	char line[ENTRY_LINE_MAX], *start, *to;
@@ -573,28 +711,32 @@ static bool write_list(int fd, const struct uidlist *l)
 	to = writer_room(&w, END_LINE_MAX);
 	if (to == NULL)
 		return false;
-	w.len += (size_t)snprintf(to, END_LINE_MAX, "END %zu %016" PRIx64 "\n", l->count, fnv1a64(w.sum, w.buf, w.len));
+	*checksum = fnv1a64(w.sum, w.buf, w.len);
+	w.len += (size_t)snprintf(to, END_LINE_MAX, "END %zu %016" PRIx64 "\n", l->count, *checksum);
 	return writer_flush(&w);
 }
 
 bool uidlist_write(int dirfd, int lock_fd, const struct uidlist *l)
 {
-	int fd;
-	bool ok;
+	uint64_t checksum;
+	int fd = openat(dirfd, UIDLIST_TEMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	bool ok = fd >= 0 && write_list(fd, l, &checksum) && fsync(fd) == 0;
 
-	if (!write_mark(lock_fd, l->next_uid)) {
-		log_msg(LOG_ERR, "cannot record the next UID in %s: %s", UIDLIST_LOCK, strerror(errno));
-		return false;
-	}
-	fd = openat(dirfd, UIDLIST_TEMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	ok = fd >= 0 && write_list(fd, l) && fsync(fd) == 0;
 	if (fd >= 0 && close(fd) != 0)
 		ok = false;
-	/* Only a complete, synced file replaces the list; a crash before the
-	 * rename leaves the old list, one after it the new. */
-	ok = ok && renameat(dirfd, UIDLIST_TEMP, dirfd, UIDLIST_FILE) == 0;
-	if (ok && fsync(dirfd) != 0)
+	/* The record goes first: no list may issue UIDs beyond the mark, and
+	 * a session that reads the list must find the one the record names
+	 * (on a shared file system it reads again until it does). */
+	if (ok && !write_record(dirfd, lock_fd, l->next_uid, checksum)) {
+		log_msg(LOG_ERR, "cannot record the next UID in %s: %s", UIDLIST_LOCK, strerror(errno));
+		ok = false;
+	} else if (ok && renameat(dirfd, UIDLIST_TEMP, dirfd, UIDLIST_FILE) != 0) {
+		/* Only a complete, synced file replaces the list; a crash before
+		 * the rename leaves the old list, one after it the new. */
+		ok = false;
+	} else if (ok && fsync(dirfd) != 0) {
 		log_msg(LOG_WARNING, "fsync of the Maildir: %s", strerror(errno));
+	}
 	if (!ok) {
 		log_msg(LOG_ERR, "cannot write %s: %s", UIDLIST_FILE, strerror(errno));
 		if (unlinkat(dirfd, UIDLIST_TEMP, 0) != 0 && errno != ENOENT)
@@ -603,27 +745,45 @@ bool uidlist_write(int dirfd, int lock_fd, const struct uidlist *l)
 	return ok;
 }
 
+/* Opens the lock file, making it when it is missing; -1 (logged) on failure. */
+static int open_lock_file(int dirfd)
+{
+	int fd = openat(dirfd, UIDLIST_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		log_msg(LOG_ERR, "cannot open %s: %s", UIDLIST_LOCK, strerror(errno));
+	return fd;
+}
+
 int uidlist_lock(int dirfd, unsigned wait_ms)
 {
 	struct timespec pause = { 0, UIDLIST_LOCK_RETRY_MS * NSEC_PER_MSEC };
 	struct flock fl;
 	bool held;
-	int fd = openat(dirfd, UIDLIST_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = open_lock_file(dirfd);
 
-	if (fd < 0) {
-		log_msg(LOG_ERR, "cannot open %s: %s", UIDLIST_LOCK, strerror(errno));
+	if (fd < 0)
 		return -1;
-	}
 	memset(&fl, 0, sizeof fl);
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
 	/* An open file description lock: unlike a classic fcntl lock it is
 	 * not dropped when this process closes some other descriptor of the
 	 * file (as reading the mark does); like it, the kernel (or NFS
-	 * lockd) releases it when the holder dies. */
+	 * lockd) releases it when the holder dies.  It is tried rather than
+	 * waited for: GlusterFS does not wake a waiter when the holder's
+	 * close releases it. */
 	for (unsigned waited = 0;; waited += UIDLIST_LOCK_RETRY_MS) {
 		if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
 			return fd;
+		if (errno == ESTALE) {
+			/* Another host replaced the lock file (a restore): the
+			 * name leads to the new one once this host sees it. */
+			close(fd);
+			if ((fd = open_lock_file(dirfd)) < 0)
+				return -1;
+			errno = EAGAIN;
+		}
 		if ((errno != EACCES && errno != EAGAIN && errno != EINTR) || waited >= wait_ms)
 			break;
 		nanosleep(&pause, NULL);
@@ -637,7 +797,12 @@ int uidlist_lock(int dirfd, unsigned wait_ms)
 
 void uidlist_unlock(int lock_fd)
 {
-	/* Closing the descriptor drops the fcntl lock. */
+	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+
+	/* Closing the descriptor drops the lock too, but GlusterFS wakes no
+	 * waiter for that, and an explicit unlock costs one call. */
+	if (fcntl(lock_fd, F_OFD_SETLK, &fl) != 0)
+		log_msg(LOG_WARNING, "unlocking %s: %s", UIDLIST_LOCK, strerror(errno));
 	if (close(lock_fd) != 0)
 		log_msg(LOG_WARNING, "closing %s: %s", UIDLIST_LOCK, strerror(errno));
 }

@@ -14,6 +14,14 @@
  *
  * UIDs are never reused.  The list records the next UID to issue, and so
  * does the lock file (its high-water mark, written before each new list).
+ *
+ * Several hosts may share the Maildir (shared-fs.h).  Their sessions
+ * exclude each other with the lock, and each write records in the lock
+ * file, beside the mark, the checksum of the list it installs; a session
+ * holding the lock reads the record past its host's caches and reads the
+ * list again until it is the one recorded (a host's cache may still hold
+ * the list another host replaced), and a session that read the list
+ * without the lock takes it as current only when it is the one recorded.
  * A list that is missing or corrupt starts again at the higher of that mark
  * and the clock floor: the current time in microseconds since 1970.  So a
  * new mailbox starts near 1.8e15, and UIDs then grow by one per message.
@@ -63,9 +71,15 @@ enum uidlist_status uidlist_load(int dirfd, struct uidlist *l);
  * l, logs a corrupt list and raises the next UID; returns the status uidlist_read would. */
 enum uidlist_status uidlist_complete_read(int dirfd, struct uidlist *l, enum uidlist_status status);
 
-/* Frees l, which holds an earlier read of the list, and reads it again as uidlist_read does
- * (another session may have changed it), logging it corrupt only when the earlier read did not. */
-enum uidlist_status uidlist_reread(int dirfd, struct uidlist *l);
+/* Frees l, which holds an earlier read of the list (or is initialised), and reads it again as
+ * uidlist_read does under the lock held as lock_fd (another session may have changed it), logging
+ * it corrupt only when the earlier read did not.  On a shared file system it reads until it gets
+ * the list the lock file records, for at most SHARED_STALE_WAIT_MS. */
+enum uidlist_status uidlist_reread(int dirfd, int lock_fd, struct uidlist *l);
+
+/* Tells whether l, loaded without the lock, is the list the lock file records; always true on a
+ * local file system, where no read can be older than the last write. */
+bool uidlist_is_latest(int dirfd, const struct uidlist *l);
 
 /* Parses the entries of a list uidlist_load gave UIDLIST_OK, into l or, with a sink, to the
  * sink only; UIDLIST_CORRUPT (logged; l emptied as uidlist_read leaves a corrupt list, entries

@@ -41,6 +41,8 @@ struct uidlist {
 	uint64_t next_uid;	/* lowest UID never issued */
 	unsigned format;	/* the version of the file it was read from (the entries' layout) */
 	bool corrupt;		/* the file it was read from was corrupt (and reported) */
+	bool has_checksum;	/* the file it was read from ended in an END line, whose checksum is: */
+	uint64_t checksum;	/* what tells this list from any other the file held (uidlist-file.h) */
 	struct dir_stamp stamps[STAMPS];	/* new/ and cur/ when the entries were exactly their messages */
 	struct uid_entry *entries;
 	size_t count, capacity;

@@ -458,6 +458,40 @@ expect_uids_near_clock() {
 	check_list >/dev/null
 }
 
+# runs_as_test_user PID: the process runs as the test's user.
+runs_as_test_user() { [ "$(ps -o uid= -p "$1" | tr -d ' ')" = "$TEST_UID" ]; }
+
+@test "a message another session gives a UID and deletes while a login waits for the lock gets no second UID" {
+	three_messages
+	uidl_session
+	local before=("${UIDS[@]}") session_pid m4=1700000004.M4P4.host
+	deliver alice "$m4" "$M1"
+	hold_lock
+	# A logs in: it reads the list, scans and sizes the new message, and
+	# waits for the lock, where it is stopped.
+	printf 'USER alice\r\nPASS secret\r\nUIDL\r\nQUIT\r\n' >"$T/in-a"
+	"$HANDLER" -c "$T/conf" <"$T/in-a" >"$T/out-a" 2>"$T/log-a" 3>&- &
+	BG_PIDS=($!)
+	# Once logged in, the process runs as alice.
+	session_pid=${BG_PIDS[0]}
+	wait_for 5 runs_as_test_user "$session_pid"
+	sleep 0.5
+	kill -STOP "$session_pid"
+	kill_holder
+	# Meanwhile another session gives the message its UID and deletes it.
+	session -- "${LOGIN[@]}" "DELE 4" "QUIT"
+	expect_line 4 "+OK Bye, 1 message deleted"
+	kill -CONT "$session_pid"
+	wait "${BG_PIDS[0]}"
+	BG_PIDS=()
+	# A lists the three messages left under their UIDs, and no fourth.
+	output=$(tr -d '\r' <"$T/out-a")
+	mapfile -t lines <<<"$output"
+	expect_lines 2 "+OK Logged in, 3 messages (71 octets)" "+OK Unique-id listing follows" \
+		"1 ${before[0]}" "2 ${before[1]}" "3 ${before[2]}" "." "+OK Bye, 0 messages deleted" ||
+		{ cat "$T/log-a"; return 1; }
+}
+
 @test "sessions started at the same moment agree on the UIDs of the messages they both see" {
 	add_user alice secret
 	local round n pids

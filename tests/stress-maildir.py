@@ -757,9 +757,12 @@ class Stress:
         try:
             with open(os.path.join(self.a.maildir, LOCK_FILE), "rb") as f:
                 mark = f.read()
-            if not re.match(rb"^\d{20}\n$", mark) or int(mark) < next_uid:
-                self.violation("final list", "the lock file's mark %r is not 20 digits >= the list's next UID %d"
-                               % (mark, next_uid))
+            # The record: the mark (20 digits), the checksum of the list
+            # last written (16 hex digits, as on its END line), a newline.
+            m = re.match(rb"^(\d{20}) ([0-9a-f]{16})\n$", mark)
+            if not m or int(m.group(1)) < next_uid:
+                self.violation("final list", "the lock file's record %r is not a mark of 20 digits >= the list's "
+                               "next UID %d and a checksum" % (mark, next_uid))
         except OSError as e:
             self.violation("final list", "the lock file cannot be read: %s" % e)
 

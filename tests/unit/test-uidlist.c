@@ -950,13 +950,16 @@ static void expected_file(const struct uidlist *l, struct unit_buf *b)
 }
 
 /* The number in the lock file (the high-water mark), or 0. */
+/* The high-water mark of the lock file's record ("<20 digits> <16 hex digits>\n"), or 0 when the
+ * record is not in that form. */
 static uint64_t lock_file_mark(int dirfd)
 {
 	struct unit_buf b = { 0 };
 	uint64_t mark = 0;
 
-	if (slurp(dirfd, UIDLIST_LOCK, &b) && b.len > 1 && b.data[b.len - 1] == '\n') {
-		for (size_t i = 0; i + 1 < b.len; i++) {
+	if (slurp(dirfd, UIDLIST_LOCK, &b) && b.len == 38 && b.data[20] == ' ' && b.data[37] == '\n' &&
+	    strspn(b.data + 21, "0123456789abcdef") == 16) {
+		for (size_t i = 0; i < 20; i++) {
 			if (b.data[i] < '0' || b.data[i] > '9' || mark > (UINT64_MAX - 9) / 10) {
 				mark = 0;
 				break;
@@ -966,6 +969,19 @@ static uint64_t lock_file_mark(int dirfd)
 	}
 	unit_buf_free(&b);
 	return mark;
+}
+
+/* Tells whether the checksum in the lock file's record is the one the list file's END line
+ * carries: the record names the list last written. */
+static bool lock_file_names_list(int dirfd)
+{
+	struct unit_buf lock = { 0 }, list = { 0 };
+	bool same = slurp(dirfd, UIDLIST_LOCK, &lock) && slurp(dirfd, UIDLIST_FILE, &list) && lock.len == 38 &&
+		    list.len > 17 && memcmp(lock.data + 21, list.data + list.len - 17, 16) == 0;
+
+	unit_buf_free(&lock);
+	unit_buf_free(&list);
+	return same;
 }
 
 static void test_round_trip(void)
@@ -1026,6 +1042,7 @@ static void test_round_trip(void)
 	unit_expect_bytes(file.data, file.len, want.data, want.len, "the list file is in the documented format");
 	unit_ok(faccessat(dirfd, UIDLIST_TEMP, F_OK, 0) != 0 && errno == ENOENT, "no temporary file is left");
 	unit_expect_uint(lock_file_mark(dirfd), next, "the lock file holds the next UID (high-water mark)");
+	unit_ok(lock_file_names_list(dirfd), "the lock file's record holds the checksum of the list written");
 
 	st = uidlist_read(dirfd, &back);
 	render_list(&want, "OK", &l);
