@@ -647,7 +647,7 @@ bool maildir_snapshot(struct maildir *md, const char *path, const struct uidl_mi
 	/* The list is read before the directories: every entry it holds
 	 * then predates the scan, and one the scan misses is really gone. */
 	status = uidlist_load(md->dirfd, &list);
-	if (status == UIDLIST_OK && list_is_current(md, &list) && uidlist_is_latest(md->dirfd, &list)) {
+	if (status == UIDLIST_OK && list.latest && list_is_current(md, &list)) {
 		if (snapshot_from_list(md, &list)) {
 			uidlist_free(&list);
 			return true;

@@ -230,8 +230,20 @@ void maildir_close(struct maildir *md)
 enum open_result maildir_open_message(struct maildir *md, size_t i, int *fd_r)
 {
 	struct stat st;
+	char first;
 	int fd = maildir_open_located(md, i, &st);
 
+	/* One octet is read before the reply promises the message: on a
+	 * shared file system the open may only reach the server with the
+	 * first read, and a message another host removed fails there
+	 * (ESTALE) rather than in the middle of the message. */
+	if (fd >= 0 && pread(fd, &first, 1, 0) < 0) {
+		int err = errno;
+
+		close(fd);
+		errno = err == ESTALE ? ENOENT : err;
+		fd = -1;
+	}
 	if (fd >= 0) {
 		*fd_r = fd;
 		return OPEN_OK;

@@ -78,7 +78,9 @@ static bool body_message(struct session *s)
 	 * end of the session. */
 	if (ok && !box->top && s->out.state == OUTPUT_OK)
 		box->md.msgs[box->message].retrieved = true;
-	if (close(box->message_fd) != 0)
+	/* ESTALE: another host removed the message meanwhile (shared file
+	 * systems); nothing of ours is lost. */
+	if (close(box->message_fd) != 0 && errno != ESTALE)
 		log_msg(LOG_WARNING, "close message: %s", strerror(errno));
 	box->message_fd = -1;
 	box->retrieved++;

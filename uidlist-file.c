@@ -157,15 +157,14 @@ static uint64_t read_mark(int dirfd)
 }
 
 /* Records, in the lock file held as lock_fd, next_uid as the mark (which never goes down) and the
- * checksum of the list about to replace the list file. */
-static bool write_record(int dirfd, int lock_fd, uint64_t next_uid, uint64_t checksum)
+ * checksum of the list about to replace the list file; the record it replaces in *old. */
+static bool write_record(int dirfd, int lock_fd, uint64_t next_uid, uint64_t checksum, struct lock_record *old)
 {
 	char buf[RECORD_LEN + 1];
-	struct lock_record old;
 
-	if (!read_record(dirfd, lock_fd, &old))
+	if (!read_record(dirfd, lock_fd, old))
 		return false;
-	snprintf(buf, sizeof buf, "%020" PRIu64 " %016" PRIx64 "\n", old.mark > next_uid ? old.mark : next_uid,
+	snprintf(buf, sizeof buf, "%020" PRIu64 " %016" PRIx64 "\n", old->mark > next_uid ? old->mark : next_uid,
 		 checksum);
 	return pwrite(lock_fd, buf, RECORD_LEN, 0) == RECORD_LEN && fdatasync(lock_fd) == 0;
 }
@@ -478,15 +477,16 @@ static enum uidlist_status open_failure(int err, bool report)
 	return UIDLIST_FAILED;
 }
 
-/* Reads the whole list file; NULL with *status set when it is missing, unreadable or (corrupt)
+/* Reads the whole list file (under its name, or another that links it); NULL with *status set when it is missing, unreadable or (corrupt)
  * larger than its END line allows, each logged when report says so (but a stale handle).  *stale tells that a stale
  * file handle got in the way: another host replaced the file, and reading it again by name
  * will find the new one. */
-static char *read_list_file(int dirfd, size_t *len, enum uidlist_status *status, bool report, bool *stale)
+static char *read_list_file(int dirfd, const char *name, size_t *len, enum uidlist_status *status, bool report,
+			    bool *stale)
 {
 	uint64_t size;
 	char *data = NULL;
-	int fd = open_regular_at(dirfd, UIDLIST_FILE, O_NOFOLLOW, UIDLIST_SIZE_MAX, &size);
+	int fd = open_regular_at(dirfd, name, O_NOFOLLOW, UIDLIST_SIZE_MAX, &size);
 
 	*stale = fd < 0 && errno == ESTALE;
 	if (fd < 0) {
@@ -524,18 +524,29 @@ static void pause_before_retry(void)
 	nanosleep(&pause, NULL);
 }
 
-/* uidlist_load, logging what is wrong with the file when report says so.  A stale file handle
- * (the list another host replaced, still cached by name on a shared file system) is read again
- * by name until the name leads to the new file, for at most SHARED_STALE_WAIT_MS. */
+/* Makes data (or, when it is NULL, nothing with status) the list l. */
+static enum uidlist_status take_file(char *data, size_t len, enum uidlist_status status, struct uidlist *l)
+{
+	if (data == NULL) {
+		uidlist_init(l);
+		l->corrupt = status == UIDLIST_CORRUPT;
+		return status;
+	}
+	return take_data(data, len, len + 1, l);
+}
+
+/* Loads the list by its name, logging what is wrong with the file when report says so.  A stale
+ * file handle (the list another host replaced, still cached by name on a shared file system) is
+ * read again by name until the name leads to the new file, for at most SHARED_STALE_WAIT_MS. */
 static enum uidlist_status load_list(int dirfd, struct uidlist *l, bool report)
 {
 	enum uidlist_status status;
-	size_t len;
+	size_t len = 0;
 	char *data;
 	bool stale;
 
 	for (unsigned waited = 0;; waited += SHARED_RETRY_MS) {
-		data = read_list_file(dirfd, &len, &status, report, &stale);
+		data = read_list_file(dirfd, UIDLIST_FILE, &len, &status, report, &stale);
 		if (!stale)
 			break;
 		if (waited >= SHARED_STALE_WAIT_MS) {
@@ -545,17 +556,82 @@ static enum uidlist_status load_list(int dirfd, struct uidlist *l, bool report)
 		}
 		pause_before_retry();
 	}
-	if (data == NULL) {
-		uidlist_init(l);
-		l->corrupt = status == UIDLIST_CORRUPT;
-		return status;
+	return take_file(data, len, status, l);
+}
+
+/* The name the list is also linked under on a shared file system: the list's name, a dot and the
+ * checksum its END line carries, in 16 hex digits. */
+#define CHECKSUM_NAME_SIZE (sizeof UIDLIST_FILE + 1 + CHECKSUM_DIGITS)
+
+static void checksum_name(char name[CHECKSUM_NAME_SIZE], uint64_t checksum)
+{
+	snprintf(name, CHECKSUM_NAME_SIZE, "%s.%016" PRIx64, UIDLIST_FILE, checksum);
+}
+
+/* Tells whether the list l, loaded with status, is the one the lock file's record names: it is
+ * when the record names none (there is no lock file, or an older version wrote it), or when the
+ * file cannot be read at all (reading it again will not help). */
+static bool list_is_recorded(const struct uidlist *l, enum uidlist_status status, const struct lock_record *rec)
+{
+	if (!rec->has_checksum || status == UIDLIST_FAILED)
+		return true;
+	return l->has_checksum && l->checksum == rec->checksum;
+}
+
+/* Loads the list the lock file's record names through its checksum name: a name made for that
+ * list alone, so no host's cache holds another file under it.  False (l empty) when there is no
+ * such file (an older version wrote the list, or a newer list replaced it just now). */
+static bool load_by_checksum(int dirfd, const struct lock_record *rec, struct uidlist *l)
+{
+	char name[CHECKSUM_NAME_SIZE];
+	enum uidlist_status status;
+	size_t len = 0;
+	char *data;
+	bool stale;
+
+	uidlist_init(l);
+	if (!rec->has_checksum)
+		return false;
+	checksum_name(name, rec->checksum);
+	data = read_list_file(dirfd, name, &len, &status, false, &stale);
+	if (data == NULL)
+		return false;
+	if (take_file(data, len, status, l) == UIDLIST_OK && list_is_recorded(l, UIDLIST_OK, rec))
+		return true;
+	uidlist_free(l);
+	return false;
+}
+
+/* Loads the list, logging what is wrong with it when report says so: on a shared file system the
+ * one the record rec names, under its checksum name where it has one, else by its name, noting in
+ * l->latest whether it is the recorded one; on a local file system by its name, the latest. */
+static enum uidlist_status load_recorded(int dirfd, bool shared, const struct lock_record *rec, struct uidlist *l,
+					 bool report)
+{
+	enum uidlist_status status;
+
+	if (shared && load_by_checksum(dirfd, rec, l)) {
+		l->latest = true;
+		return UIDLIST_OK;
 	}
-	return take_data(data, len, len + 1, l);
+	status = load_list(dirfd, l, report);
+	l->latest = !shared || list_is_recorded(l, status, rec);
+	return status;
 }
 
 enum uidlist_status uidlist_load(int dirfd, struct uidlist *l)
 {
-	return load_list(dirfd, l, true);
+	struct lock_record rec = { 0 };
+	bool shared = fs_is_shared(dirfd);
+	enum uidlist_status status;
+
+	/* Without the record no list read here can be taken as current. */
+	if (shared && !read_record(dirfd, -1, &rec)) {
+		status = load_list(dirfd, l, true);
+		l->latest = false;
+		return status;
+	}
+	return load_recorded(dirfd, shared, &rec, l, true);
 }
 
 /* Completes what uidlist_load began with status, logging a corrupt list when report says so;
@@ -581,16 +657,6 @@ enum uidlist_status uidlist_complete_read(int dirfd, struct uidlist *l, enum uid
 	return finish_read(l, status, true, read_mark(dirfd));
 }
 
-/* Tells whether the list l, loaded with status, is the one the lock file's record names: it is
- * when the record names none (there is no lock file, or an older version wrote it), or when the
- * file cannot be read at all (reading it again will not help). */
-static bool list_is_recorded(const struct uidlist *l, enum uidlist_status status, const struct lock_record *rec)
-{
-	if (!rec->has_checksum || status == UIDLIST_FAILED)
-		return true;
-	return l->has_checksum && l->checksum == rec->checksum;
-}
-
 enum uidlist_status uidlist_reread(int dirfd, int lock_fd, struct uidlist *l)
 {
 	bool reported = l->corrupt, shared = fs_is_shared(dirfd);
@@ -603,8 +669,8 @@ enum uidlist_status uidlist_reread(int dirfd, int lock_fd, struct uidlist *l)
 			log_msg(LOG_ERR, "cannot read %s: %s", UIDLIST_LOCK, strerror(errno));
 			return UIDLIST_FAILED;
 		}
-		status = load_list(dirfd, l, false);
-		if (!shared || list_is_recorded(l, status, &rec))
+		status = load_recorded(dirfd, shared, &rec, l, false);
+		if (l->latest)
 			break;
 		if (waited >= SHARED_STALE_WAIT_MS) {
 			log_msg(LOG_WARNING, "%s is still not the list %s records after %u ms: taken as it is "
@@ -620,15 +686,6 @@ enum uidlist_status uidlist_reread(int dirfd, int lock_fd, struct uidlist *l)
 		status = load_list(dirfd, l, !reported);
 	}
 	return finish_read(l, status, !reported, rec.mark);
-}
-
-bool uidlist_is_latest(int dirfd, const struct uidlist *l)
-{
-	struct lock_record rec;
-
-	if (!fs_is_shared(dirfd))
-		return true;
-	return read_record(dirfd, -1, &rec) && list_is_recorded(l, UIDLIST_OK, &rec);
 }
 
 /* Writes entry e's line just before end; returns where it starts. */
@@ -716,18 +773,43 @@ static bool write_list(int fd, const struct uidlist *l, uint64_t *checksum)
 	return writer_flush(&w);
 }
 
+/* Links the temporary list under its checksum name (shared file systems only), where a session
+ * that reads the record finds it; the same list linked already is no failure. */
+static bool link_by_checksum(int dirfd, uint64_t checksum)
+{
+	char name[CHECKSUM_NAME_SIZE];
+
+	checksum_name(name, checksum);
+	return linkat(dirfd, UIDLIST_TEMP, dirfd, name, 0) == 0 || errno == EEXIST;
+}
+
+/* Removes the checksum name of the list the record named before (shared file systems only). */
+static void unlink_by_checksum(int dirfd, const struct lock_record *old, uint64_t checksum)
+{
+	char name[CHECKSUM_NAME_SIZE];
+
+	if (!old->has_checksum || old->checksum == checksum)
+		return;
+	checksum_name(name, old->checksum);
+	if (unlinkat(dirfd, name, 0) != 0 && errno != ENOENT)
+		log_msg(LOG_WARNING, "cannot remove %s: %s", name, strerror(errno));
+}
+
 bool uidlist_write(int dirfd, int lock_fd, const struct uidlist *l)
 {
+	bool shared = fs_is_shared(dirfd);
+	struct lock_record old = { 0 };
 	uint64_t checksum;
 	int fd = openat(dirfd, UIDLIST_TEMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	bool ok = fd >= 0 && write_list(fd, l, &checksum) && fsync(fd) == 0;
 
 	if (fd >= 0 && close(fd) != 0)
 		ok = false;
+	ok = ok && (!shared || link_by_checksum(dirfd, checksum));
 	/* The record goes first: no list may issue UIDs beyond the mark, and
 	 * a session that reads the list must find the one the record names
 	 * (on a shared file system it reads again until it does). */
-	if (ok && !write_record(dirfd, lock_fd, l->next_uid, checksum)) {
+	if (ok && !write_record(dirfd, lock_fd, l->next_uid, checksum, &old)) {
 		log_msg(LOG_ERR, "cannot record the next UID in %s: %s", UIDLIST_LOCK, strerror(errno));
 		ok = false;
 	} else if (ok && renameat(dirfd, UIDLIST_TEMP, dirfd, UIDLIST_FILE) != 0) {
@@ -737,6 +819,8 @@ bool uidlist_write(int dirfd, int lock_fd, const struct uidlist *l)
 	} else if (ok && fsync(dirfd) != 0) {
 		log_msg(LOG_WARNING, "fsync of the Maildir: %s", strerror(errno));
 	}
+	if (ok && shared)
+		unlink_by_checksum(dirfd, &old, checksum);
 	if (!ok) {
 		log_msg(LOG_ERR, "cannot write %s: %s", UIDLIST_FILE, strerror(errno));
 		if (unlinkat(dirfd, UIDLIST_TEMP, 0) != 0 && errno != ENOENT)

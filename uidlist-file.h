@@ -64,7 +64,9 @@ uint64_t uidlist_clock_floor(void);
 enum uidlist_status uidlist_read(int dirfd, struct uidlist *l);
 
 /* Reads the list file into l's pool and parses its header only (next UID, stamps); the entries
- * wait for uidlist_parse_entries.  UIDLIST_OK when the header is sound. */
+ * wait for uidlist_parse_entries.  UIDLIST_OK when the header is sound.  l->latest tells whether
+ * it is the list the lock file records: always on a local file system, where no read can be
+ * older than the last write. */
 enum uidlist_status uidlist_load(int dirfd, struct uidlist *l);
 
 /* Completes what uidlist_load began with status, as uidlist_read does: parses the entries into
@@ -77,9 +79,6 @@ enum uidlist_status uidlist_complete_read(int dirfd, struct uidlist *l, enum uid
  * the list the lock file records, for at most SHARED_STALE_WAIT_MS. */
 enum uidlist_status uidlist_reread(int dirfd, int lock_fd, struct uidlist *l);
 
-/* Tells whether l, loaded without the lock, is the list the lock file records; always true on a
- * local file system, where no read can be older than the last write. */
-bool uidlist_is_latest(int dirfd, const struct uidlist *l);
 
 /* Parses the entries of a list uidlist_load gave UIDLIST_OK, into l or, with a sink, to the
  * sink only; UIDLIST_CORRUPT (logged; l emptied as uidlist_read leaves a corrupt list, entries

@@ -43,6 +43,7 @@ struct uidlist {
 	bool corrupt;		/* the file it was read from was corrupt (and reported) */
 	bool has_checksum;	/* the file it was read from ended in an END line, whose checksum is: */
 	uint64_t checksum;	/* what tells this list from any other the file held (uidlist-file.h) */
+	bool latest;		/* it is the list last written (uidlist_load) */
 	struct dir_stamp stamps[STAMPS];	/* new/ and cur/ when the entries were exactly their messages */
 	struct uid_entry *entries;
 	size_t count, capacity;

@@ -47,6 +47,10 @@ two_lists() {
 	cp "$(MD)/$LIST_FILE" "$T/list-new"
 }
 
+# checksum_link: the name the list is also linked under on a shared file
+# system: the list's name, a dot and the checksum its END line carries.
+checksum_link() { printf '%s/%s.%s' "$(MD)" "$LIST_FILE" "$(tail -n 1 "$(MD)/$LIST_FILE" | cut -d ' ' -f 3)"; }
+
 # put_list FILE: replaces the list with a copy of FILE, as another host does.
 put_list() {
 	cp "$1" "$(MD)/$LIST_FILE.put"
@@ -73,10 +77,29 @@ timed_uidl_session() {
 	refute_logged "refuses O_DIRECT"
 }
 
+@test "on a shared file system, a session reads the list the record names under its checksum name" {
+	two_lists
+	local want=("${UIDS[@]}") link
+	link=$(checksum_link)
+	[ -f "$link" ] && [ "$link" -ef "$(MD)/$LIST_FILE" ] || { ls -li "$(MD)"; return 1; }
+	# Whatever this host's cache shows under the plain name.
+	put_list "$T/list-old"
+	timed_uidl_session
+	[ "${UIDS[*]}" = "${want[*]}" ] || { echo "UIDs ${UIDS[*]}, expected ${want[*]}"; cat "$T/log"; return 1; }
+	[ "$ELAPSED_MS" -lt 1000 ] || { echo "the session took $ELAPSED_MS ms"; return 1; }
+	# The list the session wrote is linked under its own checksum name, and
+	# the name of the list it replaced is gone.
+	[ ! -e "$link" ] || cmp -s "$link" "$(MD)/$LIST_FILE"
+	[ "$(checksum_link)" -ef "$(MD)/$LIST_FILE" ]
+	[ "$(ls "$(MD)" | grep -c "^$LIST_FILE\.[0-9a-f]\{16\}\$")" -eq 1 ] || { ls "$(MD)"; return 1; }
+}
+
 @test "on a shared file system, a list older than the lock file's record is read again until the recorded one comes" {
 	two_lists
 	local want=("${UIDS[@]}")
-	# This host's cache still shows the old list; the new one shows up 1 s later.
+	# This host's cache still shows the old list, and no checksum name (as
+	# when an older version wrote it); the new list shows up 1 s later.
+	rm "$(checksum_link)"
 	put_list "$T/list-old"
 	(sleep 1 && put_list "$T/list-new") &
 	RESTORER_PID=$!
@@ -90,6 +113,7 @@ timed_uidl_session() {
 
 @test "on a shared file system, a list that never becomes the recorded one is taken after 3 s, and logged" {
 	two_lists
+	rm "$(checksum_link)"
 	put_list "$T/list-old"
 	timed_uidl_session
 	[ "${#UIDS[@]}" -eq 3 ]
