@@ -9,7 +9,7 @@ DOCDIR ?= $(PREFIX)/share/doc/pop3-handler
 CONTRIB = contrib/pop3-handler.conf contrib/inetd.conf contrib/xinetd.d/pop3 \
 	contrib/systemd/pop3.socket contrib/systemd/pop3@.service \
 	contrib/systemd/stunnel-pop3s.service contrib/stunnel/pop3s.conf \
-	contrib/stunnel/pop3-starttls.conf contrib/pam.d/pop3-handler
+	contrib/stunnel/pop3-starttls.conf contrib/pam.d/pop3-handler contrib/haproxy.cfg
 CFLAGS ?= -O2 -g
 
 WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
@@ -38,8 +38,8 @@ UNIT_TESTS = tests/unit/test-parse tests/unit/test-base64 tests/unit/test-encode
 # bats file that starts one (tests/login-gssapi.bats).
 KDC_UNIT_TESTS = tests/unit/test-gssapi
 
-.PHONY: all check unit-tests demo deps clean install uninstall fuzz fuzz-smoke check-sanitize \
-	check-valgrind lint bench
+.PHONY: all check check-scaleout unit-tests demo deps clean install uninstall fuzz fuzz-smoke \
+	check-sanitize check-valgrind lint bench
 
 all: pop3-handler
 
@@ -61,6 +61,12 @@ check:
 	./tests/install-deps
 	$(MAKE) pop3-handler unit-tests fuzz-build
 	./tests/run $(UNIT_TESTS) $(FUZZ_SMOKE) -- tests/*.bats
+
+# Issue 19's scale-out rig, as root: two front ends behind HAProxy sharing
+# one Maildir, first on a local directory, then on a GlusterFS volume (a few
+# minutes each at most); tests/scaleout/rig installs what it lacks.
+check-scaleout: pop3-handler
+	./tests/scaleout/rig local && ./tests/scaleout/rig gluster
 
 # The whole suite again with AddressSanitizer and UBSan (clang), built in
 # its own directory so the normal objects are left alone.  ASan's allocator

@@ -103,7 +103,9 @@ static bool message_sizes(struct maildir *md, size_t i, char *block, bool worker
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			if (!worker)
+			/* ESTALE or ENOENT: another host removed the file (shared
+			 * file systems), which is no fault of it. */
+			if (!worker && errno != ESTALE && errno != ENOENT)
 				log_msg(LOG_WARNING, "skipping %s: %s", maildir_path(md, i), strerror(errno));
 			close(fd);
 			return false;

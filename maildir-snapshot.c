@@ -19,6 +19,7 @@
 #include "log.h"
 #include "maildir-size.h"
 #include "params.h"
+#include "shared-fs.h"
 #include "uidl-import.h"
 #include "uidlist-file.h"
 #include "util.h"
@@ -359,14 +360,28 @@ static bool take_imported_uidl(struct maildir *md, size_t i, struct uid_entry *e
 	return take_uidl(md, &md->msgs[i], uidl, len);
 }
 
+/* Tells whether message i, which the list does not know, may be given a UID now.  When recheck
+ * says so, another session changed the list since this one read it before its scan: that session
+ * may have given the message a UID and removed it, or removed it under the UID the earlier list
+ * gave it.  On a local file system its file tells (a message sized before the lock is looked for,
+ * one not sized yet is opened to be sized); on a shared one (shared-fs.h) this host may still see
+ * a file another host removed, so the message waits for the next session. */
+static bool may_take_uid(struct maildir *md, size_t i, bool recheck, bool shared)
+{
+	if (recheck && shared)
+		return false;
+	if (md->msgs[i].sized)
+		return !recheck || maildir_has_size(md, i, md->msgs[i].stored_size);
+	return maildir_size_message(md, i);
+}
+
 /* Gives the messages the list does not know UIDs (in delivery order), sizes and the UIDLs im
- * takes over; drops those that vanished or cannot be served, and returns how many it dropped,
- * or SIZE_MAX when memory ran out.  When recheck says so, another session changed the list
- * since the messages were sized: it may have given one a UID and removed it, and a message sized
- * then gets a UID only if its file is still there. */
+ * takes over; drops those that vanished, cannot be served or must wait (may_take_uid), and
+ * returns how many it dropped, or SIZE_MAX when memory ran out. */
 static size_t add_unknown_messages(struct maildir *md, struct uidlist *l, struct uidl_import *im, bool recheck)
 {
 	size_t out = 0, dropped = 0;
+	bool shared = recheck && fs_is_shared(md->dirfd);
 
 	for (size_t i = 0; i < md->count; i++) {
 		struct message *m = &md->msgs[i];
@@ -374,9 +389,8 @@ static size_t add_unknown_messages(struct maildir *md, struct uidlist *l, struct
 		if (!m->known) {
 			struct uid_entry *e;
 
-			if (m->sized ? recheck && !maildir_has_size(md, i, m->stored_size)
-				     : !maildir_size_message(md, i)) {
-				dropped++;	/* vanished or unreadable: not in this snapshot */
+			if (!may_take_uid(md, i, recheck, shared)) {
+				dropped++;	/* vanished, unreadable or unsure: not in this snapshot */
 				continue;
 			}
 			e = uidlist_add(l, maildir_name(md, i), strlen(maildir_name(md, i)));
