@@ -805,7 +805,10 @@ bool uidlist_write(int dirfd, int lock_fd, const struct uidlist *l)
 
 	if (fd >= 0 && close(fd) != 0)
 		ok = false;
-	ok = ok && (!shared || link_by_checksum(dirfd, checksum));
+	/* Without the link, sessions read the list by its name, again until
+	 * it is the recorded one: slower, never wrong. */
+	if (ok && shared && !link_by_checksum(dirfd, checksum))
+		log_msg(LOG_WARNING, "cannot link %s under its checksum name: %s", UIDLIST_TEMP, strerror(errno));
 	/* The record goes first: no list may issue UIDs beyond the mark, and
 	 * a session that reads the list must find the one the record names
 	 * (on a shared file system it reads again until it does). */
