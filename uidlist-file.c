@@ -128,18 +128,19 @@ static void parse_record(const char *buf, ssize_t len, struct lock_record *rec)
 static bool read_record(int dirfd, int lock_fd, struct lock_record *rec)
 {
 	char buf[RECORD_LEN];
+	bool shared = fs_is_shared(dirfd);
 	ssize_t n;
 	int fd = lock_fd;
 
 	memset(rec, 0, sizeof *rec);
+	/* fresh_read truncates the file to its own size: it needs to write. */
 	if (fd < 0)
-		fd = openat(dirfd, UIDLIST_LOCK, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		fd = openat(dirfd, UIDLIST_LOCK, (shared ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT;
 	/* Closing a descriptor of our own keeps the lock: it is an open file
 	 * description lock, held by the descriptor uidlist_lock opened. */
-	n = fs_is_shared(dirfd) ? fresh_read(dirfd, UIDLIST_LOCK, fd, RECORD_LEN, buf, sizeof buf)
-				: pread(fd, buf, sizeof buf, 0);
+	n = shared ? fresh_read(dirfd, UIDLIST_LOCK, fd, RECORD_LEN, buf, sizeof buf) : pread(fd, buf, sizeof buf, 0);
 	if (fd != lock_fd)
 		close(fd);
 	if (n < 0)
@@ -477,10 +478,10 @@ static enum uidlist_status open_failure(int err, bool report)
 	return UIDLIST_FAILED;
 }
 
-/* Reads the whole list file (under its name, or another that links it); NULL with *status set when it is missing, unreadable or (corrupt)
- * larger than its END line allows, each logged when report says so (but a stale handle).  *stale tells that a stale
- * file handle got in the way: another host replaced the file, and reading it again by name
- * will find the new one. */
+/* Reads the whole list file (under its name, or another that links it); NULL with *status set
+ * when it is missing, unreadable or (corrupt) larger than its END line allows, each logged when
+ * report says so (but a stale handle).  *stale tells that a stale file handle got in the way:
+ * another host replaced the file, and reading it again by name will find the new one. */
 static char *read_list_file(int dirfd, const char *name, size_t *len, enum uidlist_status *status, bool report,
 			    bool *stale)
 {
