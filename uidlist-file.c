@@ -353,19 +353,29 @@ static enum uidlist_status corrupt(struct uidlist *l)
 	return UIDLIST_CORRUPT;
 }
 
+/* The last line of the len octets at data when they end in an END line: where it starts (its
+ * length, without the LF, in *line_len); NULL when they end otherwise. */
+static const char *end_line(const char *data, size_t len, size_t *line_len)
+{
+	const char *line;
+
+	if (len < 2 || data[len - 1] != '\n')
+		return NULL;
+	line = memrchr(data, '\n', len - 1);
+	line = line != NULL ? line + 1 : data;
+	*line_len = (size_t)(data + len - 1 - line);
+	return starts_with(line, *line_len, "END ") ? line : NULL;
+}
+
 /* Notes in l the checksum of the END line that ends data, if there is one: what tells this list
  * from any other, for the lock file's record. */
 static void note_checksum(struct uidlist *l, const char *data, size_t len)
 {
-	const char *line, *sp;
+	size_t line_len = 0;
+	const char *line = end_line(data, len, &line_len);
+	const char *sp = line != NULL ? memrchr(line, ' ', line_len) : NULL;
 
-	if (len < 2 || data[len - 1] != '\n')
-		return;
-	line = memrchr(data, '\n', len - 1);
-	line = line != NULL ? line + 1 : data;
-	sp = memrchr(line, ' ', (size_t)(data + len - 1 - line));
-	l->has_checksum = starts_with(line, (size_t)(data + len - line), "END ") && sp != NULL &&
-			  parse_hex64(sp + 1, (size_t)(data + len - 2 - sp), &l->checksum);
+	l->has_checksum = sp != NULL && parse_hex64(sp + 1, (size_t)(line + line_len - sp - 1), &l->checksum);
 }
 
 /* Makes data (len octets of a malloc'd buffer of capacity octets) the list's pool, the names
@@ -437,19 +447,13 @@ enum uidlist_status uidlist_parse(const char *data, size_t len, struct uidlist *
  * MESSAGES_MAX; false when its last line is no END line. */
 static bool claimed_count(int fd, uint64_t size, uint64_t *count)
 {
-	char tail[END_LINE_MAX + 1];
-	size_t want = size < END_LINE_MAX ? (size_t)size : END_LINE_MAX;
+	char tail[END_LINE_MAX];
+	size_t want = size < END_LINE_MAX ? (size_t)size : END_LINE_MAX, line_len = 0;
 	ssize_t n = pread(fd, tail, want, (off_t)(size - want));
-	const char *line, *sp;
+	const char *line = n == (ssize_t)want ? end_line(tail, want, &line_len) : NULL;
+	const char *sp = line != NULL ? memchr(line + 4, ' ', line_len - 4) : NULL;
 
-	if (n != (ssize_t)want || n < 2 || tail[n - 1] != '\n')
-		return false;
-	tail[n - 1] = '\0';
-	line = memrchr(tail, '\n', (size_t)n - 1);
-	line = line != NULL ? line + 1 : tail;
-	if (strncmp(line, "END ", 4) != 0 || (sp = strchr(line + 4, ' ')) == NULL)
-		return false;
-	return parse_u64(line + 4, (size_t)(sp - line - 4), MESSAGES_MAX, count);
+	return sp != NULL && parse_u64(line + 4, (size_t)(sp - line - 4), MESSAGES_MAX, count);
 }
 
 /* Tells whether a list file of size octets is no larger than the entries its END line counts can

@@ -1032,12 +1032,19 @@ def showings(ev, token):
     return sorted(shown.values(), key=lambda pair: pair[0].started)
 
 
+def grouped(triples):
+    """first -> second -> [attempts] from (first, second, attempt) triples: the UID observations
+    seen from either side (checks 4 and 5)."""
+    out = collections.defaultdict(lambda: collections.defaultdict(list))
+    for first, second, a in triples:
+        out[first][second].append(a)
+    return out
+
+
 def check_uid_unique(ev):
     """4. No UID named two messages: across sessions, nor twice in one listing."""
     out = []
-    seen = collections.defaultdict(lambda: collections.defaultdict(list))   # uid -> token -> [attempts]
-    for uid, token, a in ev.observations:
-        seen[uid][token].append(a)
+    seen = grouped((uid, token, a) for uid, token, a in ev.observations)   # uid -> token -> [attempts]
     for uid, tokens in sorted(seen.items()):
         if len(tokens) > 1:
             out.append("UID %s was given to %d messages: %s" % (uid, len(tokens), "; ".join(
@@ -1052,9 +1059,7 @@ def check_uid_stable(ev):
     """5. No message's UID changed: no message tied to two UIDs, and no UID that only ever
     named a message already deleted under another UID."""
     out = []
-    seen = collections.defaultdict(lambda: collections.defaultdict(list))   # token -> uid -> [attempts]
-    for uid, token, a in ev.observations:
-        seen[token][uid].append(a)
+    seen = grouped((token, uid, a) for uid, token, a in ev.observations)   # token -> uid -> [attempts]
     for token, uids in sorted(seen.items()):
         if len(uids) > 1:
             history = sorted(uids.items(), key=lambda kv: min(a.login_at for a in kv[1]))
