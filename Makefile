@@ -24,7 +24,7 @@ UNIT_LDLIBS = -lnettle -lgssapi_krb5 -lkrb5
 
 # Every module but main(): the unit tests and the fuzz targets link these.
 LIB_OBJS = parse.o base64.o encode.o textfile.o io.o log.o util.o netbios.o \
-	maildir.o maildir-snapshot.o maildir-size.o maildir-update.o uidlist.o uidlist-file.o shared-fs.o uidl-formats.o uidl-import.o config.o \
+	maildir.o maildir-snapshot.o maildir-size.o maildir-update.o uidlist.o uidlist-file.o shared-fs.o uidl-formats.o uidl-import.o config.o config-test.o \
 	account.o userdb.o passwd-file.o system-accounts.o pam-accounts.o password.o hash-setting.o hashtool.o become.o \
 	login.o auth.o channel.o privsep.o privsep-child.o privsep-parent.o ntlm.o gssapi.o gssapi-helper.o confine.o \
 	session.o mailbox.o attempt.o sasl.o authorization.o transaction.o serve.o

@@ -219,6 +219,54 @@ bool config_set(struct config *cfg, const char *key, const char *value, char *er
 	return false;
 }
 
+/* The value of setting s in cfg as the file writes it. */
+static const char *value_text(const struct config *cfg, const struct setting *s, char *buf, size_t size)
+{
+	const void *field = (const char *)cfg + s->offset;
+	unsigned n;
+
+	if (is_string(s))
+		return field;
+	n = *(const unsigned *)field;
+	if (s->kind == SET_CHOICE)
+		return s->choices[n];
+	if (n == EXPIRE_NEVER && s->choices != NULL)
+		return s->choices[0];
+	snprintf(buf, size, "%u", n);
+	return buf;
+}
+
+/* Writes the settings of cfg that are (or are not) at their defaults, one line each. */
+static void print_group(const struct config *cfg, const struct config *defaults, bool at_default, FILE *out)
+{
+	char buf[16], default_buf[16];
+
+	for (size_t i = 0; i < SETTINGS; i++) {
+		const struct setting *s = &settings[i];
+		const char *value = value_text(cfg, s, buf, sizeof buf);
+
+		if ((strcmp(value, value_text(defaults, s, default_buf, sizeof default_buf)) == 0) != at_default)
+			continue;
+		/* A domain left empty is found at run time; no line can set
+		 * that, so it is shown as a comment. */
+		if (value[0] == '\0')
+			fprintf(out, "# %s = (unset: found at run time)\n", s->key);
+		else
+			fprintf(out, "%s = %s\n", s->key, value);
+	}
+}
+
+void config_print(const struct config *cfg, FILE *out)
+{
+	struct config defaults;
+
+	config_defaults(&defaults);
+	fprintf(out, "# set by the configuration file or -o\n");
+	print_group(cfg, &defaults, false, out);
+	fprintf(out, "# at their defaults\n");
+	print_group(cfg, &defaults, true, out);
+}
+
 bool config_assign(struct config *cfg, const char *assignment, char *err, size_t errlen)
 {
 	char copy[CONFIG_LINE_MAX];
@@ -237,51 +285,89 @@ bool config_assign(struct config *cfg, const char *assignment, char *err, size_t
 	return config_set(cfg, trim_blanks(copy), trim_blanks(eq + 1), err, errlen);
 }
 
-bool config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+/* Reports the problem of line lineno of the file at path through report; whether to go on. */
+static bool report_at(config_report *report, void *ctx, const char *path, unsigned lineno, const char *why)
+{
+	char text[RESPONSE_MAX + PATH_MAX];
+
+	snprintf(text, sizeof text, "%s line %u: %s", path, lineno, why);
+	return report(ctx, text);
+}
+
+/* Applies the lines of f (the file at path), reporting each bad one; false when one was bad
+ * (reading stops at the first the report says to stop at). */
+static bool load_lines(struct config *cfg, FILE *f, const char *path, config_report *report, void *ctx)
 {
 	char line[CONFIG_LINE_MAX], why[RESPONSE_MAX];
 	enum file_line_status st;
-	const char *problem;
-	struct stat file_stat;
 	unsigned lineno = 0;
-	bool ok = true;
+	bool ok = true, line_ok, go_on = true;
+
+	while (go_on && (st = file_line_read(f, line, sizeof line)) != FILE_LINE_EOF) {
+		char *start = trim_blanks(line);
+
+		lineno++;
+		line_ok = true;
+		if (st == FILE_LINE_ERROR) {
+			snprintf(why, sizeof why, "%s", strerror(errno));
+			line_ok = go_on = false;
+		} else if (st == FILE_LINE_TOO_LONG || st == FILE_LINE_NUL) {
+			snprintf(why, sizeof why, st == FILE_LINE_NUL ? "NUL octet in the line" : "line too long");
+			line_ok = false;
+		} else if (*start != '\0' && *start != '#') {
+			line_ok = config_assign(cfg, start, why, sizeof why);
+		}
+		if (!line_ok) {
+			ok = false;
+			go_on = report_at(report, ctx, path, lineno, why) && go_on;
+		}
+	}
+	return ok;
+}
+
+enum config_load config_load_each(struct config *cfg, const char *path, config_report *report, void *ctx)
+{
+	struct stat file_stat;
+	const char *problem;
+	char why[RESPONSE_MAX];
+	bool ok;
 	FILE *f;
 
 	/* "-c /dev/null": no file, only the defaults and -o. */
 	if (strcmp(path, "/dev/null") == 0)
-		return true;
+		return CONFIG_LOADED;
 	f = fopen_regular(path);
 	if (f == NULL) {
-		snprintf(err, errlen, "cannot read %s: %s", path,
+		snprintf(why, sizeof why, "cannot read %s: %s", path,
 			 errno == EINVAL ? "not a regular file" : strerror(errno));
-		return false;
+		report(ctx, why);
+		return CONFIG_UNREADABLE;
 	}
 	/* It names the files the root process trusts (the passwd file, the
 	 * keytab) and the users it becomes: only root, or the user we run as,
 	 * may write it. */
 	problem = file_untrusted(f, &file_stat);
-	if (problem != NULL) {
-		snprintf(err, errlen, "refusing %s: %s", path, problem);
-		ok = false;
-	}
-	while (ok && (st = file_line_read(f, line, sizeof line)) != FILE_LINE_EOF) {
-		char *start = trim_blanks(line);
-
-		lineno++;
-		if (st == FILE_LINE_ERROR) {
-			snprintf(why, sizeof why, "%s", strerror(errno));
-			ok = false;
-		} else if (st == FILE_LINE_TOO_LONG || st == FILE_LINE_NUL) {
-			snprintf(why, sizeof why, st == FILE_LINE_NUL ? "NUL octet in the line" : "line too long");
-			ok = false;
-		} else if (*start != '\0' && *start != '#') {
-			ok = config_assign(cfg, start, why, sizeof why);
-		}
-		if (!ok)
-			snprintf(err, errlen, "%s line %u: %s", path, lineno, why);
-	}
+	if (problem != NULL)
+		snprintf(why, sizeof why, "refusing %s: %s", path, problem);
+	ok = problem == NULL || report(ctx, why);
+	ok = ok && load_lines(cfg, f, path, report, ctx) && problem == NULL;
 	fclose(f);
-	return ok;
+	return ok ? CONFIG_LOADED : CONFIG_PROBLEMS;
+}
+
+bool config_keep_first(void *ctx, const char *problem)
+{
+	const struct config_first *first = ctx;
+
+	snprintf(first->err, first->errlen, "%s", problem);
+	return false;
+}
+
+bool config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct config_first first = { err, errlen };
+
+	return config_load_each(cfg, path, config_keep_first, &first) == CONFIG_LOADED;
 }
 
 bool maildir_expand(const char *template, const char *user, const char *home, char *out, size_t size)

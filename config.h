@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum plaintext_policy { PLAINTEXT_NO, PLAINTEXT_YES, PLAINTEXT_SECURE };
 enum log_target { LOG_TARGET_SYSLOG, LOG_TARGET_STDERR };
@@ -56,6 +57,34 @@ bool config_assign(struct config *cfg, const char *assignment, char *err, size_t
 /* Reads a configuration file of "key = value" lines, '#' comments and blank lines ("/dev/null":
  * none); on failure writes the reason, with the file and line, to err. */
 bool config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+
+/* Told one problem of a configuration (with its file and line, or its -o argument); returns
+ * whether to go on looking for more. */
+typedef bool config_report(void *ctx, const char *problem);
+
+/* Where config_keep_first() keeps the problem. */
+struct config_first {
+	char *err;
+	size_t errlen;
+};
+
+/* A config_report that keeps the problem in ctx (a struct config_first) and stops: a session
+ * refuses to start at its configuration's first problem. */
+bool config_keep_first(void *ctx, const char *problem);
+
+enum config_load {
+	CONFIG_LOADED,		/* no problem */
+	CONFIG_PROBLEMS,	/* bad lines, or a file others may change */
+	CONFIG_UNREADABLE,	/* no file to read */
+};
+
+/* config_load(), telling report each problem (a bad line, the file unsafe or unreadable) and
+ * applying the good lines until report says to stop. */
+enum config_load config_load_each(struct config *cfg, const char *path, config_report *report, void *ctx);
+
+/* Writes the settings of cfg to out as configuration lines that load back to them: first
+ * those that differ from the defaults, then the defaults, each group under a comment line. */
+void config_print(const struct config *cfg, FILE *out);
 
 /* Checks the settings against each other once all are read; on failure writes the reason to
  * err. */

@@ -11,6 +11,10 @@
 
 static bool use_stderr;
 static bool syslog_opened;
+/* A tool at a terminal (-t): no process id on its lines. */
+static bool tool;
+/* Messages logged at LOG_ERR or worse, and at LOG_WARNING. */
+static unsigned errors, warnings;
 
 void log_to_syslog(void)
 {
@@ -26,6 +30,18 @@ void log_to_syslog(void)
 void log_to_stderr(void)
 {
 	use_stderr = true;
+}
+
+void log_to_terminal(void)
+{
+	use_stderr = true;
+	tool = true;
+}
+
+void log_counts(unsigned *error_count, unsigned *warning_count)
+{
+	*error_count = errors;
+	*warning_count = warnings;
 }
 
 void log_prepare_confinement(void)
@@ -76,7 +92,13 @@ void log_msg(int priority, const char *format, ...)
 	for (char *p = text; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
-	if (use_stderr) {
+	if (priority <= LOG_ERR)
+		errors++;
+	else if (priority == LOG_WARNING)
+		warnings++;
+	if (tool) {
+		fprintf(stderr, "pop3-handler: %s: %s\n", priority_name(priority), text);
+	} else if (use_stderr) {
 		fprintf(stderr, "pop3-handler[%ld]: %s: %s\n", (long)getpid(), priority_name(priority), text);
 	} else {
 		if (!syslog_opened)

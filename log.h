@@ -13,6 +13,12 @@ void log_to_syslog(void);
 /* Sends log messages to standard error, one line each (for tests and debugging). */
 void log_to_stderr(void);
 
+/* Sends log messages to standard error as a tool's (-t) are, "pop3-handler: error: ...". */
+void log_to_terminal(void);
+
+/* The number of messages logged so far at LOG_ERR or worse, and at LOG_WARNING. */
+void log_counts(unsigned *error_count, unsigned *warning_count);
+
 /* Opens the syslog connection (when logging there) and loads the time zone its timestamps use,
  * so that logging still works once file access is confined. */
 void log_prepare_confinement(void);

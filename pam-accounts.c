@@ -48,6 +48,11 @@ static bool pam_load(void)
 				 sizeof pam, LOG_ERR, "passwd_file = pam");
 }
 
+bool pam_ready(void)
+{
+	return pam_load();
+}
+
 /* What the conversation answers with. */
 struct conversation {
 	const char *user;

@@ -24,4 +24,7 @@
  * other kind; the password and every answer are wiped after use. */
 extern const struct account_source pam_accounts;
 
+/* Loads libpam if it is not yet; false (logged as an error) when it or a function is missing. */
+bool pam_ready(void);
+
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config-test.h"
 #include "hashtool.h"
 #include "log.h"
 #include "params.h"
@@ -29,11 +30,16 @@
 
 static void usage(void)
 {
-	printf("usage: pop3-handler [-c FILE] [-o key=value]...\n"
+	printf("usage: pop3-handler [-t] [-T] [-c FILE] [-o key=value]...\n"
 	       "       pop3-handler -H [-N] | -V | -h\n"
 	       "Serves one POP3 session on standard input and output.\n"
 	       "  -c FILE       configuration file (default %s)\n"
 	       "  -o key=value  override one configuration key (may repeat)\n"
+	       "  -t            check the configuration and what it names (passwd\n"
+	       "                file, privsep_user and privsep_dir, PAM service,\n"
+	       "                keytab), report every problem on standard error, exit\n"
+	       "                0 when a session would start, 1 otherwise\n"
+	       "  -T            print the effective configuration\n"
 	       "  -H            read a password on standard input, print its hash\n"
 	       "                for the passwd file (libxcrypt's default method)\n"
 	       "  -N            with -H: also print the password's NT hash, for\n"
@@ -69,7 +75,10 @@ static int startup_error(const struct config *cfg, const char *why)
 struct options {
 	const char *file;	/* -c */
 	bool hash, nt_hash;	/* -H, -N */
+	bool test, print;	/* -t, -T */
 };
+
+#define OPTIONS ":c:o:tTHNVh"
 
 /* Reads the options; returns -1 to go on, else the exit status (-V, -h, a bad option). */
 static int read_options(int argc, char **argv, const struct config *cfg, struct options *o)
@@ -77,8 +86,14 @@ static int read_options(int argc, char **argv, const struct config *cfg, struct 
 	char err[RESPONSE_MAX];
 	int opt;
 
-	while ((opt = getopt(argc, argv, ":c:o:HNVh")) != -1) {
+	while ((opt = getopt(argc, argv, OPTIONS)) != -1) {
 		switch (opt) {
+		case 't':
+			o->test = true;
+			break;
+		case 'T':
+			o->print = true;
+			break;
 		case 'H':
 			o->hash = true;
 			break;
@@ -106,24 +121,67 @@ static int read_options(int argc, char **argv, const struct config *cfg, struct 
 	return -1;
 }
 
-/* Applies the -o options over the file's settings; false with the reason in err. */
-static bool apply_overrides(int argc, char **argv, struct config *cfg, char *err, size_t errlen)
+/* Applies the -o options over the file's settings, telling report each that is refused; false
+ * when one was. */
+static bool apply_overrides(int argc, char **argv, struct config *cfg, config_report *report, void *ctx)
 {
+	char why[RESPONSE_MAX];
+	bool ok = true;
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt(argc, argv, ":c:o:HNVh")) != -1)
-		if (opt == 'o' && !config_assign(cfg, optarg, err, errlen))
-			return false;
+	while ((opt = getopt(argc, argv, OPTIONS)) != -1) {
+		if (opt != 'o' || config_assign(cfg, optarg, why, sizeof why))
+			continue;
+		ok = false;
+		if (!report(ctx, why))
+			break;
+	}
+	return ok;
+}
+
+/* A config_report for -t and -T: logs the problem, after where it is from when ctx names
+ * that, and goes on. */
+static bool log_problem(void *ctx, const char *problem)
+{
+	const char *source = ctx;
+
+	log_msg(LOG_ERR, "%s%s", source != NULL ? source : "", problem);
 	return true;
+}
+
+/* -t and -T: reads the configuration reporting every problem, then checks what it names (-t)
+ * and prints it (-T); the exit status. */
+static int config_tool(int argc, char **argv, struct config *cfg, const struct options *o)
+{
+	char why[RESPONSE_MAX];
+	unsigned errors, warnings;
+
+	log_to_terminal();
+	/* Without its file a session would not start: nothing else to check. */
+	if (config_load_each(cfg, o->file, log_problem, NULL) == CONFIG_UNREADABLE)
+		return 1;
+	apply_overrides(argc, argv, cfg, log_problem, "-o: ");
+	if (!config_check(cfg, why, sizeof why))
+		log_problem(NULL, why);
+	if (o->test)
+		config_test(cfg);
+	log_counts(&errors, &warnings);
+	if (o->test)
+		fprintf(stderr, "pop3-handler: %s: %u error%s, %u warning%s: %s\n", o->file, errors, plural(errors),
+			warnings, plural(warnings), errors == 0 ? "a session would start" : "sessions would fail");
+	if (o->print && errors == 0)
+		config_print(cfg, stdout);
+	return errors == 0 ? 0 : 1;
 }
 
 /* Reads the command line and the configuration; returns -1 to go on with a session, else
  * the exit status. */
 static int configure(int argc, char **argv, struct config *cfg)
 {
-	struct options o = { CONFIG_FILE_DEFAULT, false, false };
+	struct options o = { CONFIG_FILE_DEFAULT, false, false, false, false };
 	char err[RESPONSE_MAX];
+	struct config_first first = { err, sizeof err };
 	int status;
 
 	config_defaults(cfg);
@@ -136,7 +194,9 @@ static int configure(int argc, char **argv, struct config *cfg)
 	}
 	if (o.nt_hash)
 		return startup_error(cfg, "-N goes with -H; see pop3-handler -h");
-	if (!config_load(cfg, o.file, err, sizeof err) || !apply_overrides(argc, argv, cfg, err, sizeof err) ||
+	if (o.test || o.print)
+		return config_tool(argc, argv, cfg, &o);
+	if (!config_load(cfg, o.file, err, sizeof err) || !apply_overrides(argc, argv, cfg, config_keep_first, &first) ||
 	    !config_check(cfg, err, sizeof err))
 		return startup_error(cfg, err);
 	if (cfg->log == LOG_TARGET_STDERR)

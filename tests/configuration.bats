@@ -43,7 +43,7 @@ rejects() {
 @test "-h prints the usage and exits 0, without a greeting" {
 	run "$HANDLER" -h </dev/null
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "usage: pop3-handler [-c FILE] [-o key=value]..." ]
+	[ "${lines[0]}" = "usage: pop3-handler [-t] [-T] [-c FILE] [-o key=value]..." ]
 	[[ $output == *"-c FILE"* ]]
 	[[ $output == *"-o key=value"* ]]
 	[[ $output == *"-V"* ]]

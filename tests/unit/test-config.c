@@ -313,6 +313,68 @@ static void test_load_special(void)
 		"config_load: a directory is not a regular file");
 }
 
+/* ---- config_load_each ---- */
+
+/* A config_report that keeps every problem, one per line, and goes on. */
+static bool keep_all(void *ctx, const char *problem)
+{
+	char *all = ctx;
+
+	snprintf(all + strlen(all), RESPONSE_MAX * 4 - strlen(all), "%s\n", problem + strlen(world));
+	return true;
+}
+
+/* Every bad line is reported, in order, and the good lines around them are applied. */
+static void test_load_each(void)
+{
+	static const char content[] = "tls = maybe\ntimeout_auth = 600\ncolor = red\nexact_size = no\nx\0y\n";
+	char all[RESPONSE_MAX * 4] = "";
+	const char *path = write_file("conf", content, sizeof content - 1);
+	struct config cfg;
+
+	config_defaults(&cfg);
+	unit_ok(config_load_each(&cfg, path, keep_all, all) == CONFIG_PROBLEMS, "config_load_each: bad lines");
+	unit_expect_str(all, "/conf line 1: tls: expected no or yes\n/conf line 3: unknown key 'color'\n"
+			"/conf line 5: NUL octet in the line\n", "config_load_each: each bad line, with its number");
+	unit_ok(cfg.timeout_auth == 600 && cfg.exact_size == 0 && cfg.tls == 0,
+		"config_load_each: the good lines are applied");
+	all[0] = '\0';
+	unit_ok(config_load_each(&cfg, world, keep_all, all) == CONFIG_UNREADABLE, "config_load_each: a directory");
+}
+
+/* ---- config_print ---- */
+
+/* The printed settings load back to the same settings, and print the same. */
+static void test_print(void)
+{
+	static const char changed_first[] = "# set by the configuration file or -o\ntimeout_auth = 77\n"
+					    "plaintext_auth = yes\nntlm_domain = EXAMPLE\n# at their defaults\n";
+	static char printed[8192], again[8192];
+	struct config cfg, loaded;
+	char err[RESPONSE_MAX];
+	FILE *f;
+
+	config_defaults(&cfg);
+	unit_ok(config_set(&cfg, "expire_days", "never", err, sizeof err) &&
+		config_set(&cfg, "timeout_auth", "77", err, sizeof err) &&
+		config_set(&cfg, "ntlm_domain", "EXAMPLE", err, sizeof err) &&
+		config_set(&cfg, "plaintext_auth", "yes", err, sizeof err), "config_print: settings to print");
+	f = fmemopen(printed, sizeof printed - 1, "w");
+	config_print(&cfg, f);
+	fclose(f);
+	unit_ok(strncmp(printed, changed_first, sizeof changed_first - 1) == 0, "config_print: the changed settings first");
+	unit_ok(strstr(printed, "\nexpire_days = never\n") != NULL, "config_print: expire_days never as its word");
+	unit_ok(strstr(printed, "\n# krb5_realm = (unset: found at run time)\n") != NULL,
+		"config_print: an unset realm as a comment");
+	config_defaults(&loaded);
+	unit_ok(config_load(&loaded, write_file("conf", printed, strlen(printed)), err, sizeof err),
+		"config_print: its lines load back");
+	f = fmemopen(again, sizeof again - 1, "w");
+	config_print(&loaded, f);
+	fclose(f);
+	unit_expect_str(again, printed, "config_print: loaded back, it prints the same");
+}
+
 /* ---- config_check ---- */
 
 static void test_check(void)
@@ -380,6 +442,8 @@ int main(void)
 	test_long_values();
 	test_load();
 	test_load_special();
+	test_load_each();
+	test_print();
 	test_check();
 	test_expand();
 	{
