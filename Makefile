@@ -158,6 +158,22 @@ install: pop3-handler
 	for f in $(CONTRIB:contrib/%=%); do install -D -m 644 contrib/$$f $(DESTDIR)$(DOCDIR)/$$f || exit 1; done
 	test -d $(DESTDIR)/var/empty || install -d -m 755 $(DESTDIR)/var/empty
 
+# A Debian package (debian/): dpkg-buildpackage -b on a copy of the files
+# git knows in DEB_DIR/src, so that the results land in DEB_DIR
+# ($(DEB_DIR)/pop3-handler_*.deb), not beside the source tree.
+DEB_DIR = build-deb
+.PHONY: deb check-deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	git ls-files -z --cached --others --exclude-standard | xargs -0 cp -P --parents -t $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b
+
+# As root (CI): installs what it needs, builds the package, runs lintian,
+# installs the package on this machine, serves a session through it and
+# purges it (tests/check-deb).  Never part of make check.
+check-deb:
+	./tests/check-deb
+
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pop3-handler $(DESTDIR)$(MANDIR)/man8/pop3-handler.8 \
 		$(DESTDIR)$(MANDIR)/man5/pop3-handler.conf.5
@@ -168,3 +184,5 @@ uninstall:
 clean:
 	rm -f pop3-handler $(OBJS) $(UNIT_TESTS) $(KDC_UNIT_TESTS)
 	rm -rf demo $(FUZZ_DIR) $(SANITIZE_DIR)
+	rm -rf $(DEB_DIR) debian/.debhelper debian/pop3-handler debian/tmp debian/files debian/*.substvars \
+		debian/debhelper-build-stamp debian/*.debhelper.log
