@@ -9,7 +9,8 @@ DOCDIR ?= $(PREFIX)/share/doc/pop3-handler
 CONTRIB = contrib/pop3-handler.conf contrib/inetd.conf contrib/xinetd.d/pop3 \
 	contrib/systemd/pop3.socket contrib/systemd/pop3@.service \
 	contrib/systemd/stunnel-pop3s.service contrib/stunnel/pop3s.conf \
-	contrib/stunnel/pop3-starttls.conf contrib/pam.d/pop3-handler contrib/haproxy.cfg
+	contrib/stunnel/pop3-starttls.conf contrib/pam.d/pop3-handler contrib/haproxy.cfg \
+	contrib/fail2ban/filter.d/pop3-handler.conf contrib/fail2ban/jail.d/pop3-handler.conf
 CFLAGS ?= -O2 -g
 
 WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
@@ -179,7 +180,8 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/pop3-handler.conf.5
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,README $(CONTRIB:contrib/%=%))
 	-rmdir $(DESTDIR)$(DOCDIR)/xinetd.d $(DESTDIR)$(DOCDIR)/systemd $(DESTDIR)$(DOCDIR)/stunnel \
-		$(DESTDIR)$(DOCDIR)/pam.d $(DESTDIR)$(DOCDIR)
+		$(DESTDIR)$(DOCDIR)/pam.d $(DESTDIR)$(DOCDIR)/fail2ban/filter.d \
+		$(DESTDIR)$(DOCDIR)/fail2ban/jail.d $(DESTDIR)$(DOCDIR)/fail2ban $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -f pop3-handler $(OBJS) $(UNIT_TESTS) $(KDC_UNIT_TESTS)

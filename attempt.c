@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gssapi.h"
+#include "log.h"
 #include "mailbox.h"
 #include "ntlm.h"
 #include "util.h"
@@ -50,9 +51,24 @@ bool attempt_begin(struct session *s, struct reply *r)
 		s->login.exchanges++;
 		return true;
 	}
+	log_msg(LOG_NOTICE, "failed login: too many login exchanges (%u), closing the session, client=%s",
+		s->login.exchanges, s->client.address);
 	reply_err(r, "AUTH", "Too many authentication attempts, closing connection");
 	r->close = true;
 	return false;
+}
+
+void attempt_refuse(struct session *s, enum mechanism m, struct reply *r)
+{
+	/* One line a session: a client that sends USER and PASS, or
+	 * retries, made one attempt on a connection it should not use, and
+	 * no password was checked. */
+	if (!s->login.refusal_logged)
+		log_msg(LOG_NOTICE, "failed login: not allowed on this connection, mechanism=%s client=%s",
+			mechanism_name(m), s->client.address);
+	s->login.refusal_logged = true;
+	reply_err(r, "AUTH", "%s is not allowed without TLS",
+		  mechanism_plaintext(m) ? "Plaintext authentication" : "NTLM");
 }
 
 void attempt_login(struct session *s, const struct credential *c, struct reply *r)

@@ -31,6 +31,11 @@ void attempt_set_user(struct session *s, const char *name, size_t len);
  * many have started. */
 bool attempt_begin(struct session *s, struct reply *r);
 
+/* Refuses a login by mechanism m, which the policy does not allow on this connection
+ * (plaintext, or NTLM, without TLS), logging the first refusal of the session with the
+ * client's address. */
+void attempt_refuse(struct session *s, enum mechanism m, struct reply *r);
+
 /* Takes a credential for the user named to the door and replies with its decision. */
 void attempt_login(struct session *s, const struct credential *c, struct reply *r);
 

@@ -26,7 +26,9 @@ static void sleep_seconds(unsigned seconds)
 }
 
 /* Logs a failed login (user NULL: the mechanism's exchange failed before it named one; why:
- * the account source's reason, or NULL), sleeps the failure delay and counts it. */
+ * the account source's reason, or NULL), and the failure that closes the session, each on one
+ * line with the client's address (what fail2ban's filter reads); sleeps the failure delay and
+ * counts it. */
 static enum login_result login_failed(struct login_guard *g, const char *user, bool known, enum mechanism mechanism,
 				      const char *why)
 {
@@ -39,8 +41,11 @@ static enum login_result login_failed(struct login_guard *g, const char *user, b
 			why != NULL ? " reason=" : "", why != NULL ? why : "");
 	else
 		log_msg(LOG_NOTICE, "failed login: unknown user, mechanism=%s client=%s", name, g->client);
+	if (++g->failures >= g->max_failures)
+		log_msg(LOG_NOTICE, "failed login: too many failures (%u), closing the session, client=%s",
+			g->failures, g->client);
 	sleep_seconds(g->fail_delay);
-	return ++g->failures >= g->max_failures ? LOGIN_FAILED_LAST : LOGIN_FAILED;
+	return g->failures >= g->max_failures ? LOGIN_FAILED_LAST : LOGIN_FAILED;
 }
 
 /* The account source a login asks, and what it asks. */

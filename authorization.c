@@ -6,16 +6,10 @@
 #include "attempt.h"
 #include "sasl.h"
 
-/* The reply to a plaintext login where the policy forbids one. */
-static void refuse_plaintext(struct reply *r)
-{
-	reply_err(r, "AUTH", "Plaintext authentication is not allowed without TLS");
-}
-
 static void cmd_user(struct session *s, const struct request *q, struct reply *r)
 {
 	if (!s->login.policy.plaintext_ok) {
-		refuse_plaintext(r);
+		attempt_refuse(s, MECHANISM_USER, r);
 		return;
 	}
 	/* Profile V0008/V0009: always +OK, whether or not the user exists.
@@ -30,7 +24,7 @@ static void cmd_pass(struct session *s, const struct request *q, struct reply *r
 	struct credential c = { .mechanism = MECHANISM_USER, .user = s->login.user, .password = q->cmd->rest };
 
 	if (!s->login.policy.plaintext_ok) {
-		refuse_plaintext(r);
+		attempt_refuse(s, MECHANISM_USER, r);
 		return;
 	}
 	if (!s->login.user_given) {

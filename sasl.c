@@ -269,8 +269,7 @@ void sasl_auth(struct session *s, const struct request *q, struct reply *r)
 		return;
 	}
 	if (!login_allows(&s->login.policy, m->mechanism)) {
-		reply_err(r, "AUTH", "%s is not allowed without TLS",
-			  mechanism_plaintext(m->mechanism) ? "Plaintext authentication" : "NTLM");
+		attempt_refuse(s, m->mechanism, r);
 		return;
 	}
 	s->login.user_given = false;

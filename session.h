@@ -92,6 +92,7 @@ struct login_state {
 	struct login_policy policy;
 	unsigned exchanges;		/* login exchanges started */
 	bool user_given;		/* USER was accepted and PASS may follow */
+	bool refusal_logged;		/* a login the policy refused was logged */
 	char user[USER_NAME_MAX + 1];	/* "" when the name given is not one we accept */
 };
 

@@ -20,9 +20,14 @@ setup() {
 		"IMPLEMENTATION pop3-handler" "EXPIRE NEVER" "." \
 		"$NO_PLAINTEXT" "$NO_PLAINTEXT" "$NO_PLAINTEXT" "$NO_PLAINTEXT" "$NO_PLAINTEXT" \
 		"+OK Supported mechanisms follow" "." "$NOT_NOW" "+OK Bye"
+	# logged once a session, with the address (what fail2ban's filter reads)
+	expect_log "notice: failed login: not allowed on this connection, mechanism=USER client=203.0.113.7"
+	[ "$(grep -c "login" "$T/log")" -eq 1 ]
 	# the default is secure too
-	REMOTE_ADDR=203.0.113.7 session -- "USER alice" "AUTH PLAIN $ALICE" "QUIT"
+	REMOTE_ADDR=203.0.113.7 session -- "AUTH PLAIN $ALICE" "USER alice" "QUIT"
 	expect_lines 1 "$NO_PLAINTEXT" "$NO_PLAINTEXT" "+OK Bye"
+	expect_log "notice: failed login: not allowed on this connection, mechanism=PLAIN client=203.0.113.7"
+	[ "$(grep -c "login" "$T/log")" -eq 1 ]
 }
 
 # policy EXPECTED CLIENT [NAME=VALUE]...: with plaintext_auth=secure and

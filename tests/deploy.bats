@@ -37,6 +37,8 @@ make_install() {
 # The tree make install must produce under DESTDIR (PREFIX=/usr).
 INSTALLED_FILES="usr/sbin/pop3-handler
 usr/share/doc/pop3-handler/README
+usr/share/doc/pop3-handler/fail2ban/filter.d/pop3-handler.conf
+usr/share/doc/pop3-handler/fail2ban/jail.d/pop3-handler.conf
 usr/share/doc/pop3-handler/haproxy.cfg
 usr/share/doc/pop3-handler/inetd.conf
 usr/share/doc/pop3-handler/pam.d/pop3-handler

@@ -168,6 +168,7 @@ capa_sasl() {
 	REMOTE_ADDR=203.0.113.7 session -- "CAPA" "AUTH" "AUTH NTLM" "QUIT"
 	[ "$(capa_sasl)" = "" ]
 	expect_lines 10 "+OK Supported mechanisms follow" "." "-ERR [AUTH] NTLM is not allowed without TLS" "+OK Bye"
+	expect_log "notice: failed login: not allowed on this connection, mechanism=NTLM client=203.0.113.7"
 	REMOTE_ADDR=203.0.113.7 session -o ntlm_plaintext=yes -- "CAPA" "AUTH NTLM" "QUIT"
 	[ "$(capa_sasl)" = "SASL NTLM" ]
 	expect_lines 11 "+ " "-ERR Malformed NTLM message"
@@ -254,6 +255,7 @@ capa_sasl() {
 	expect_line 16 "-ERR Authentication cancelled"
 	expect_line 17 "-ERR [AUTH] Too many authentication attempts, closing connection"
 	[ "${#lines[@]}" -eq 18 ]
+	expect_log "notice: failed login: too many login exchanges (8), closing the session, client=local"
 }
 
 @test "each CHALLENGE carries a fresh server challenge" {

@@ -163,10 +163,12 @@ setup() {
 	expect_line 6 "$CLOSING"
 	expect_count 7
 	refute_grep ": info: login user=" "$T/log"
-	# the three failures are logged, the unknown user without a name
-	[ "$(grep -c ": notice: failed login" "$T/log")" -eq 3 ]
+	# the three failures are logged, the unknown user without a name, then
+	# the closing of the session
+	[ "$(grep -c ": notice: failed login" "$T/log")" -eq 4 ]
 	[ "$(grep -c ": notice: failed login user=alice mechanism=USER client=local$" "$T/log")" -eq 2 ]
 	grep -q ": notice: failed login: unknown user, mechanism=USER client=local$" "$T/log"
+	tail -n 1 "$T/log" | grep -q ": notice: failed login: too many failures (3), closing the session, client=local$"
 }
 
 @test "max_auth_failures=1 closes at the first failure" {

@@ -357,8 +357,9 @@ as_nonroot() {
 	expect_log "notice: failed login user=alice mechanism=USER client=local"
 	expect_log "notice: failed login: unknown user, mechanism=PLAIN client=local"
 	refute_logged ": info: login user="
+	expect_log "notice: failed login: too many failures (2), closing the session, client=local"
 	# logged by the process that started (the parent), not by a child
-	[ "$(grep -c "^pop3-handler\[$parent\]: notice: failed login" "$T/log")" -eq 2 ]
+	[ "$(grep -c "^pop3-handler\[$parent\]: notice: failed login" "$T/log")" -eq 3 ]
 }
 
 # --- start-up checks ---------------------------------------------------------------

@@ -49,6 +49,19 @@ ns_stop() {
 	NS_PID=
 }
 
+# ns_dev_log SOCKET: /dev/log inside the namespace is the syslog socket
+# SOCKET (a path the namespace sees): /dev gets an overlay as NS_DIRS do
+# (it hides the mounts beneath /dev, such as /dev/pts and /dev/shm, which
+# no session needs), and SOCKET is bind-mounted on a /dev/log of its own.
+ns_dev_log() {
+	local up="$T/ns/_dev"
+	mkdir -p "$up/upper" "$up/work"
+	ns mount -t overlay overlay -o "lowerdir=/dev,upperdir=$up/upper,workdir=$up/work" /dev || return 1
+	ns rm -f /dev/log
+	ns touch /dev/log
+	ns mount --bind "$1" /dev/log
+}
+
 # ns_add_user NAME PASSWORD: a host account inside the namespace (useradd,
 # chpasswd) with an empty Maildir at $T/home/NAME/Maildir that it owns.
 ns_add_user() {

@@ -129,12 +129,18 @@ static void test_failure_count(void)
 	decider_open(&d, world.passwd, 3, 0);
 	unit_expect_str(password_login(&d, MECHANISM_USER, "alice", "wrong1", &a), "FAILED", "the first failure of three");
 	unit_expect_str(password_login(&d, MECHANISM_USER, "bob", "wrong2", &a), "FAILED", "the second failure of three");
+	unit_ok(!unit_log_has("too many failures"), "no failure before the third logs the closing");
 	unit_expect_str(password_login(&d, MECHANISM_PLAIN, "alice", "wrong3", &a), "FAILED_LAST",
 			"the third failure of three closes the session");
 	unit_expect_uint(d.guard.failures, 3, "three failures counted");
+	unit_ok(unit_log_has("failed login user=alice mechanism=PLAIN client=unit\n") &&
+			unit_log_has("failed login: too many failures (3), closing the session, client=unit\n"),
+		"the last failure is logged, then the closing, each with the client's address");
 	decider_open(&d, world.passwd, 1, 0);
 	unit_expect_str(password_login(&d, MECHANISM_USER, "alice", "wrong", &a), "FAILED_LAST",
 			"max_auth_failures 1: the first failure is the last");
+	unit_ok(unit_log_has("failed login: too many failures (1), closing the session, client=unit\n"),
+		"max_auth_failures 1: the closing is logged");
 }
 
 /* Seconds on the monotonic clock. */
