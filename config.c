@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "encode.h"
 #include "params.h"
 #include "parse.h"
 #include "textfile.h"
@@ -24,15 +25,16 @@ enum setting_kind {
 	SET_NUMBER,		/* a decimal number in [min, max], or the word "never" when allowed */
 	SET_UIDL_FORMAT,	/* Dovecot's pop3_uidl_format (dovecot_format_ok) */
 	SET_CHOICE,		/* one word of a list, stored as its index */
+	SET_LIST,		/* words of a list, any number, stored as a bit set: bit i for choices[i] */
 };
 
 struct setting {
 	const char *key;
 	size_t offset;
 	const char *text_default;	/* string kinds */
-	const char *const *choices;	/* SET_CHOICE; SET_NUMBER: the word for EXPIRE_NEVER */
+	const char *const *choices;	/* SET_CHOICE, SET_LIST; SET_NUMBER: the word for EXPIRE_NEVER */
 	enum setting_kind kind;
-	unsigned number_default;	/* numbers and choices */
+	unsigned number_default;	/* numbers, choices and lists */
 	unsigned min, max;		/* SET_NUMBER */
 };
 
@@ -41,11 +43,14 @@ static const char *const plaintext_choices[] = { "no", "yes", "secure", NULL };
 static const char *const log_choices[] = { "syslog", "stderr", NULL };
 static const char *const never_word[] = { "never", NULL };
 static const char *const migrate_choices[] = { "auto", "maildir-name", "no", NULL };	/* enum uidl_migrate */
+/* In the order of the WORKAROUND_* bits (encode.h). */
+static const char *const workaround_words[] = { "outlook-no-nuls", "oe-ns-eoh", NULL };
 
 #define AT(field) offsetof(struct config, field)
 #define STRING(key, kind, text) { #key, AT(key), text, NULL, kind, 0, 0, 0 }
 #define NUMBER(key, def, min, max) { #key, AT(key), NULL, NULL, SET_NUMBER, def, min, max }
 #define CHOICE(key, def, words) { #key, AT(key), NULL, words, SET_CHOICE, def, 0, 0 }
+#define LIST(key, words) { #key, AT(key), NULL, words, SET_LIST, 0, 0, 0 }
 
 static const struct setting settings[] = {
 	STRING(passwd_file, SET_DATABASE, PASSWD_FILE_DEFAULT),
@@ -73,6 +78,7 @@ static const struct setting settings[] = {
 	CHOICE(uidl_migrate, UIDL_MIGRATE_AUTO, migrate_choices),
 	STRING(uidl_migrate_format, SET_UIDL_FORMAT, UIDL_MIGRATE_FORMAT_DEFAULT),
 	CHOICE(uidl_from_header, 0, yes_no),
+	LIST(client_workarounds, workaround_words),
 };
 
 #define SETTINGS (sizeof settings / sizeof *settings)
@@ -85,7 +91,7 @@ static void *field_of(struct config *cfg, const struct setting *s)
 
 static bool is_string(const struct setting *s)
 {
-	return s->kind != SET_NUMBER && s->kind != SET_CHOICE;
+	return s->kind != SET_NUMBER && s->kind != SET_CHOICE && s->kind != SET_LIST;
 }
 
 void config_defaults(struct config *cfg)
@@ -188,6 +194,62 @@ static bool set_choice(const struct setting *s, unsigned *dst, const char *value
 	return false;
 }
 
+/* The index of the len octets at word in the setting's word list, or -1. */
+static int word_index(const struct setting *s, const char *word, size_t len)
+{
+	for (int i = 0; s->choices[i] != NULL; i++)
+		if (strlen(s->choices[i]) == len && memcmp(word, s->choices[i], len) == 0)
+			return i;
+	return -1;
+}
+
+/* Writes why a SET_LIST value is refused: the word, cut to 64 octets, is none of the list's
+ * ("" for a comma without a word on both sides).  The one list, client_workarounds, names
+ * workarounds. */
+static void list_error(const struct setting *s, const char *word, size_t len, char *err, size_t errlen)
+{
+	int n = len == 0 ? snprintf(err, errlen, "%s: a comma needs a word on both sides (", s->key)
+			 : snprintf(err, errlen, "%s: unknown workaround '%.*s' (", s->key, len > 64 ? 64 : (int)len,
+				    word);
+
+	/* "expected a, b or c)" */
+	for (size_t i = 0; s->choices[i] != NULL && n >= 0 && (size_t)n < errlen; i++)
+		n += snprintf(err + n, errlen - (size_t)n, "%s%s%s", i == 0 ? "expected " : "",
+			      s->choices[i], s->choices[i + 1] == NULL ? ")" : s->choices[i + 2] ? ", " : " or ");
+}
+
+/* Stores a list of the setting's words as a bit set; the words are separated by blanks, a comma,
+ * or both (as Dovecot takes them), a word given twice counts once, and "" means none.  False
+ * when a word is none of the list's, or a comma has no word on one side. */
+static bool set_list(const struct setting *s, unsigned *dst, const char *value, char *err, size_t errlen)
+{
+	const char *p = value + strspn(value, " \t");
+	unsigned bits = 0;
+
+	while (*p != '\0') {
+		size_t len = strcspn(p, " \t,");
+		int i = word_index(s, p, len);
+
+		if (i < 0) {
+			list_error(s, p, len, err, errlen);
+			return false;
+		}
+		bits |= 1u << i;
+		p += len;
+		p += strspn(p, " \t");
+		if (*p == ',') {
+			p++;
+			p += strspn(p, " \t");
+			if (*p == '\0') {
+				list_error(s, p, 0, err, errlen);
+				return false;
+			}
+		}
+	}
+	*dst = bits;
+	return true;
+}
+
 /* Stores a number in [min, max], or EXPIRE_NEVER for the setting's word. */
 static bool set_number(const struct setting *s, unsigned *dst, const char *value, char *err, size_t errlen)
 {
@@ -211,6 +273,8 @@ bool config_set(struct config *cfg, const char *key, const char *value, char *er
 			continue;
 		if (s->kind == SET_CHOICE)
 			return set_choice(s, field_of(cfg, s), value, err, errlen);
+		if (s->kind == SET_LIST)
+			return set_list(s, field_of(cfg, s), value, err, errlen);
 		if (s->kind == SET_NUMBER)
 			return set_number(s, field_of(cfg, s), value, err, errlen);
 		return set_string(s, field_of(cfg, s), value, err, errlen);

@@ -40,6 +40,7 @@ struct config {
 	unsigned uidl_migrate;		/* enum uidl_migrate */
 	char uidl_migrate_format[PATH_MAX];	/* Dovecot's pop3_uidl_format as the site had it */
 	unsigned uidl_from_header;	/* yes/no: a new UID list takes X-UIDL headers over */
+	unsigned client_workarounds;	/* a bit set: WORKAROUND_* (encode.h) */
 };
 
 #define EXPIRE_NEVER UINT_MAX

@@ -1,29 +1,40 @@
 /*
- * encode.c - the RETR/TOP encoder and the CRLF size counter.
+ * encode.c - the RETR/TOP encoder, the client workarounds it applies, and
+ * the sizes: the CRLF size counter and the header's end.
  */
 #include "encode.h"
 
 #include <string.h>
 
-void dot_encoder_init(struct dot_encoder *e, bool limited, uint64_t body_lines)
+void dot_encoder_init(struct dot_encoder *e, bool limited, uint64_t body_lines, bool add_eoh)
 {
 	memset(e, 0, sizeof *e);
 	e->limited = limited;
+	e->add_eoh = add_eoh;
+	e->watch_header = limited || add_eoh;
 	e->body_lines = body_lines;
 }
 
-/* Counts one finished line for TOP: the blank line ends the header, each later line uses up the
- * body allowance. */
+/* Tells whether a line that ends at an LF is blank (the one that ends the header): line_len
+ * octets of it in earlier blocks and span octets before the LF in this one, the last of them a
+ * CR when cr. */
+static bool is_blank_line(unsigned line_len, size_t span, bool cr)
+{
+	return line_len + span == 0 || (line_len + span == 1 && cr);
+}
+
+/* Counts one finished line where the header's end matters (TOP, oe-ns-eoh): the blank line ends
+ * the header, each later line uses up TOP's body allowance. */
 static void dot_count_line(struct dot_encoder *e, bool blank)
 {
-	if (!e->limited)
+	if (!e->watch_header)
 		return;
 	if (!e->in_body) {
 		if (blank) {
 			e->in_body = true;
-			e->done = e->body_lines == 0;
+			e->done = e->limited && e->body_lines == 0;
 		}
-	} else if (--e->body_lines == 0) {
+	} else if (e->limited && --e->body_lines == 0) {
 		e->done = true;
 	}
 }
@@ -54,7 +65,7 @@ bool dot_encode(struct dot_encoder *e, const char *data, size_t len, const struc
 		}
 		span = (size_t)(lf - p);
 		cr = span > 0 ? lf[-1] == '\r' : e->last_cr;
-		blank = e->line_len + span == 0 || (e->line_len + span == 1 && cr);
+		blank = is_blank_line(e->line_len, span, cr);
 		if (!cr) {
 			out->put(out->ctx, run, (size_t)(lf - run));
 			out->put(out->ctx, "\r\n", 2);
@@ -72,6 +83,9 @@ bool dot_encode(struct dot_encoder *e, const char *data, size_t len, const struc
 void dot_finish(struct dot_encoder *e, const struct byte_sink *out)
 {
 	if (e->line_len > 0)
+		out->put(out->ctx, "\r\n", 2);
+	/* What header_end_added counts, with the CRLF above. */
+	if (e->add_eoh && !e->in_body)
 		out->put(out->ctx, "\r\n", 2);
 	e->line_len = 0;
 }
@@ -91,4 +105,43 @@ void crlf_count(struct crlf_counter *c, const char *data, size_t len)
 	}
 	if (len > 0)
 		c->last_cr = end[-1] == '\r';
+}
+
+void replace_nuls(char *data, size_t len)
+{
+	char *end = data + len;
+
+	for (char *p = data; (p = memchr(p, '\0', (size_t)(end - p))) != NULL; p++)
+		*p = (char)0x80;
+}
+
+bool header_end_find(struct header_end *h, const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+
+	while (p < end && !h->found) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+		size_t span;
+
+		if (lf == NULL) {
+			size_t n = (size_t)(end - p);
+
+			h->line_len = h->line_len + n > 2 ? 2 : h->line_len + (unsigned)n;
+			h->last_cr = end[-1] == '\r';
+			break;
+		}
+		span = (size_t)(lf - p);
+		h->found = is_blank_line(h->line_len, span, span > 0 ? lf[-1] == '\r' : h->last_cr);
+		h->line_len = 0;
+		h->last_cr = false;
+		p = lf + 1;
+	}
+	return h->found;
+}
+
+unsigned header_end_added(const struct header_end *h)
+{
+	if (h->found)
+		return 0;
+	return h->line_len > 0 ? 4 : 2;
 }

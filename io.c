@@ -171,13 +171,13 @@ struct byte_sink output_sink(struct output *o)
 	return (struct byte_sink){ sink_put, o };
 }
 
-bool output_message(struct output *o, int fd, bool limited, uint64_t body_lines)
+bool output_message(struct output *o, int fd, bool limited, uint64_t body_lines, unsigned workarounds)
 {
 	struct byte_sink sink = output_sink(o);
 	struct dot_encoder e;
 	ssize_t n;
 
-	dot_encoder_init(&e, limited, body_lines);
+	dot_encoder_init(&e, limited, body_lines, (workarounds & WORKAROUND_OE_NS_EOH) != 0);
 	while (o->state == OUTPUT_OK && (n = read(fd, message_block, sizeof message_block)) != 0) {
 		if (n < 0) {
 			if (errno == EINTR && !io_timed_out())
@@ -185,6 +185,8 @@ bool output_message(struct output *o, int fd, bool limited, uint64_t body_lines)
 			log_msg(LOG_ERR, "reading a message: %s", strerror(errno));
 			return false;
 		}
+		if (workarounds & WORKAROUND_OUTLOOK_NO_NULS)
+			replace_nuls(message_block, (size_t)n);
 		if (!dot_encode(&e, message_block, (size_t)n, &sink))
 			break;
 	}

@@ -69,8 +69,9 @@ void output_number_text(struct output *o, uint64_t a, const char *text);
 
 /* Streams the message file open as fd to o as RETR (limited false) or TOP (the header and
  * body_lines lines of body) send it, without the final "." line: read in large blocks,
- * CRLF line ends and dot-stuffing; false (logged) when it could not be read to its end. */
-bool output_message(struct output *o, int fd, bool limited, uint64_t body_lines);
+ * CRLF line ends, dot-stuffing and the workarounds (WORKAROUND_* bits, encode.h); false
+ * (logged) when it could not be read to its end. */
+bool output_message(struct output *o, int fd, bool limited, uint64_t body_lines, unsigned workarounds);
 
 /* Installs the SIGALRM and SIGPIPE handling the timer and the writers rely on. */
 void io_signals_init(void);

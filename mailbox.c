@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include "confine.h"
+#include "encode.h"
 #include "log.h"
+#include "maildir-size.h"
 #include "maildir-snapshot.h"
 #include "maildir-update.h"
 #include "params.h"
@@ -37,7 +39,8 @@ static bool confine_to_maildir(const struct session *s, const char *user, const 
 
 uint64_t mailbox_message_size(const struct session *s, size_t i)
 {
-	uint64_t size = s->cfg->exact_size ? s->box.md.msgs[i].exact_size : s->box.md.msgs[i].stored_size;
+	const struct message *m = &s->box.md.msgs[i];
+	uint64_t size = s->cfg->exact_size ? m->exact_size + m->eoh_added : m->stored_size;
 
 	return size < MESSAGE_SIZE_MAX ? size : MESSAGE_SIZE_MAX;
 }
@@ -57,6 +60,10 @@ static bool open_maildir(struct session *s, const struct account *a, struct repl
 	} else if (!maildir_snapshot(&s->box.md, path, &migration)) {
 		reply_err(r, "SYS/TEMP", "Cannot open the mailbox");
 	} else {
+		/* The blank line oe-ns-eoh adds is counted where sizes are exact:
+		 * exact_size = no gives the files' sizes, as stored. */
+		if ((s->cfg->client_workarounds & WORKAROUND_OE_NS_EOH) && s->cfg->exact_size)
+			maildir_size_header_ends(&s->box.md);
 		return true;
 	}
 	r->close = true;

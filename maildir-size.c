@@ -1,7 +1,7 @@
 /*
  * maildir-size.c - the sizes of the snapshot's messages: the stored size from the file, the
  * exact size from the ,W= tag of its name where that is possible for the file, else by reading
- * each file once, with threads on a first session.
+ * each file once, with threads on a first session; and what oe-ns-eoh adds, from the headers.
  */
 #include "maildir-size.h"
 
@@ -124,14 +124,16 @@ bool maildir_size_message(struct maildir *md, size_t i)
 	return message_sizes(md, i, size_block, false);
 }
 
-/* Work shared by the threads that size unknown messages. */
+/* Work shared by the threads that size messages. */
 struct sizing {
 	struct maildir *md;
+	/* Sizes message i if it needs it, reading through block: no rename followed, nothing
+	 * logged (what it leaves is for the calling thread to finish). */
+	void (*size)(struct maildir *md, size_t i, char *block);
 	atomic_size_t next;	/* the first message no thread has claimed */
 };
 
-/* Sizes the unknown messages no other thread has claimed, SIZING_CHUNK at a time, until none is
- * left. */
+/* Sizes the messages no other thread has claimed, SIZING_CHUNK at a time, until none is left. */
 static void *sizing_worker(void *arg)
 {
 	struct sizing *job = arg;
@@ -139,15 +141,14 @@ static void *sizing_worker(void *arg)
 	char *block = malloc(MESSAGE_READ_BLOCK);
 
 	if (block == NULL)
-		return NULL;	/* the other threads, or maildir_size_message, do the work */
+		return NULL;	/* the other threads, or the calling thread after them, do the work */
 	for (;;) {
 		size_t first = atomic_fetch_add(&job->next, SIZING_CHUNK);
 
 		if (first >= md->count)
 			break;
 		for (size_t i = first; i < first + SIZING_CHUNK && i < md->count; i++)
-			if (!md->msgs[i].known)
-				md->msgs[i].sized = message_sizes(md, i, block, true);
+			job->size(md, i, block);
 	}
 	free(block);
 	return NULL;
@@ -166,19 +167,84 @@ static size_t usable_cpus(void)
 	return n > 1 ? (size_t)n : 1;
 }
 
-void maildir_size_unknown(struct maildir *md, size_t unknown)
+/* Runs the job on every message of the snapshot: with a thread per CPU when it reads many files
+ * (files, from SIZING_PARALLEL_MIN on: params.h), else in this thread alone. */
+static void run_sizing(struct sizing *job, size_t files)
 {
 	pthread_t threads[SIZING_THREADS_MAX];
-	struct sizing job = { .md = md };
-	size_t cpus = unknown >= SIZING_PARALLEL_MIN ? usable_cpus() : 1;
+	size_t cpus = files >= SIZING_PARALLEL_MIN ? usable_cpus() : 1;
 	size_t helpers = (cpus < SIZING_THREADS_MAX ? cpus : SIZING_THREADS_MAX) - 1;
 	size_t started = 0;
 
-	atomic_init(&job.next, 0);
+	atomic_init(&job->next, 0);
 	/* A thread that cannot be created only leaves more to the others. */
-	while (started < helpers && pthread_create(&threads[started], NULL, sizing_worker, &job) == 0)
+	while (started < helpers && pthread_create(&threads[started], NULL, sizing_worker, job) == 0)
 		started++;
-	sizing_worker(&job);
+	sizing_worker(job);
 	for (size_t t = 0; t < started; t++)
 		pthread_join(threads[t], NULL);
+}
+
+/* A sizing job: message i, unless the UID list knew it. */
+static void size_if_unknown(struct maildir *md, size_t i, char *block)
+{
+	if (!md->msgs[i].known)
+		md->msgs[i].sized = message_sizes(md, i, block, true);
+}
+
+void maildir_size_unknown(struct maildir *md, size_t unknown)
+{
+	struct sizing job = { .md = md, .size = size_if_unknown };
+
+	run_sizing(&job, unknown);
+}
+
+/* Reads message i through block as far as the blank line that ends its header, and notes what
+ * oe-ns-eoh adds to it (header_read when it could be read; else logged unless it vanished or a
+ * worker read it).  A worker thread (worker true) neither follows a rename nor logs. */
+static void read_header(struct maildir *md, size_t i, char *block, bool worker)
+{
+	struct header_end h = { 0 };
+	uint64_t octets = 0;
+	struct stat st;
+	ssize_t n = 0;
+	int fd = worker ? maildir_open_named(md, i, &st) : maildir_open_located(md, i, &st);
+
+	if (fd < 0) {
+		if (!worker && (fd == MAILDIR_NOT_REGULAR || errno != ENOENT))
+			log_msg(LOG_WARNING, "cannot read the header of %s: %s", maildir_path(md, i),
+				fd == MAILDIR_NOT_REGULAR ? "not a regular file" : strerror(errno));
+		return;
+	}
+	/* Small reads: a large message's body is not copied for nothing. */
+	while (!h.found && octets < (uint64_t)st.st_size && (n = read(fd, block, HEADER_READ_BLOCK)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		octets += (uint64_t)n;
+		header_end_find(&h, block, (size_t)n);
+	}
+	if (n < 0 && !worker && errno != ESTALE && errno != ENOENT)
+		log_msg(LOG_WARNING, "cannot read the header of %s: %s", maildir_path(md, i), strerror(errno));
+	close(fd);
+	md->msgs[i].eoh_added = n < 0 ? 0 : header_end_added(&h);
+	md->msgs[i].header_read = n >= 0;
+}
+
+/* A sizing job: where message i's header ends. */
+static void size_header_end(struct maildir *md, size_t i, char *block)
+{
+	read_header(md, i, block, true);
+}
+
+void maildir_size_header_ends(struct maildir *md)
+{
+	struct sizing job = { .md = md, .size = size_header_end };
+
+	run_sizing(&job, md->count);
+	/* What the threads left: renamed meanwhile, or a failure to log. */
+	for (size_t i = 0; i < md->count; i++)
+		if (!md->msgs[i].header_read)
+			read_header(md, i, size_block, false);
 }

@@ -21,4 +21,10 @@ void maildir_size_unknown(struct maildir *md, size_t unknown);
  * it; false (logged unless it vanished) when it cannot be sized. */
 bool maildir_size_message(struct maildir *md, size_t i);
 
+/* oe-ns-eoh: notes in each message of the snapshot the octets the workaround adds to it
+ * (eoh_added), reading its file as far as the blank line that ends its header (with threads for
+ * many, params.h), following a rename; a message that cannot be read gets none (logged unless
+ * it vanished). */
+void maildir_size_header_ends(struct maildir *md);
+
 #endif

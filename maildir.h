@@ -38,6 +38,8 @@ struct message {
 	bool known : 1;		/* has a UID list entry (snapshot-internal) */
 	bool sized : 1;		/* sizes found before the list was locked (snapshot-internal) */
 	bool has_uidl : 1;	/* UIDL shows the string at uidl, taken over from a previous server */
+	unsigned eoh_added : 3;	/* octets oe-ns-eoh adds (header_end_added), when sizes count them */
+	bool header_read : 1;	/* eoh_added is known (maildir_size_header_ends-internal) */
 };
 
 /* A retrieval time as a message record keeps it: seconds since 1970 in 32 bits (until 2106),

@@ -36,6 +36,10 @@
  * few read() calls per message, and a block per reader that costs little memory. */
 #define MESSAGE_READ_BLOCK 65536
 
+/* With oe-ns-eoh each session reads every message's header (where it ends decides the size);
+ * in blocks of this size: most headers fit in one, and a large message costs no more. */
+#define HEADER_READ_BLOCK 8192
+
 /* The most messages one snapshot takes: records are compact (well under
  * 100 octets each), so this bounds a session's memory to a few hundred MiB
  * however large a hostile Maildir grows.  Further messages wait for a later

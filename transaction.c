@@ -72,7 +72,8 @@ static bool body_message(struct session *s)
 {
 	struct mailbox *box = &s->box;
 	uint64_t before = s->out.sent + s->out.len;
-	bool ok = output_message(&s->out, box->message_fd, box->top, box->top_lines);
+	bool ok = output_message(&s->out, box->message_fd, box->top, box->top_lines,
+				 s->cfg->client_workarounds);
 
 	/* RETR (not TOP) makes a message seen: the Seen flag follows at the
 	 * end of the session. */

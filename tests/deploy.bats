@@ -219,6 +219,15 @@ readme_keys() {
 	[ "$(wc -l <"$T/keys")" -ge 10 ]
 	local key def re
 	while read -r key def; do
+		# "(none)": the empty value, which the example sets.
+		if [ "$def" = "(none)" ]; then
+			grep -qx "$key =" "$SRC/contrib/pop3-handler.conf" || { echo "contrib/pop3-handler.conf lacks '$key ='"; return 1; }
+			grep -Eq "^\.BR $key \" \(default: none\)\"" "$SRC/man/pop3-handler.conf.5" || {
+				echo "pop3-handler.conf(5) does not document $key with the default none"
+				return 1
+			}
+			continue
+		fi
 		# A default in parentheses is found at run time (the host name,
 		# krb5.conf's realm): the example shows the key commented out.
 		if [[ "$def" == "("* ]]; then

@@ -189,6 +189,24 @@ maildir_reads() {
 	[ "$output" = "$second" ]
 }
 
+@test "client_workarounds: outlook-no-nuls keeps the fast path; oe-ns-eoh reads each header, not the directories" {
+	need_strace
+	settled_mailbox
+	trace_session -o client_workarounds=outlook-no-nuls -- "${LOGIN[@]}" "LIST" "QUIT"
+	expect_lines 2 "+OK Logged in, 3 messages (71 octets)" "+OK 3 messages (71 octets)" "1 26" "2 21" "3 24" "." \
+		"+OK Bye, 0 messages deleted"
+	refute maildir_reads
+	refute grep -E "$B1|$B2|$B3" "$T/trace"
+	# where each header ends decides the size: every message is opened,
+	# and these three end theirs with a blank line (sizes unchanged)
+	trace_session -o client_workarounds=oe-ns-eoh -- "${LOGIN[@]}" "LIST" "QUIT"
+	expect_lines 2 "+OK Logged in, 3 messages (71 octets)" "+OK 3 messages (71 octets)" "1 26" "2 21" "3 24" "." \
+		"+OK Bye, 0 messages deleted"
+	refute maildir_reads
+	grep -q "$B1" "$T/trace" && grep -q "$B2" "$T/trace" && grep -q "$B3" "$T/trace"
+	expect_stamps_current
+}
+
 @test "a change younger than the settle margin is not recorded (the handler's clock 5 s back)" {
 	command -v faketime >/dev/null 2>&1 || skip "faketime is not installed"
 	settled_mailbox

@@ -2,8 +2,10 @@
  * fuzz-session.c - libFuzzer target for a whole session: the input is what
  * a client sends, served by serve_one_process() against a small fixed Maildir and
  * passwd file (user "fuzz", password "secret" and its NT hash, user "plain"
- * with the same password through AUTH PLAIN), with NTLM offered.  The replies are checked for the protocol's
- * invariants, and the Maildir for lost mail: a message may only be gone
+ * with the same password through AUTH PLAIN), with NTLM offered.  The input's length picks the
+ * client_workarounds (none, either, both), so that every input runs under each over time; the
+ * Maildir holds NULs and a header without blank line for them.  The replies are checked for the
+ * protocol's invariants, and the Maildir for lost mail: a message may only be gone
  * when the input held both DELE and QUIT.
  *
  * Started as root, the target first becomes nobody: a session changes to
@@ -27,12 +29,21 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MESSAGES 3
-static const char *const message_text[MESSAGES] = {
-	"From: a@example.org\nSubject: one\n\nbody\n.dot line\n",
-	"Subject: two\r\n\r\ncrlf body\r\n",
-	"Subject: three\n\nno final newline",
+#define MESSAGES 5
+#define TEXT(s) { s, sizeof s - 1 }
+static const struct {
+	const char *text;
+	size_t len;
+} messages[MESSAGES] = {
+	TEXT("From: a@example.org\nSubject: one\n\nbody\n.dot line\n"),
+	TEXT("Subject: two\r\n\r\ncrlf body\r\n"),
+	TEXT("Subject: three\n\nno final newline"),
+	TEXT("Subject: four, a header alone\nX-Nul: \0\n.\nX-Last: no final newline"),
+	TEXT("Subject: five\n\nNULs\0in\0the\0body\n\0"),
 };
+
+/* client_workarounds by the input's length modulo 4. */
+static const char *const workaround_values[] = { "", "outlook-no-nuls", "oe-ns-eoh", "oe-ns-eoh, outlook-no-nuls" };
 
 static char world[64];
 static struct config cfg;
@@ -43,12 +54,12 @@ static void die(const char *what)
 	abort();
 }
 
-/* Writes path with text, or dies. */
-static void put_file(const char *path, const char *text)
+/* Writes path with the len octets of text, or dies. */
+static void put_file(const char *path, const char *text, size_t len)
 {
 	FILE *f = fopen(path, "w");
 
-	if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0)
+	if (f == NULL || fwrite(text, 1, len, f) != len || fclose(f) != 0)
 		die(path);
 }
 
@@ -103,7 +114,7 @@ static void reset_maildir(void)
 	empty_dir(path);
 	for (int i = 0; i < MESSAGES; i++) {
 		snprintf(path, sizeof path, "%s/Maildir/new/17000000%02d.M%dP1.fuzz", world, i, i);
-		put_file(path, message_text[i]);
+		put_file(path, messages[i].text, messages[i].len);
 	}
 }
 
@@ -135,7 +146,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		 world, nt_text, crypt_r("secret", "$5$rounds=1000$fuzzsalt$", &cd), (unsigned)getuid(),
 		 (unsigned)getgid(), world);
 	snprintf(path, sizeof path, "%s/passwd", world);
-	put_file(path, line);
+	put_file(path, line, strlen(line));
 	chmod(path, 0600);
 	config_defaults(&cfg);
 	/* Sessions run inside the fuzzer's process, which must not be
@@ -186,12 +197,14 @@ static void check_replies(const char *out, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	int in = memfd_create("fuzz-in", 0), out = memfd_create("fuzz-out", 0);
-	char *replies;
+	char *replies, err[256];
 	off_t len;
 
 	if (in < 0 || out < 0)
 		die("memfd_create");
 	reset_maildir();
+	if (!config_set(&cfg, "client_workarounds", workaround_values[size % 4], err, sizeof err))
+		die(err);
 	if (write(in, data, size) != (ssize_t)size || lseek(in, 0, SEEK_SET) != 0)
 		die("input");
 	serve_one_process(&cfg, in, out);

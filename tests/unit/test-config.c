@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "encode.h"
 #include "params.h"
 #include "unit.h"
 
@@ -49,6 +50,7 @@ static void test_defaults(void)
 	unit_expect_uint(cfg.uidl_migrate, UIDL_MIGRATE_AUTO, "default uidl_migrate auto");
 	unit_expect_str(cfg.uidl_migrate_format, "%08Xu%08Xv", "default uidl_migrate_format: Dovecot's");
 	unit_expect_uint(cfg.uidl_from_header, 0, "default uidl_from_header no");
+	unit_expect_uint(cfg.client_workarounds, 0, "default client_workarounds: none");
 }
 
 /* ---- config_set and config_assign ---- */
@@ -75,6 +77,7 @@ static void value_of(const struct config *cfg, const char *key, char *out, size_
 		NUMBER(timeout_auth), NUMBER(max_auth_failures), NUMBER(auth_fail_delay), NUMBER(exact_size),
 		NUMBER(plaintext_auth), NUMBER(tls), NUMBER(log), NUMBER(expire_days), NUMBER(expire_days_unread),
 		NUMBER(confine), NUMBER(ntlm), NUMBER(uidl_migrate), NUMBER(uidl_from_header),
+		NUMBER(client_workarounds),
 	};
 #undef TEXT
 #undef NUMBER
@@ -168,6 +171,28 @@ static const struct set_case set_cases[] = {
 	{ "log = file", "log: expected syslog or stderr" },
 	{ "confine = no", "ok 0" },
 	{ "ntlm = yes", "ok 1" },
+	/* lists: words separated by blanks and/or a comma, any order, repeats harmless */
+	{ "client_workarounds =", "ok 0" },
+	{ "client_workarounds = outlook-no-nuls", "ok 1" },
+	{ "client_workarounds = oe-ns-eoh", "ok 2" },
+	{ "client_workarounds = outlook-no-nuls oe-ns-eoh", "ok 3" },
+	{ "client_workarounds = oe-ns-eoh,outlook-no-nuls", "ok 3" },
+	{ "client_workarounds = oe-ns-eoh ,\toutlook-no-nuls", "ok 3" },
+	{ "client_workarounds = oe-ns-eoh\t\toutlook-no-nuls", "ok 3" },
+	{ "client_workarounds = oe-ns-eoh oe-ns-eoh, oe-ns-eoh", "ok 2" },
+	{ "client_workarounds = outlook", "client_workarounds: unknown workaround 'outlook' (expected outlook-no-nuls or oe-ns-eoh)" },
+	{ "client_workarounds = OE-NS-EOH", "client_workarounds: unknown workaround 'OE-NS-EOH' (expected outlook-no-nuls or oe-ns-eoh)" },
+	{ "client_workarounds = oe-ns-eoh delay-newmail", "client_workarounds: unknown workaround 'delay-newmail' (expected outlook-no-nuls or oe-ns-eoh)" },
+	{ "client_workarounds = oe-ns-eoh;outlook-no-nuls", "client_workarounds: unknown workaround 'oe-ns-eoh;outlook-no-nuls' (expected outlook-no-nuls or oe-ns-eoh)" },
+	{ "client_workarounds = \"oe-ns-eoh\"", "client_workarounds: unknown workaround '\"oe-ns-eoh\"' (expected outlook-no-nuls or oe-ns-eoh)" },
+	{ "client_workarounds = yes", "client_workarounds: unknown workaround 'yes' (expected outlook-no-nuls or oe-ns-eoh)" },
+	{ "client_workarounds = xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "client_workarounds: unknown workaround 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' (expected outlook-no-nuls or oe-ns-eoh)" },
+	{ "client_workarounds = ,oe-ns-eoh", "client_workarounds: a comma needs a word on both sides (expected outlook-no-nuls or oe-ns-eoh)" },
+	{ "client_workarounds = oe-ns-eoh,", "client_workarounds: a comma needs a word on both sides (expected outlook-no-nuls or oe-ns-eoh)" },
+	{ "client_workarounds = oe-ns-eoh ,", "client_workarounds: a comma needs a word on both sides (expected outlook-no-nuls or oe-ns-eoh)" },
+	{ "client_workarounds = oe-ns-eoh,,outlook-no-nuls", "client_workarounds: a comma needs a word on both sides (expected outlook-no-nuls or oe-ns-eoh)" },
+	{ "client_workarounds = oe-ns-eoh, ,outlook-no-nuls", "client_workarounds: a comma needs a word on both sides (expected outlook-no-nuls or oe-ns-eoh)" },
+	{ "client_workarounds = ,", "client_workarounds: a comma needs a word on both sides (expected outlook-no-nuls or oe-ns-eoh)" },
 	/* the assignment itself */
 	{ "  tls\t=\tyes  ", "ok 1" },
 	{ "tls=yes", "ok 1" },
@@ -208,6 +233,27 @@ static void test_refused_keeps_value(void)
 	unit_ok(!config_set(&cfg, "passwd_file", "relative", err, sizeof err) &&
 			strcmp(cfg.passwd_file, PASSWD_FILE_DEFAULT) == 0,
 		"a refused path leaves the default");
+	unit_ok(config_set(&cfg, "client_workarounds", "oe-ns-eoh", err, sizeof err) &&
+			!config_set(&cfg, "client_workarounds", "oe-ns-eoh x", err, sizeof err) &&
+			cfg.client_workarounds == WORKAROUND_OE_NS_EOH,
+		"a refused list leaves the value before, not the words before the bad one");
+	unit_ok(config_set(&cfg, "client_workarounds", "", err, sizeof err) && cfg.client_workarounds == 0,
+		"an empty list means none");
+}
+
+/* Each word of client_workarounds sets the bit the encoder reads for it (encode.h). */
+static void test_workaround_bits(void)
+{
+	char err[RESPONSE_MAX];
+	struct config cfg;
+
+	config_defaults(&cfg);
+	unit_ok(config_set(&cfg, "client_workarounds", "outlook-no-nuls", err, sizeof err) &&
+			cfg.client_workarounds == WORKAROUND_OUTLOOK_NO_NULS,
+		"outlook-no-nuls is WORKAROUND_OUTLOOK_NO_NULS");
+	unit_ok(config_set(&cfg, "client_workarounds", "oe-ns-eoh", err, sizeof err) &&
+			cfg.client_workarounds == WORKAROUND_OE_NS_EOH,
+		"oe-ns-eoh is WORKAROUND_OE_NS_EOH");
 }
 
 /* A value of PATH_MAX octets or more is refused whole; one just below fits. */
@@ -439,6 +485,7 @@ int main(void)
 	test_defaults();
 	test_set();
 	test_refused_keeps_value();
+	test_workaround_bits();
 	test_long_values();
 	test_load();
 	test_load_special();

@@ -240,7 +240,7 @@ static void check_streamed(const struct encode_case *c)
 	bool ok;
 
 	sink_reset();
-	ok = output_message(&out, fd, c->limited, c->body_lines);
+	ok = output_message(&out, fd, c->limited, c->body_lines, c->workarounds);
 	sink_collect(&got);
 	unit_ok(ok, "output_message: %s: read to its end", c->what);
 	unit_expect_bytes(got.data, got.len, c->out, c->out_len, "output_message: %s, %s", c->what,
@@ -249,23 +249,33 @@ static void check_streamed(const struct encode_case *c)
 	unit_buf_free(&got);
 }
 
-/* Every table row, and the large message (read in several blocks) whole and under TOP. */
+/* Every table row, and the large messages (read in several blocks) whole and under TOP, with
+ * and without the workarounds. */
 static void test_streaming(void)
 {
+	static const struct {
+		const char *what;
+		bool header_only, top;
+		unsigned workarounds;
+	} runs[] = {
+		{ "large message", false, false, 0 },
+		{ "large message, TOP 3000", false, true, 0 },
+		{ "large message, both workarounds", false, false, NULS | EOH },
+		{ "large header alone, both workarounds", true, false, NULS | EOH },
+		{ "large header alone, TOP 3000, both workarounds", true, true, NULS | EOH },
+	};
 	struct unit_buf message = { 0 }, expected = { 0 };
 	struct reference_stats stats;
-	struct encode_case c = { "large message", NULL, 0, false, 0, NULL, 0, false };
 
 	for (size_t i = 0; i < sizeof encode_cases / sizeof *encode_cases; i++)
 		check_streamed(&encode_cases[i]);
-	make_large_message(&message);
-	for (int top = 0; top <= 1; top++) {
-		reference_encode(message.data, message.len, top, 3000, &expected, &stats);
-		c.what = top ? "large message, TOP 3000" : "large message";
+	for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+		struct encode_case c = { runs[i].what, NULL, 0, runs[i].top, 3000, NULL, 0, false, runs[i].workarounds };
+
+		make_large_message(&message, runs[i].header_only);
+		reference_encode(message.data, message.len, c.limited, c.body_lines, c.workarounds, &expected, &stats);
 		c.in = message.data;
 		c.in_len = message.len;
-		c.limited = top;
-		c.body_lines = 3000;
 		c.out = expected.data;
 		c.out_len = expected.len;
 		check_streamed(&c);
