@@ -283,6 +283,21 @@ bool config_set(struct config *cfg, const char *key, const char *value, char *er
 	return false;
 }
 
+/* Room for a number, or for the words of a list. */
+#define VALUE_TEXT_MAX 128
+
+/* Writes the words of a list's bit set n into buf of size octets, blank-separated. */
+static const char *list_text(const struct setting *s, unsigned n, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; s->choices[i] != NULL && len < size; i++)
+		if ((n & 1U << i) != 0)
+			len += (size_t)snprintf(buf + len, size - len, "%s%s", len > 0 ? " " : "", s->choices[i]);
+	return buf;
+}
+
 /* The value of setting s in cfg as the file writes it. */
 static const char *value_text(const struct config *cfg, const struct setting *s, char *buf, size_t size)
 {
@@ -292,6 +307,8 @@ static const char *value_text(const struct config *cfg, const struct setting *s,
 	if (is_string(s))
 		return field;
 	n = *(const unsigned *)field;
+	if (s->kind == SET_LIST)
+		return list_text(s, n, buf, size);
 	if (s->kind == SET_CHOICE)
 		return s->choices[n];
 	if (n == EXPIRE_NEVER && s->choices != NULL)
@@ -303,7 +320,7 @@ static const char *value_text(const struct config *cfg, const struct setting *s,
 /* Writes the settings of cfg that are (or are not) at their defaults, one line each. */
 static void print_group(const struct config *cfg, const struct config *defaults, bool at_default, FILE *out)
 {
-	char buf[16], default_buf[16];
+	char buf[VALUE_TEXT_MAX], default_buf[VALUE_TEXT_MAX];
 
 	for (size_t i = 0; i < SETTINGS; i++) {
 		const struct setting *s = &settings[i];
@@ -312,11 +329,11 @@ static void print_group(const struct config *cfg, const struct config *defaults,
 		if ((strcmp(value, value_text(defaults, s, default_buf, sizeof default_buf)) == 0) != at_default)
 			continue;
 		/* A domain left empty is found at run time; no line can set
-		 * that, so it is shown as a comment. */
-		if (value[0] == '\0')
+		 * that, so it is shown as a comment.  An empty list is "key =". */
+		if (value[0] == '\0' && s->kind == SET_DOMAIN)
 			fprintf(out, "# %s = (unset: found at run time)\n", s->key);
 		else
-			fprintf(out, "%s = %s\n", s->key, value);
+			fprintf(out, "%s =%s%s\n", s->key, value[0] != '\0' ? " " : "", value);
 	}
 }
 

@@ -220,7 +220,7 @@ refute_report() {
 
 @test "-T prints every key once, the changed ones first, in lines that load back to the same settings" {
 	add_user alice secret
-	run --separate-stderr "$HANDLER" -T -c "$T/conf" -o expire_days=30 -o tls=yes
+	run --separate-stderr "$HANDLER" -T -c "$T/conf" -o expire_days=30 -o tls=yes -o client_workarounds=oe-ns-eoh,outlook-no-nuls
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 	printf '%s\n' "${lines[@]}" >"$T/printed"
@@ -228,12 +228,13 @@ refute_report() {
 	# Every key of the example configuration, once.
 	local key
 	for key in $(sed -n 's/^#\{0,1\} *\([a-z_0-9]*\) *=.*/\1/p' "$BATS_TEST_DIRNAME/../contrib/pop3-handler.conf" | sort -u); do
-		[ "$(grep -cE "^(# )?$key = " "$T/printed")" -eq 1 ] || { echo "key $key"; false; }
+		[ "$(grep -cE "^(# )?$key =( |\$)" "$T/printed")" -eq 1 ] || { echo "key $key"; false; }
 	done
 	# The changed ones before the defaults.
 	sed -n '1,/^# at their defaults$/p' "$T/printed" >"$T/changed"
 	grep -qx "expire_days = 30" "$T/changed"
 	grep -qx "tls = yes" "$T/changed"
+	grep -qx "client_workarounds = outlook-no-nuls oe-ns-eoh" "$T/changed"
 	grep -qx "passwd_file = $T/passwd" "$T/changed"
 	grep -qx "log = stderr" "$T/changed"
 	sed -n '/^# at their defaults$/,$p' "$T/printed" | grep -qx "timeout_unauth = 60"
@@ -245,6 +246,7 @@ refute_report() {
 	diff <(printf '%s\n' "${lines[@]}") "$T/printed"
 	run "$HANDLER" -T -c /dev/null -o expire_days=never
 	grep -qx "expire_days = never" <<<"$output"
+	grep -qx "client_workarounds =" <<<"$output"
 }
 
 @test "-T on a bad configuration prints nothing on standard output, the problems on standard error, exit 1" {

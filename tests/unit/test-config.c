@@ -394,7 +394,8 @@ static void test_load_each(void)
 static void test_print(void)
 {
 	static const char changed_first[] = "# set by the configuration file or -o\ntimeout_auth = 77\n"
-					    "plaintext_auth = yes\nntlm_domain = EXAMPLE\n# at their defaults\n";
+					    "plaintext_auth = yes\nntlm_domain = EXAMPLE\n"
+					    "client_workarounds = outlook-no-nuls oe-ns-eoh\n# at their defaults\n";
 	static char printed[8192], again[8192];
 	struct config cfg, loaded;
 	char err[RESPONSE_MAX];
@@ -404,7 +405,9 @@ static void test_print(void)
 	unit_ok(config_set(&cfg, "expire_days", "never", err, sizeof err) &&
 		config_set(&cfg, "timeout_auth", "77", err, sizeof err) &&
 		config_set(&cfg, "ntlm_domain", "EXAMPLE", err, sizeof err) &&
-		config_set(&cfg, "plaintext_auth", "yes", err, sizeof err), "config_print: settings to print");
+		config_set(&cfg, "plaintext_auth", "yes", err, sizeof err) &&
+		config_set(&cfg, "client_workarounds", "oe-ns-eoh,outlook-no-nuls", err, sizeof err),
+		"config_print: settings to print");
 	f = fmemopen(printed, sizeof printed - 1, "w");
 	config_print(&cfg, f);
 	fclose(f);
