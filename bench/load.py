@@ -63,6 +63,9 @@ FLOOR_CLIENTS = 16
 GEN_VERSION = 1                 # bump when the generated set changes
 PATH_ENV = "/usr/sbin:/usr/bin:/sbin:/bin"
 DOVECOT = "/usr/sbin/dovecot"
+POP3_PROCESS_LIMIT = 1024       # Dovecot's default for service pop3 (one process per logged-in client)
+DEFAULT_CLIENT_LIMIT = 1000     # Dovecot's default_client_limit (stats and anvil take one from each process)
+USERIP_LIMIT = 10               # Dovecot's default mail_max_userip_connections (the idle clients share users)
 TARGETS = {"rate": 3.0, "p99": 0.4, "cpu": 0.3, "floor": 1.5, "pss": 0.35}
 HASHES = {"sha512crypt": "sha512crypt, rounds=5000", "yescrypt": "yescrypt, libxcrypt's default cost"}
 WORK = None
@@ -176,14 +179,20 @@ def read_msgids(maildir):
 # without a writable cgroup2 hierarchy, its process tree in /proc.
 
 def cgroup2_root():
+    """The cgroup v2 hierarchy (/sys/fs/cgroup, or /sys/fs/cgroup/unified beside v1) if a cgroup can be made in it."""
     try:
         with open("/proc/self/mounts") as f:
-            for line in f:
-                fields = line.split()
-                if fields[2] == "cgroup2" and os.access(fields[1], os.W_OK):
-                    return fields[1]
+            mounts = [line.split()[1] for line in f if line.split()[2] == "cgroup2"]
     except OSError:
-        pass
+        return None
+    for root in mounts:
+        probe = os.path.join(root, "pop3bench-probe-%d" % os.getpid())
+        try:
+            os.mkdir(probe)
+            os.rmdir(probe)
+            return root
+        except OSError:
+            continue
     return None
 
 
@@ -299,6 +308,21 @@ def tree_cpu_usec(pids):
             with open("/proc/%d/stat" % pid) as f:
                 fields = f.read().rsplit(")", 1)[1].split()
             total += sum(int(x) for x in fields[11:15])
+        except (OSError, IndexError):
+            pass
+    return total * 1000000 // tick
+
+
+def auth_cpu_usec(pids):
+    """CPU (utime+stime) of the living processes whose title is dovecot/auth*: where Dovecot checks passwords."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                if not f.read().startswith(b"dovecot/auth"):
+                    continue
+            with open("/proc/%d/stat" % pid) as f:
+                total += sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
         except (OSError, IndexError):
             pass
     return total * 1000000 // tick
@@ -527,6 +551,23 @@ class Dovecot(Server):
         ("service pop3-login inet_listener pop3", "127.0.0.1, a free port", ""),
     ]
 
+    @staticmethod
+    def raised():
+        """[(setting, value, configuration text)]: Dovecot's limits the idle clients would hit, raised."""
+        out = []
+        per_user = -(-IDLE // USERS)
+        if per_user > USERIP_LIMIT:
+            out.append(("mail_max_userip_connections", per_user,
+                        "mail_max_userip_connections = %d\n" % per_user))
+        if IDLE + 24 > POP3_PROCESS_LIMIT:
+            out.append(("service pop3 process_limit", IDLE + 24,
+                        "service pop3 {\n  process_limit = %d\n}\n" % (IDLE + 24)))
+        if IDLE + 24 > DEFAULT_CLIENT_LIMIT:        # every pop3 process is a client of stats and anvil
+            for service in ("stats", "anvil"):
+                out.append(("service %s client_limit" % service, IDLE + 100,
+                            "service %s {\n  client_limit = %d\n}\n" % (service, IDLE + 100)))
+        return out
+
     SESSION_COMMS = ("pop3", "pop3-login")
 
     def configure(self, users, hashes):
@@ -545,9 +586,11 @@ class Dovecot(Server):
             "protocols = pop3\nlisten = 127.0.0.1\nbase_dir = %s\nstate_dir = %s\nlog_path = %s\n"
             "ssl = no\ndisable_plaintext_auth = no\nmail_location = maildir:~/Maildir\n"
             "passdb {\n  driver = passwd-file\n  args = %s\n}\nuserdb {\n  driver = passwd-file\n  args = %s\n}\n"
-            "service pop3-login {\n  inet_listener pop3 {\n    address = 127.0.0.1\n    port = %d\n  }\n}\n") % (
+            "service pop3-login {\n  inet_listener pop3 {\n    address = 127.0.0.1\n    port = %d\n  }\n}\n%s") % (
             self.run_dir, os.path.join(self.dir, "state"), os.path.join(self.dir, "dovecot.log"),
-            self.passwd, self.passwd, self.port), 0o644)
+            self.passwd, self.passwd, self.port,
+            "".join(text for _, _, text in self.raised())),
+                   0o644)
         return [DOVECOT, "-F", "-c", conf]
 
     def logs(self):
@@ -604,7 +647,7 @@ class Driver:
 
     def run(self, server, job):
         """A timed run: the server's CPU from before the driver starts until its last session has exited."""
-        cpu0 = server.group.cpu_usec()
+        cpu0, auth0 = server.group.cpu_usec(), auth_cpu_usec(server.group.pids())
         proc, group = self.start(job)
         try:
             out, _ = proc.communicate(timeout=job["seconds"] + SESSION_TIMEOUT + 60)
@@ -619,6 +662,7 @@ class Driver:
         left = server.settle()
         result = json.loads(out.decode().strip().split("\n")[-1])
         result["server_cpu"] = (server.group.cpu_usec() - cpu0) / 1e6
+        result["auth_cpu"] = (auth_cpu_usec(server.group.pids()) - auth0) / 1e6
         result["left"] = left
         return result
 
@@ -777,6 +821,7 @@ class Row:
         self.errors = result["errors"]
         self.cpu = result["server_cpu"] / result["ok"] if result["ok"] else float("nan")
         self.driver_cpu = result["cpu"] / result["ok"] if result["ok"] else float("nan")
+        self.auth_cpu = result["auth_cpu"] / result["ok"] if result["ok"] else float("nan")
         self.problems = problems
         self.samples = result["samples"]
         self.left = result["left"]
@@ -987,8 +1032,13 @@ def print_crypt_share(phase, base, servers):
             ms(r.cpu - prev.cpu), ms(base.crypt_cpu)) if prev else ""
         say("  %-8s N=%-3d %-28s session %s ms CPU, crypt(3) %.0f%% of it%s" % (
             r.scenario, r.clients, r.server.label, ms(r.cpu), 100 * phase.crypt_cpu / r.cpu, grew))
-    say("  Dovecot checks every password in its one auth process; pop3-handler in each connection's")
-    say("  root parent: with a costly hash Dovecot's logins queue behind one process, ours use every core.")
+    for r in phase.rows:
+        if isinstance(r.server, Dovecot):
+            say("  %-8s N=%-3d Dovecot's auth processes (dovecot/auth*) used %s ms CPU per session" % (
+                r.scenario, r.clients, ms(r.auth_cpu)))
+    say("  Dovecot checks every password in its one auth process (passwd-file: no auth workers);")
+    say("  pop3-handler in each connection's root parent: with a costly hash Dovecot's logins queue")
+    say("  behind one process on one core, ours spread over every core.")
 
 
 def print_correctness(servers, phases):
@@ -1033,6 +1083,8 @@ def report(phases, floors, servers, elapsed, loads):
     say("Dovecot settings changed from its built-in defaults (dovecot -F -c <own file>, nothing else):")
     for key, value, why in Dovecot.CHANGED:
         say("  %-38s %s%s" % (key, value, "  (%s)" % why if why else ""))
+    for key, value, _ in Dovecot.raised():
+        say("  %-38s %d  (for the %d idle clients only)" % (key, value, IDLE))
     checks = []
     base = phases[0]
     for p in phases:
@@ -1048,8 +1100,11 @@ def report(phases, floors, servers, elapsed, loads):
             if p.idle:
                 say("")
                 say("Memory at rest: %d clients logged in (USER/PASS) and idle at once; PSS (smaps_rollup) of" % IDLE)
-                say("every process of the server, / %d (Dovecot: service pop3 process_limit is 1024 by default," % IDLE)
-                say("enough; nothing raised):")
+                say("every process of the server, / %d.  Dovecot's limits (service pop3 process_limit %d," % (
+                    IDLE, POP3_PROCESS_LIMIT))
+                say("default_client_limit %d, mail_max_userip_connections %d) %s:" % (
+                    DEFAULT_CLIENT_LIMIT, USERIP_LIMIT, "; ".join(
+                    "%s raised to %d" % (k, v) for k, v, _ in Dovecot.raised()) or "are enough: nothing raised"))
                 print_idle(p, servers)
             say("")
             print_targets(p, handlers, dovecot, floors, checks)
