@@ -30,6 +30,7 @@ import ctypes
 import ctypes.util
 import hashlib
 import json
+import math
 import os
 import platform
 import re
@@ -828,9 +829,10 @@ class Row:
 
 
 def percentile(values, q):
+    """The nearest-rank percentile of sorted values."""
     if not values:
         return float("nan")
-    return values[min(len(values) - 1, max(0, int(round(q * len(values) + 0.5)) - 1))]
+    return values[min(len(values) - 1, max(0, math.ceil(q * len(values)) - 1))]
 
 
 def timed_run(driver, server, ledger, scenario, clients, users, once=False):
