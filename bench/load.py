@@ -329,6 +329,13 @@ def auth_cpu_usec(pids):
     return total * 1000000 // tick
 
 
+def machine_busy_usec():
+    """CPU time the whole machine spent not idle (/proc/stat: user, nice, system, irq, softirq, steal)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:9]]
+    return (sum(fields[0:3]) + sum(fields[5:8])) * 1000000 // os.sysconf("SC_CLK_TCK")
+
+
 def kill(pid, sig):
     try:
         os.kill(pid, sig)
@@ -649,6 +656,7 @@ class Driver:
     def run(self, server, job):
         """A timed run: the server's CPU from before the driver starts until its last session has exited."""
         cpu0, auth0 = server.group.cpu_usec(), auth_cpu_usec(server.group.pids())
+        busy0, t0 = machine_busy_usec(), time.monotonic()
         proc, group = self.start(job)
         try:
             out, _ = proc.communicate(timeout=job["seconds"] + SESSION_TIMEOUT + 60)
@@ -664,6 +672,9 @@ class Driver:
         result = json.loads(out.decode().strip().split("\n")[-1])
         result["server_cpu"] = (server.group.cpu_usec() - cpu0) / 1e6
         result["auth_cpu"] = (auth_cpu_usec(server.group.pids()) - auth0) / 1e6
+        # Whatever else ran meanwhile (other people's work on a shared machine), as a share of all cores.
+        others = (machine_busy_usec() - busy0) / 1e6 - result["server_cpu"] - result["cpu"]
+        result["others"] = max(0.0, others / ((time.monotonic() - t0) * os.cpu_count()))
         result["left"] = left
         return result
 
@@ -823,6 +834,7 @@ class Row:
         self.cpu = result["server_cpu"] / result["ok"] if result["ok"] else float("nan")
         self.driver_cpu = result["cpu"] / result["ok"] if result["ok"] else float("nan")
         self.auth_cpu = result["auth_cpu"] / result["ok"] if result["ok"] else float("nan")
+        self.others = result["others"]
         self.problems = problems
         self.samples = result["samples"]
         self.left = result["left"]
@@ -959,9 +971,10 @@ def print_runs(phase):
     rows = []
     for r in phase.rows:
         rows.append((r.scenario, r.clients, r.server.label, "%.1f" % r.rate, "%.1f" % r.p50,
-                     "%.1f" % r.p99, errors_text(r.errors), ms(r.cpu), ms(r.driver_cpu), r.problems.summary()))
-    table(("scenario", "N", "server", "sess/s", "p50 ms", "p99 ms", "errors", "CPU ms/sess", "driver ms",
-           "checks"), (8, 3, 28, 7, 7, 7, 14, 11, 9, 10), rows)
+                     "%.1f" % r.p99, errors_text(r.errors), ms(r.cpu), ms(r.driver_cpu), "%.0f%%" % (100 * r.others),
+                     r.problems.summary()))
+    table(("scenario", "N", "server", "sess/s", "p50 ms", "p99 ms", "errors", "CPU ms/sess", "driver ms", "others",
+           "checks"), (8, 3, 28, 7, 7, 7, 10, 11, 9, 6, 10), rows)
 
 
 def find(phase, server, scenario, n):
@@ -1081,7 +1094,10 @@ def report(phases, floors, servers, elapsed, loads):
     say("starts until the last session has exited, divided by the sessions completed.  Latency: connect to")
     say("QUIT's +OK.  pop3-handler starts as root (privilege separation), log = syslog (no syslog daemon")
     say("here: each log line is a failed connect); Dovecot writes its log to a file.")
-    say("\"driver ms\" is the load driver's own CPU per session (it shares the %d cores)." % os.cpu_count())
+    say("\"driver ms\" is the load driver's own CPU per session (it shares the %d cores); \"others\" is the" %
+        os.cpu_count())
+    say("share of the machine's CPU that anything else used during the run (other people's work: over")
+    say("10%, that run's figures are disturbed).")
     say("Dovecot settings changed from its built-in defaults (dovecot -F -c <own file>, nothing else):")
     for key, value, why in Dovecot.CHANGED:
         say("  %-38s %s%s" % (key, value, "  (%s)" % why if why else ""))
@@ -1120,9 +1136,13 @@ def report(phases, floors, servers, elapsed, loads):
     failed = [w for w, ok in checks if not ok]
     say("Targets: %d of %d met%s." % (len(checks) - len(failed), len(checks),
                                      "" if not failed else "; FAIL: " + "; ".join(sorted(set(failed)))))
+    busy = [r for p in phases for r in p.rows if r.others > 0.10]
     say("The benchmark took %.0f s.  Load average before it started: %.2f (1 min), %.2f (15 min)%s." % (
-        elapsed, loads[0], loads[2], ": other work was running, the figures are noisy: rerun on a quiet machine"
-        if loads[0] > 1.5 else ""))
+        elapsed, loads[0], loads[2], ": other work was running" if loads[0] > 1.5 else ""))
+    if busy:
+        say("Other work used over 10%% of the machine during %d of %d runs (up to %.0f%%): the figures are" % (
+            len(busy), sum(len(p.rows) for p in phases), 100 * max(r.others for r in busy)))
+        say("disturbed; rerun on a quiet machine.")
     return bad
 
 
