@@ -139,7 +139,8 @@ def write_mbox(maildir, path):
 
 
 def measure(driver, server, mode):
-    """One client for SECONDS after one untimed session: (CPU per session, median wall time, sessions, errors)."""
+    """One client for SECONDS after untimed sessions: (CPU per session, median wall time, sessions, errors,
+    samples of them, the share of the machine other work used)."""
     server.start()
     try:
         users = [list(u) for u in USERS]
@@ -151,7 +152,7 @@ def measure(driver, server, mode):
     if not r["ok"]:
         raise load.BenchError("%s: no session completed (%r %s)" % (server.label, r["errors"], r["samples"]))
     return (r["server_cpu"] / r["ok"], load.percentile(sorted(r["latencies"]), 0.5) / 1e3, r["ok"],
-            sum(r["errors"].values()) + len(troubles), r["samples"] + troubles[:2])
+            sum(r["errors"].values()) + len(troubles), r["samples"] + troubles[:2], r["others"])
 
 
 def report(results, true_key, ours, popa3d):
@@ -160,11 +161,11 @@ def report(results, true_key, ours, popa3d):
     say("Tiny session beside popa3d (USER/PASS, STAT, QUIT on 3 messages of ~2 KB; sha512crypt rounds=5000;")
     say("one client; every server under xinetd in a private mount namespace; CPU per session from its cgroup):")
     rows = []
-    for label, (cpu, wall, n, bad, samples) in results.items():
-        rows.append((label, n, load.ms(cpu), load.ms(wall), bad or "0"))
-    load.table(("server", "sessions", "CPU ms/sess", "p50 ms", "errors"), (40, 8, 11, 8, 6), rows)
+    for label, (cpu, wall, n, bad, samples, others) in results.items():
+        rows.append((label, n, load.ms(cpu), load.ms(wall), bad or "0", "%.0f%%" % (100 * others)))
+    load.table(("server", "sessions", "CPU ms/sess", "p50 ms", "errors", "others"), (40, 8, 11, 8, 6, 6), rows)
     checks = []
-    for label, (cpu, wall, n, bad, samples) in results.items():
+    for label, (cpu, wall, n, bad, samples, others) in results.items():
         for s in samples[:2]:
             say("  %s: %s" % (label, s))
     t, p = results[true_key], results[popa3d]
@@ -176,7 +177,9 @@ def report(results, true_key, ours, popa3d):
             checks.append(ratio <= TARGET)
             say("  (%s - /bin/true) / (popa3d - /bin/true), %-9s %.2f  target <= %.1f  %s" % (
                 key, what + ":", ratio, TARGET, load.verdict(ratio <= TARGET)))
-    say("Tiny targets: %d of %d met." % (sum(checks), len(checks)))
+    say("Tiny targets: %d of %d met.%s" % (sum(checks), len(checks), "  Other work used over 10% of the machine"
+                                          " meanwhile: rerun on a quiet machine." if max(r[5] for r in results.values())
+                                          > 0.10 else ""))
 
 
 def main():
