@@ -106,27 +106,27 @@ def write_config(pw):
     return conf
 
 
-class PamNamespace:
-    """A private mount namespace whose /etc is an overlay: in it the bench user has the
-    benchmark's password (the same sha512crypt hash as the passwd file's) in /etc/shadow, and
-    /etc/pam.d/pop3-handler checks it with pam_unix.  The machine's own /etc is never changed."""
+class MountNamespace:
+    """A private mount namespace kept by a sleeping process (killed by close()); what is mounted in
+    it (overlay(): a writable layer over a system directory) the machine never sees."""
 
-    def __init__(self, home):
-        self.dir = tempfile.mkdtemp(prefix="pam-ns.", dir=WORK)
-        self.proc = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sleep", "infinity"])
-        for _ in range(100):
+    def __init__(self):
+        self.proc = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sleep", "infinity"],
+                                     start_new_session=True)
+        for _ in range(250):
             if os.readlink("/proc/%d/ns/mnt" % self.proc.pid) != os.readlink("/proc/self/ns/mnt"):
                 break
             time.sleep(0.02)
         else:
-            raise BenchError("no private mount namespace for PAM")
+            self.close()
+            raise BenchError("no private mount namespace")
+
+    def overlay(self, lower, top):
+        """lower (/etc, ...) made writable in the namespace, the changes kept in top/upper."""
         for d in ("upper", "work"):
-            os.mkdir(os.path.join(self.dir, d))
-        self.run(["mount", "-t", "overlay", "overlay", "-o", "lowerdir=/etc,upperdir=%s/upper,workdir=%s/work"
-                  % (self.dir, self.dir), "/etc"])
-        self.run(["usermod", "-d", home, "-p", sha512crypt(PASSWORD, HASH_SETTING), USER])
-        self.run(["tee", "/etc/pam.d/pop3-handler"],
-                 b"auth required pam_unix.so nodelay\naccount required pam_unix.so\n")
+            os.makedirs(os.path.join(top, d))
+        self.run(["mount", "-t", "overlay", "overlay", "-o", "lowerdir=%s,upperdir=%s/upper,workdir=%s/work"
+                  % (lower, top, top), lower])
 
     def wrap(self, argv):
         return ["nsenter", "-t", str(self.proc.pid), "-m", "--"] + argv
@@ -137,6 +137,19 @@ class PamNamespace:
     def close(self):
         self.proc.kill()
         self.proc.wait()
+
+
+class PamNamespace(MountNamespace):
+    """A private mount namespace whose /etc is an overlay: in it the bench user has the
+    benchmark's password (the same sha512crypt hash as the passwd file's) in /etc/shadow, and
+    /etc/pam.d/pop3-handler checks it with pam_unix.  The machine's own /etc is never changed."""
+
+    def __init__(self, home):
+        super().__init__()
+        self.overlay("/etc", tempfile.mkdtemp(prefix="pam-ns.", dir=WORK))
+        self.run(["usermod", "-d", home, "-p", sha512crypt(PASSWORD, HASH_SETTING), USER])
+        self.run(["tee", "/etc/pam.d/pop3-handler"],
+                 b"auth required pam_unix.so nodelay\naccount required pam_unix.so\n")
 
 
 def set_path(name):
@@ -735,9 +748,9 @@ def main():
 
 def version(argv):
     try:
-        return subprocess.run(argv, capture_output=True, text=True).stdout.strip().split("\n")[0].replace(
+        return subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout.strip().split("\n")[0].replace(
             "pop3-handler ", "")
-    except OSError:
+    except (OSError, subprocess.TimeoutExpired):
         return "?"
 
 
