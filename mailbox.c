@@ -4,6 +4,7 @@
 #include "mailbox.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <time.h>
 
@@ -64,6 +65,10 @@ static bool open_maildir(struct session *s, const struct account *a, struct repl
 		 * exact_size = no gives the files' sizes, as stored. */
 		if ((s->cfg->client_workarounds & WORKAROUND_OE_NS_EOH) && s->cfg->exact_size)
 			maildir_size_header_ends(&s->box.md);
+		/* The scan's buffers are free now: their pages go back to the
+		 * kernel rather than stay with a session that may idle for
+		 * half an hour (timeout_auth). */
+		malloc_trim(0);
 		return true;
 	}
 	r->close = true;

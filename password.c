@@ -5,10 +5,13 @@
 #include "password.h"
 
 #include <crypt.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "account.h"
 #include "hash-setting.h"
+#include "log.h"
 
 /* Compares a crypt result with the stored hash without stopping at the first difference. */
 static bool same_string(const char *computed, const char *stored)
@@ -34,8 +37,6 @@ static const char *default_dummy(void)
 
 bool password_ok(const struct account *a, const char *password, const char *dummy)
 {
-	/* Some 32 KiB: static rather than on the stack. */
-	static struct crypt_data data;
 	/* An empty password never logs in, whatever the hash says; nor does
 	 * an account without one (an empty hash or '*'). */
 	bool usable = a != NULL && !account_locked(a) && a->hash[0] != '\0' && a->hash[0] != '*' &&
@@ -43,13 +44,22 @@ bool password_ok(const struct account *a, const char *password, const char *dumm
 	const char *hash = usable ? a->hash : dummy != NULL ? dummy : default_dummy();
 	const char *out;
 	bool ok;
+	/* Some 32 KiB, mapped for this check alone (zeroed, as crypt_rn
+	 * wants it) and given back after: the process that checked goes on
+	 * to serve the session, and would keep the pages for nothing. */
+	struct crypt_data *data = mmap(NULL, sizeof *data, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	memset(&data, 0, sizeof data);
-	out = crypt_rn(password, hash, &data, (int)sizeof data);
+	if (data == MAP_FAILED) {
+		log_msg(LOG_ERR, "checking a password: mmap: %s", strerror(errno));
+		return false;
+	}
+	out = crypt_rn(password, hash, data, (int)sizeof *data);
 	/* crypt_rn fails with NULL, or with a string starting '*' for a
 	 * setting it does not know. */
 	ok = usable && out != NULL && out[0] != '*' && same_string(out, hash);
-	explicit_bzero(&data, sizeof data);
+	explicit_bzero(data, sizeof *data);
+	if (munmap(data, sizeof *data) != 0)
+		log_msg(LOG_ERR, "checking a password: munmap: %s", strerror(errno));
 	return ok;
 }
 

@@ -5,6 +5,7 @@
 #include "privsep.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "channel.h"
@@ -128,22 +129,24 @@ static bool hand_over(int fd, int in_fd, int out_fd, const char *input, size_t l
 {
 	static struct privsep_hand_over h;
 	const int fds[CHANNEL_FDS_MAX] = { in_fd, out_fd };
+	size_t size;
 	ssize_t n;
 
 	if (len > sizeof h.input) {
 		log_msg(LOG_ERR, "privilege separation: %zu octets of input do not fit the hand-over", len);
 		return false;
 	}
-	/* h is all zero (static, and wiped after use) but for what is
-	 * written here: of its 64 KiB only the pages the input fills are
-	 * touched, which a session pays for at every login. */
+	/* Only the octets in use travel: the parent receives into a buffer
+	 * of 64 KiB, whose pages a datagram of its full size would touch, a
+	 * cost every logged-in session would keep. */
 	h.kind = PRIVSEP_HAND_OVER;
 	h.input_len = (uint32_t)len;
 	memcpy(h.input, input, len);
-	n = channel_send(fd, &h, sizeof h, fds, CHANNEL_FDS_MAX);
+	size = offsetof(struct privsep_hand_over, input) + len;
+	n = channel_send(fd, &h, size, fds, CHANNEL_FDS_MAX);
 	/* Pipelined input may hold a password too. */
-	explicit_bzero(&h, offsetof(struct privsep_hand_over, input) + len);
-	if (n != (ssize_t)sizeof h) {
+	explicit_bzero(&h, size);
+	if (n != (ssize_t)size) {
 		log_msg(LOG_ERR, "privilege separation: cannot hand the session over: %s",
 			n < 0 ? strerror(errno) : "short send");
 		return false;

@@ -6,6 +6,7 @@
 #include "privsep.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -138,8 +139,10 @@ static const char *message_problem(struct privsep_parent *p, const union message
 	case PRIVSEP_HAND_OVER:
 		if (p->expect != AWAIT_HAND_OVER)
 			return "a hand-over without an accepted login";
-		if (r->len != sizeof in->hand_over || r->nfds != CHANNEL_FDS_MAX ||
-		    in->hand_over.input_len > sizeof in->hand_over.input)
+		/* The header and the input_len octets of input it announces. */
+		if (r->len < offsetof(struct privsep_hand_over, input) || r->nfds != CHANNEL_FDS_MAX ||
+		    in->hand_over.input_len > sizeof in->hand_over.input ||
+		    r->len != offsetof(struct privsep_hand_over, input) + in->hand_over.input_len)
 			return "a malformed hand-over";
 		return NULL;
 	default:

@@ -78,7 +78,8 @@ struct privsep_gssapi_answer {
 	unsigned char token[SASL_CHALLENGE_MAX];
 };
 
-/* After LOGIN_OK, with the client's input and output descriptors attached (SCM_RIGHTS). */
+/* After LOGIN_OK, with the client's input and output descriptors attached (SCM_RIGHTS); sent
+ * as its header and the input_len octets of input in use, no more. */
 struct privsep_hand_over {
 	uint32_t kind;
 	uint32_t input_len;

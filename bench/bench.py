@@ -55,7 +55,7 @@ SETS = {
     "large": (2000, 51200, 2),
 }
 
-TARGETS = {"first": 0.3, "repeat": 0.2, "retr": 1.3, "memory": 0.5, "tiny": 0.2,
+TARGETS = {"first": 0.3, "repeat": 0.2, "retr": 1.3, "memory": 0.5,
            "migrate": 1.5,          # issue 17: first session taking over Dovecot's UIDLs / plain first session
            "baseline": 1.1}         # this build's repeat session / BENCH_BASELINE's
 
@@ -642,7 +642,10 @@ def main():
     compare("first session, 50,000 msgs", "first", first[H].t(), first[D].t())
     compare("repeat session, 50,000 msgs", "repeat", repeat[H].t(), repeat[D].t())
     compare("peak RSS, repeat 50,000", "memory", repeat[H].m(), repeat[D].m(), fmt=lambda v: "%.0f KiB" % v)
-    compare("tiny session (3 msgs)", "tiny", tiny[H].t(), tiny[D].t())
+    # Issue 21 withdrew "tiny <= 0.2 x Dovecot" (privilege separation stays): the tiny session's
+    # target is now beside popa3d, in make bench-load (bench/tiny.py).
+    rows.append(("tiny session (3 msgs)", ms(tiny[H].t()), ms(tiny[D].t()), "%.3f" % (tiny[H].t() / tiny[D].t()),
+                 "(target: bench-load)", ""))
     rows.append(("  (Dovecot -O: no config read)", "", ms(tiny[d_defaults.name].t()),
                  "%.3f" % (tiny[H].t() / tiny[d_defaults.name].t()), "(information)", ""))
     tf, tp = tiny_pam[file_ns.name].t(), tiny_pam[pam.name].t()

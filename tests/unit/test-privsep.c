@@ -23,6 +23,7 @@
 #include <crypt.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -155,6 +156,12 @@ static struct privsep_hand_over hand_over(const char *input)
 	h.input_len = (uint32_t)strlen(input);
 	memcpy(h.input, input, h.input_len);
 	return h;
+}
+
+/* The octets a hand-over travels in: its header and the input it announces. */
+static size_t hand_over_size(const struct privsep_hand_over *h)
+{
+	return offsetof(struct privsep_hand_over, input) + h->input_len;
 }
 
 /* The answer waiting on the child's end as text ("OK", "FAILED", ...), "none", or "malformed". */
@@ -689,13 +696,13 @@ static void test_hand_over_out_of_order(void)
 	struct channel c;
 
 	channel_open(&c, 3, 0, true);
-	send_message(c.child, &h, sizeof h, fds, 2);
+	send_message(c.child, &h, hand_over_size(&h), fds, 2);
 	expect_refused(&c, "a hand-over without an accepted login", "a hand-over before any login");
 	channel_close(&c);
 
 	channel_open(&c, 3, 0, true);
 	expect_answer(&c, MECHANISM_USER, "alice", "wrong", "FAILED", "a failed login");
-	send_message(c.child, &h, sizeof h, fds, 2);
+	send_message(c.child, &h, hand_over_size(&h), fds, 2);
 	expect_step(&c, STEP_REFUSED, "none", "a hand-over after a failed login");
 	channel_close(&c);
 	unit_expect_uint(open_fds(), before, "refused hand-overs: their descriptors are not kept");
@@ -711,7 +718,7 @@ struct bad_hand_over {
 	const char *what;
 	size_t nfds;
 	uint32_t input_len;
-	size_t len_delta;		/* octets sent short of a hand-over */
+	int len_delta;			/* octets sent beyond the 6 of input ("STAT\r\n"), or short of them */
 	const char *logged;
 };
 
@@ -721,7 +728,10 @@ static const struct bad_hand_over bad_hand_overs[] = {
 	{ "three descriptors", 3, 6, 0, "an oversized message" },
 	{ "input_len beyond the buffer", 2, INPUT_BUFFER_SIZE + 1, 0, "a malformed hand-over" },
 	{ "input_len 2^32-1", 2, UINT32_MAX, 0, "a malformed hand-over" },
-	{ "one octet short", 2, 6, 1, "a malformed hand-over" },
+	{ "one octet short", 2, 6, -1, "a malformed hand-over" },
+	{ "one octet more than input_len says", 2, 6, 1, "a malformed hand-over" },
+	{ "the whole buffer, as an older version sent it", 2, 6, INPUT_BUFFER_SIZE - 6, "a malformed hand-over" },
+	{ "half a header", 2, 6, -8, "a malformed hand-over" },
 };
 
 static void test_bad_hand_overs(void)
@@ -736,7 +746,8 @@ static void test_bad_hand_overs(void)
 
 		logged_in(&c);
 		h.input_len = b->input_len;
-		send_message(c.child, &h, sizeof h - b->len_delta, fds, b->nfds);
+		send_message(c.child, &h, (size_t)((int)offsetof(struct privsep_hand_over, input) + 6 + b->len_delta),
+			     fds, b->nfds);
 		expect_step(&c, STEP_REFUSED, "none", b->what);
 		unit_ok(unit_log_has(b->logged), "%s: logged \"%s\"", b->what, b->logged);
 		channel_close(&c);
@@ -763,7 +774,7 @@ static void test_hand_over_taken(void)
 	logged_in(&c);
 	unit_expect_str(mechanism_name(c.p.mechanism), "USER", "after the login: the mechanism");
 	unit_expect_uint(c.p.account.uid, geteuid() == 0 ? 4242 : getuid(), "after the login: alice's uid");
-	send_message(c.child, &h, sizeof h, client, 2);
+	send_message(c.child, &h, hand_over_size(&h), client, 2);
 	expect_step(&c, STEP_HANDED_OVER, "none", "a hand-over after the login");
 	unit_expect_bytes(c.p.input, c.p.input_len, BYTES("STAT\r\nLIST\r\n"), "the hand-over: the unused input");
 	unit_ok(same_file(c.p.client_in, client[0]) && same_file(c.p.client_out, client[1]),
