@@ -36,6 +36,7 @@ struct setting {
 	enum setting_kind kind;
 	unsigned number_default;	/* numbers, choices and lists */
 	unsigned min, max;		/* SET_NUMBER */
+	size_t size;			/* string kinds: the field's size, its NUL included */
 };
 
 static const char *const yes_no[] = { "no", "yes", NULL };
@@ -47,10 +48,10 @@ static const char *const migrate_choices[] = { "auto", "maildir-name", "no", NUL
 static const char *const workaround_words[] = { "outlook-no-nuls", "oe-ns-eoh", NULL };
 
 #define AT(field) offsetof(struct config, field)
-#define STRING(key, kind, text) { #key, AT(key), text, NULL, kind, 0, 0, 0 }
-#define NUMBER(key, def, min, max) { #key, AT(key), NULL, NULL, SET_NUMBER, def, min, max }
-#define CHOICE(key, def, words) { #key, AT(key), NULL, words, SET_CHOICE, def, 0, 0 }
-#define LIST(key, words) { #key, AT(key), NULL, words, SET_LIST, 0, 0, 0 }
+#define STRING(key, kind, text) { #key, AT(key), text, NULL, kind, 0, 0, 0, sizeof(((struct config *)0)->key) }
+#define NUMBER(key, def, min, max) { #key, AT(key), NULL, NULL, SET_NUMBER, def, min, max, 0 }
+#define CHOICE(key, def, words) { #key, AT(key), NULL, words, SET_CHOICE, def, 0, 0, 0 }
+#define LIST(key, words) { #key, AT(key), NULL, words, SET_LIST, 0, 0, 0, 0 }
 
 static const struct setting settings[] = {
 	STRING(passwd_file, SET_DATABASE, PASSWD_FILE_DEFAULT),
@@ -64,7 +65,7 @@ static const struct setting settings[] = {
 	CHOICE(plaintext_auth, PLAINTEXT_SECURE, plaintext_choices),
 	CHOICE(tls, 0, yes_no),
 	CHOICE(log, LOG_TARGET_SYSLOG, log_choices),
-	{ "expire_days", AT(expire_days), NULL, never_word, SET_NUMBER, EXPIRE_NEVER, 0, EXPIRE_DAYS_MAX },
+	{ "expire_days", AT(expire_days), NULL, never_word, SET_NUMBER, EXPIRE_NEVER, 0, EXPIRE_DAYS_MAX, 0 },
 	CHOICE(expire_days_unread, 0, yes_no),
 	CHOICE(confine, 1, yes_no),
 	STRING(privsep_user, SET_NAME, PRIVSEP_USER_DEFAULT),
@@ -101,7 +102,7 @@ void config_defaults(struct config *cfg)
 		const struct setting *s = &settings[i];
 
 		if (is_string(s))
-			str_copy(field_of(cfg, s), PATH_MAX, s->text_default);
+			str_copy(field_of(cfg, s), s->size, s->text_default);
 		else
 			*(unsigned *)field_of(cfg, s) = s->number_default;
 	}
@@ -172,11 +173,13 @@ static bool string_ok(const struct setting *s, const char *value, char *err, siz
 /* Stores a string setting; false when it is too long or not of its setting's form. */
 static bool set_string(const struct setting *s, char *dst, const char *value, char *err, size_t errlen)
 {
-	if (strlen(value) >= PATH_MAX) {
+	if (!string_ok(s, value, err, errlen))
+		return false;
+	if (strlen(value) >= s->size) {
 		snprintf(err, errlen, "%s: value too long", s->key);
 		return false;
 	}
-	return string_ok(s, value, err, errlen) && str_copy(dst, PATH_MAX, value);	/* fits: checked above */
+	return str_copy(dst, s->size, value);	/* fits: checked above */
 }
 
 /* Stores the index of value in the setting's word list; false when it is not one of them. */

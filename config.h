@@ -11,11 +11,15 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "params.h"
+
 enum plaintext_policy { PLAINTEXT_NO, PLAINTEXT_YES, PLAINTEXT_SECURE };
 enum log_target { LOG_TARGET_SYSLOG, LOG_TARGET_STDERR };
 /* Where a new UID list takes over a previous server's UIDLs from (uidl-import.h). */
 enum uidl_migrate { UIDL_MIGRATE_AUTO, UIDL_MIGRATE_MAILDIR_NAME, UIDL_MIGRATE_NO };
 
+/* The strings that are paths take PATH_MAX; the names take what their form allows, so that the
+ * whole (which every session keeps, and start-up zeroes) spans fewer pages. */
 struct config {
 	char passwd_file[PATH_MAX];	/* the account source: a path or a userdb keyword */
 	char maildir[PATH_MAX];		/* template: %u user, %h home, %% percent */
@@ -29,16 +33,16 @@ struct config {
 	unsigned expire_days;		/* retention in days, or EXPIRE_NEVER */
 	unsigned expire_days_unread;	/* yes/no: expire unread messages by age too */
 	unsigned confine;		/* yes/no: Landlock and seccomp after login */
-	char privsep_user[PATH_MAX];	/* started as root: the user before login */
+	char privsep_user[USER_NAME_MAX + 1];	/* started as root: the user before login */
 	char privsep_dir[PATH_MAX];	/* started as root: the empty directory before login */
 	unsigned ntlm;			/* yes/no: offer AUTH NTLM */
 	unsigned ntlm_plaintext;	/* yes/no: NTLM also on connections plaintext_auth deems unsafe */
-	char ntlm_domain[PATH_MAX];	/* NTLM's NetBIOS domain; "" for the host name */
+	char ntlm_domain[DOMAIN_NAME_MAX + 1];	/* NTLM's NetBIOS domain; "" for the host name */
 	char keytab[PATH_MAX];		/* GSSAPI: the keytab with the pop/<host> key */
-	char krb5_realm[PATH_MAX];	/* GSSAPI: the realm of our users; "" for the default realm */
-	char pam_service[PATH_MAX];	/* passwd_file = pam: the PAM service (/etc/pam.d/<name>) */
+	char krb5_realm[DOMAIN_NAME_MAX + 1];	/* GSSAPI: the realm of our users; "" for the default realm */
+	char pam_service[USER_NAME_MAX + 1];	/* passwd_file = pam: the PAM service (/etc/pam.d/<name>) */
 	unsigned uidl_migrate;		/* enum uidl_migrate */
-	char uidl_migrate_format[PATH_MAX];	/* Dovecot's pop3_uidl_format as the site had it */
+	char uidl_migrate_format[UIDL_FORMAT_MAX + 1];	/* Dovecot's pop3_uidl_format as the site had it */
 	unsigned uidl_from_header;	/* yes/no: a new UID list takes X-UIDL headers over */
 	unsigned client_workarounds;	/* a bit set: WORKAROUND_* (encode.h) */
 };

@@ -230,6 +230,10 @@
 #define NTLM_DOMAIN_MAX (2 * 255)
 #define NTLM_RESPONSE_MAX 2048
 
+/* uidl_migrate_format: Dovecot's pop3_uidl_format as a site had it; the formats Dovecot
+ * documents are under 20 characters, and what one expands to must fit UIDL_EXPANDED_MAX. */
+#define UIDL_FORMAT_MAX 255
+
 /* ntlm_domain and krb5_realm: a DNS name is at most 255 octets, and an
  * NTLM domain travels in a target info AV pair as UTF-16LE. */
 #define DOMAIN_NAME_MAX 255
