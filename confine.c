@@ -229,10 +229,13 @@ static const int prelogin_calls[] = {
  * SCMP_ACT_LOG for the leak check, which cannot run under strace), beyond
  * the thread and memory calls the list above has already: the leak check
  * at exit clones a tracer thread that stops the others with ptrace and
- * reads /proc/self with open and getdents, with its signal calls around. */
+ * reads /proc/self with open and getdents, with its signal calls around.
+ * Under ASan glibc's own malloc is first used by malloc_trim (mailbox.c),
+ * after confinement, and seeds its tcache key with getrandom then. */
 static const int sanitizer_calls[] = {
 	SCMP_SYS(sched_yield), SCMP_SYS(wait4), SCMP_SYS(ptrace), SCMP_SYS(prctl),
 	SCMP_SYS(getppid), SCMP_SYS(gettid), SCMP_SYS(sigaltstack), SCMP_SYS(open), SCMP_SYS(getdents),
+	SCMP_SYS(getrandom),
 };
 #endif
 
