@@ -11,7 +11,6 @@ void dot_encoder_init(struct dot_encoder *e, bool limited, uint64_t body_lines, 
 	memset(e, 0, sizeof *e);
 	e->limited = limited;
 	e->add_eoh = add_eoh;
-	e->watch_header = limited || add_eoh;
 	e->body_lines = body_lines;
 }
 
@@ -27,7 +26,7 @@ static bool is_blank_line(unsigned line_len, size_t span, bool cr)
  * the header, each later line uses up TOP's body allowance. */
 static void dot_count_line(struct dot_encoder *e, bool blank)
 {
-	if (!e->watch_header)
+	if (!e->limited && !e->add_eoh)
 		return;
 	if (!e->in_body) {
 		if (blank) {

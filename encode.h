@@ -29,8 +29,7 @@ struct byte_sink {
 struct dot_encoder {
 	bool limited;		/* TOP: stop after body_lines lines of body */
 	bool add_eoh;		/* oe-ns-eoh: end a header that has no blank line after it with one */
-	bool watch_header;	/* limited or add_eoh: in_body is kept */
-	bool in_body;		/* the blank line after the header was passed */
+	bool in_body;		/* the blank line after the header was passed (kept for TOP and add_eoh) */
 	bool done;		/* the TOP limit was reached: ignore the rest */
 	bool last_cr;		/* the last octet of the current line was CR */
 	unsigned line_len;	/* octets in the current line so far, capped at 2 */

@@ -60,6 +60,63 @@ static bool exact_tag_fits(const struct size_tags *t, uint64_t size)
 	return t->has_exact && t->exact >= size && t->exact / 2 <= size && (!t->has_stored || t->stored == size);
 }
 
+/* One reading of a message file by the sizing code. */
+struct message_read {
+	struct maildir *md;
+	size_t i;
+	bool worker;		/* a worker thread: no rename followed, nothing logged */
+	const char *doing;	/* what a failure's log line starts with ("skipping") */
+};
+
+/* Opens the message r reads: a worker by its name, the calling thread where it is now; the fd,
+ * or a negative value, logged unless it vanished (or by a worker). */
+static int read_open(const struct message_read *r, struct stat *st)
+{
+	int fd = r->worker ? maildir_open_named(r->md, r->i, st) : maildir_open_located(r->md, r->i, st);
+
+	if (fd < 0 && !r->worker && (fd == MAILDIR_NOT_REGULAR || errno != ENOENT))
+		log_msg(LOG_WARNING, "%s %s: %s", r->doing, maildir_path(r->md, r->i),
+			fd == MAILDIR_NOT_REGULAR ? "not a regular file" : strerror(errno));
+	return fd;
+}
+
+/* Told each block read; returns true once it needs no more of the file. */
+typedef bool block_taker(void *ctx, const char *data, size_t len);
+
+/* Reads the file open as fd, of size octets, through block in reads of at most block_size,
+ * handing each to take until it needs no more; false when a read failed (logged unless by a
+ * worker, or the file vanished: ESTALE or ENOENT, another host removed it on a shared file
+ * system, which is no fault of it). */
+static bool read_blocks(const struct message_read *r, int fd, uint64_t size, char *block, size_t block_size,
+			block_taker *take, void *ctx)
+{
+	uint64_t octets = 0;
+	ssize_t n;
+
+	/* Maildir files do not change: reading stops at the size fstat gave,
+	 * which saves the read() that would only return 0. */
+	while (octets < size && (n = read(fd, block, block_size)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			if (!r->worker && errno != ESTALE && errno != ENOENT)
+				log_msg(LOG_WARNING, "%s %s: %s", r->doing, maildir_path(r->md, r->i), strerror(errno));
+			return false;
+		}
+		octets += (uint64_t)n;
+		if (take(ctx, block, (size_t)n))
+			break;
+	}
+	return true;
+}
+
+/* A block_taker that counts the CRLF size; it needs the whole file. */
+static bool take_crlf_count(void *ctx, const char *data, size_t len)
+{
+	crlf_count(ctx, data, len);
+	return false;
+}
+
 /* Finds the sizes of message i: both from its name when it carries both and they fit its file
  * (looked at, not opened, so a message the session cannot read is still listed: a name is a
  * hint a hostile or careless program wrote), else the stored size from the file and the exact
@@ -69,15 +126,14 @@ static bool exact_tag_fits(const struct size_tags *t, uint64_t size)
  * sized. */
 static bool message_sizes(struct maildir *md, size_t i, char *block, bool worker)
 {
+	const struct message_read r = { md, i, worker, "skipping" };
 	struct message *m = &md->msgs[i];
 	struct crlf_counter count = { 0, false };
-	uint64_t octets = 0;
 	size_t len;
 	const char *base = maildir_base(md, i, &len);
 	struct size_tags tags;
-	bool have_exact;
+	bool ok = true;
 	struct stat st;
-	ssize_t n;
 	int fd;
 
 	read_size_tags(base, len, &tags);
@@ -86,37 +142,16 @@ static bool message_sizes(struct maildir *md, size_t i, char *block, bool worker
 		m->exact_size = tags.exact;
 		return true;
 	}
-	fd = worker ? maildir_open_named(md, i, &st) : maildir_open_located(md, i, &st);
-	if (fd < 0) {
-		if (!worker && (fd == MAILDIR_NOT_REGULAR || errno != ENOENT))
-			log_msg(LOG_WARNING, "skipping %s: %s", maildir_path(md, i),
-				fd == MAILDIR_NOT_REGULAR ? "not a regular file" : strerror(errno));
+	fd = read_open(&r, &st);
+	if (fd < 0)
 		return false;
-	}
 	m->stored_size = (uint64_t)st.st_size;
-	have_exact = exact_tag_fits(&tags, m->stored_size);
-	if (have_exact)
+	if (exact_tag_fits(&tags, m->stored_size))
 		m->exact_size = tags.exact;
-	/* Maildir files do not change: reading stops at the size fstat gave,
-	 * which saves the read() that would only return 0. */
-	while (!have_exact && octets < (uint64_t)st.st_size && (n = read(fd, block, MESSAGE_READ_BLOCK)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			/* ESTALE or ENOENT: another host removed the file (shared
-			 * file systems), which is no fault of it. */
-			if (!worker && errno != ESTALE && errno != ENOENT)
-				log_msg(LOG_WARNING, "skipping %s: %s", maildir_path(md, i), strerror(errno));
-			close(fd);
-			return false;
-		}
-		crlf_count(&count, block, (size_t)n);
-		octets += (uint64_t)n;
-	}
-	if (!have_exact)
+	else if ((ok = read_blocks(&r, fd, m->stored_size, block, MESSAGE_READ_BLOCK, take_crlf_count, &count)))
 		m->exact_size = count.size;
 	close(fd);
-	return true;
+	return ok;
 }
 
 bool maildir_size_message(struct maildir *md, size_t i)
@@ -199,37 +234,30 @@ void maildir_size_unknown(struct maildir *md, size_t unknown)
 	run_sizing(&job, unknown);
 }
 
+/* A block_taker that looks for the blank line that ends the header; it needs no more after. */
+static bool take_header_end(void *ctx, const char *data, size_t len)
+{
+	return header_end_find(ctx, data, len);
+}
+
 /* Reads message i through block as far as the blank line that ends its header, and notes what
  * oe-ns-eoh adds to it (header_read when it could be read; else logged unless it vanished or a
  * worker read it).  A worker thread (worker true) neither follows a rename nor logs. */
 static void read_header(struct maildir *md, size_t i, char *block, bool worker)
 {
+	const struct message_read r = { md, i, worker, "cannot read the header of" };
 	struct header_end h = { 0 };
-	uint64_t octets = 0;
 	struct stat st;
-	ssize_t n = 0;
-	int fd = worker ? maildir_open_named(md, i, &st) : maildir_open_located(md, i, &st);
+	bool ok;
+	int fd = read_open(&r, &st);
 
-	if (fd < 0) {
-		if (!worker && (fd == MAILDIR_NOT_REGULAR || errno != ENOENT))
-			log_msg(LOG_WARNING, "cannot read the header of %s: %s", maildir_path(md, i),
-				fd == MAILDIR_NOT_REGULAR ? "not a regular file" : strerror(errno));
+	if (fd < 0)
 		return;
-	}
 	/* Small reads: a large message's body is not copied for nothing. */
-	while (!h.found && octets < (uint64_t)st.st_size && (n = read(fd, block, HEADER_READ_BLOCK)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		octets += (uint64_t)n;
-		header_end_find(&h, block, (size_t)n);
-	}
-	if (n < 0 && !worker && errno != ESTALE && errno != ENOENT)
-		log_msg(LOG_WARNING, "cannot read the header of %s: %s", maildir_path(md, i), strerror(errno));
+	ok = read_blocks(&r, fd, (uint64_t)st.st_size, block, HEADER_READ_BLOCK, take_header_end, &h);
 	close(fd);
-	md->msgs[i].eoh_added = n < 0 ? 0 : header_end_added(&h);
-	md->msgs[i].header_read = n >= 0;
+	md->msgs[i].eoh_added = ok ? header_end_added(&h) : 0;
+	md->msgs[i].header_read = ok;
 }
 
 /* A sizing job: where message i's header ends. */
