@@ -175,16 +175,12 @@ static void check_user_database(const struct config *cfg, const struct privsep_j
 
 /* Warns when others than root may read or change the keytab: its keys let whoever holds them
  * act as the service, or as any user towards it. */
-static void check_keytab_mode(const char *keytab)
+static void check_keytab_mode(const char *keytab, const struct stat *st)
 {
-	struct stat st;
-
-	if (stat(keytab, &st) != 0)
-		log_msg(LOG_WARNING, "keytab %s: %s", keytab, strerror(errno));
-	else if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0 || st.st_uid != 0)
+	if ((st->st_mode & (S_IRWXG | S_IRWXO)) != 0 || st->st_uid != 0)
 		log_msg(LOG_WARNING, "keytab %s: owned by uid %u with mode %03o: it should be root's alone "
-			"(chmod 600), as its keys act as the service", keytab, (unsigned)st.st_uid,
-			(unsigned)(st.st_mode & 0777));
+			"(chmod 600), as its keys act as the service", keytab, (unsigned)st->st_uid,
+			(unsigned)(st->st_mode & 0777));
 }
 
 /* Checks the keytab: a site that names one, or has the default one, expects GSSAPI from it. */
@@ -193,14 +189,15 @@ static void check_keytab(const struct config *cfg)
 	struct gssapi_key *keys;
 	char realm[DOMAIN_NAME_MAX + 1];
 	size_t count = 0;
+	struct stat st;
 	bool usable;
 
-	if (access(cfg->keytab, F_OK) != 0) {
+	if (stat(cfg->keytab, &st) != 0) {
 		if (strcmp(cfg->keytab, KEYTAB_DEFAULT) != 0)
 			log_msg(LOG_WARNING, "keytab %s: %s: GSSAPI is not offered", cfg->keytab, strerror(errno));
 		return;
 	}
-	check_keytab_mode(cfg->keytab);
+	check_keytab_mode(cfg->keytab, &st);
 	keys = calloc(GSSAPI_KEYS_MAX, sizeof *keys);
 	if (keys == NULL) {
 		log_msg(LOG_ERR, "out of memory reading the keytab %s", cfg->keytab);
