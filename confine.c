@@ -169,10 +169,11 @@ static const int session_calls[] = {
 	/* The client: commands in, replies out. */
 	SCMP_SYS(read), SCMP_SYS(write),
 	/* The Maildir, through its directory fd (Landlock keeps it there):
-	 * scans, messages, the UID list and its lock, new/ to cur/ (linkat
+	 * scans, messages, the UID list and its lock, new/ to cur/ (renameat
 	 * where RENAME_NOREPLACE is not supported), flags, removals; on a
-	 * shared file system, the lock file's record read past this host's
-	 * caches (shared-fs.c: its type, a truncation to its own size). */
+	 * shared file system, the list linked under its checksum name and the
+	 * lock file's record read past this host's caches (shared-fs.c: its
+	 * type, a truncation to its own size). */
 	SCMP_SYS(openat), SCMP_SYS(close), SCMP_SYS(newfstatat), SCMP_SYS(getdents64), SCMP_SYS(lseek),
 	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(linkat),
 	SCMP_SYS(unlinkat), SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(fstatfs), SCMP_SYS(ftruncate),

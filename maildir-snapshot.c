@@ -501,19 +501,26 @@ static bool update_list(struct maildir *md, struct uidlist *l, const struct scan
 	return ok;
 }
 
-/* Renames from (in fromfd) to to (in tofd) unless to exists; file systems without RENAME_NOREPLACE
- * get link() and unlink(), the classic Maildir way. */
+/* Renames from (in fromfd) to to (in tofd) unless to exists; false with errno when it did not.
+ * File systems without RENAME_NOREPLACE (GlusterFS) get a look for to, then rename(), as Dovecot,
+ * Courier and qmail move new/ to cur/.  Not link() and unlink(): between the two, a session on
+ * another front end may delete the message under its new/ name, and the cur/ name would bring it
+ * back.  The look leaves a window in which another program could create to; Maildir names are
+ * unique, so only another mover of the same message could, and a rename onto another name of the
+ * same file changes nothing. */
 static bool rename_noreplace(int fromfd, const char *from, int tofd, const char *to)
 {
+	struct stat st;
+
 	if (renameat2(fromfd, from, tofd, to, RENAME_NOREPLACE) == 0)
 		return true;
 	if (errno != EINVAL && errno != ENOSYS)
 		return false;
-	if (linkat(fromfd, from, tofd, to, 0) != 0)
+	if (fstatat(tofd, to, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
 		return false;
-	if (unlinkat(fromfd, from, 0) != 0)
-		log_msg(LOG_WARNING, "cannot remove new/%s after linking it to cur/: %s", from, strerror(errno));
-	return true;
+	}
+	return errno == ENOENT && renameat(fromfd, from, tofd, to) == 0;
 }
 
 /* Moves the messages of new/ to cur/ with an empty info ":2," as Dovecot does, never replacing a

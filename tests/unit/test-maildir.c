@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -262,6 +263,50 @@ static void end_session(struct maildir *md, const char *which, bool record, time
 	maildir_close(md);
 }
 
+/* Reads what is left of fd into b and closes it. */
+static void read_rest(int fd, struct unit_buf *b)
+{
+	char block[256];
+	ssize_t n;
+
+	unit_buf_clear(b);
+	while ((n = read(fd, block, sizeof block)) > 0)
+		unit_buf_add(b, block, (size_t)n);
+	close(fd);
+}
+
+/* Reads the Maildir's file name whole into b. */
+static void read_file(struct unit_buf *b, const char *name)
+{
+	int fd = open(path_of("", name), O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		unit_bail("open %s: %s", name, strerror(errno));
+	read_rest(fd, b);
+}
+
+/* ---- a file system without RENAME_NOREPLACE ---- */
+
+/* How renameat2() behaves for the code under test, which calls this definition in place of the C
+ * library's: as the kernel's; as a file system without RENAME_NOREPLACE (GlusterFS); or as that
+ * with another program creating the target name just before (which the fallback must not
+ * replace). */
+enum fs_mode { FS_NATIVE, FS_NO_NOREPLACE, FS_TARGET_APPEARS };
+static enum fs_mode fs_mode = FS_NATIVE;
+
+int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)
+{
+	if (fs_mode != FS_NATIVE && (flags & RENAME_NOREPLACE)) {
+		int fd = fs_mode == FS_TARGET_APPEARS ? openat(newdirfd, newpath, O_WRONLY | O_CREAT | O_EXCL, 0600) : -1;
+
+		if (fs_mode == FS_TARGET_APPEARS && (fd < 0 || !write_all(fd, "other\n", 6) || close(fd) != 0))
+			unit_bail("cannot create %s as the other program: %s", newpath, strerror(errno));
+		errno = EINVAL;
+		return -1;
+	}
+	return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags);
+}
+
 /* ---- the snapshot ---- */
 
 /* Delivery order is the leading timestamp, then the name; a message found in new/ and in cur/
@@ -291,15 +336,19 @@ static void test_order_and_merge(void)
 	end_test(&md, &got);
 }
 
-/* The snapshot moves new/ to cur/, adding the empty info ":2," where a name has no info. */
-static void test_new_to_cur(void)
+/* The snapshot moves new/ to cur/, adding the empty info ":2," where a name has no info; on a file
+ * system without RENAME_NOREPLACE (mode) too. */
+static void test_new_to_cur(enum fs_mode mode)
 {
 	struct maildir md;
 	struct unit_buf got = { 0 };
 
 	make_maildir();
 	deliver((const char *const[]){ "new/1.a", "new/2.b:2,S", "cur/3.c:2,", NULL });
-	unit_ok(snapshot(&md), "maildir_snapshot with messages in new/");
+	fs_mode = mode;
+	unit_ok(snapshot(&md), "maildir_snapshot with messages in new/%s",
+		mode == FS_NATIVE ? "" : ", without RENAME_NOREPLACE");
+	fs_mode = FS_NATIVE;
 	render_snapshot(&got, &md);
 	unit_expect_str(got.data, "[cur/1.a:2, +0 3/2][cur/2.b:2,S +1 3/2][cur/3.c:2, +2 3/2]",
 			"the snapshot has the new/ messages under their cur/ names");
@@ -307,6 +356,27 @@ static void test_new_to_cur(void)
 	unit_expect_str(got.data, "", "new/ is empty after the snapshot");
 	render_dir(&got, "cur");
 	unit_expect_str(got.data, "1.a:2, 2.b:2,S 3.c:2,", "cur/ has every message, \":2,\" added where missing");
+	end_test(&md, &got);
+}
+
+/* Without RENAME_NOREPLACE the move never replaces a file another program made meanwhile. */
+static void test_new_to_cur_target_appears(void)
+{
+	struct maildir md;
+	struct unit_buf got = { 0 };
+
+	make_maildir();
+	deliver((const char *const[]){ "cur/1.a:2,", "cur/2.b:2,", "new/3.c", NULL });
+	fs_mode = FS_TARGET_APPEARS;
+	unit_ok(snapshot(&md) && md.count == 3, "maildir_snapshot while another program creates the target");
+	fs_mode = FS_NATIVE;
+	render_snapshot(&got, &md);
+	unit_expect_str(got.data, "[cur/1.a:2, +0 3/2][cur/2.b:2, +1 3/2][new/3.c +2 3/2]",
+			"the message whose target appeared stays in new/");
+	render_dir(&got, "new");
+	unit_expect_str(got.data, "3.c", "its new/ file is still there");
+	read_file(&got, "cur/3.c:2,");
+	unit_expect_str(got.data, "other\n", "the file the other program made is not replaced");
 	end_test(&md, &got);
 }
 
@@ -605,20 +675,6 @@ static void test_sizing_threads(void)
 	remove_maildir();
 }
 
-/* ---- opening a message ---- */
-
-/* Reads what is left of fd into b and closes it. */
-static void read_rest(int fd, struct unit_buf *b)
-{
-	char block[256];
-	ssize_t n;
-
-	unit_buf_clear(b);
-	while ((n = read(fd, block, sizeof block)) > 0)
-		unit_buf_add(b, block, (size_t)n);
-	close(fd);
-}
-
 /* ---- taking over a previous server's UIDLs ---- */
 
 /* Renders what UIDL would show for each message: its UIDL taken over, or +N for the UID N above
@@ -649,16 +705,6 @@ static bool snapshot_uidls(struct unit_buf *b, const struct uidl_migration *migr
 		render_uidls(b, &md);
 	maildir_close(&md);
 	return ok;
-}
-
-/* Reads the Maildir's file name whole into b. */
-static void read_file(struct unit_buf *b, const char *name)
-{
-	int fd = open(path_of("", name), O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		unit_bail("open %s: %s", name, strerror(errno));
-	read_rest(fd, b);
 }
 
 /* What Dovecot 2.3 leaves after DELE of its UIDs 2 and 5 (UIDVALIDITY 0x6b1056bd), for the
@@ -1062,7 +1108,9 @@ int main(void)
 	UID_BASE = uidlist_clock_floor() + FIVE_YEARS_US;
 	log_to_stderr();
 	test_order_and_merge();
-	test_new_to_cur();
+	test_new_to_cur(FS_NATIVE);
+	test_new_to_cur(FS_NO_NOREPLACE);
+	test_new_to_cur_target_appears();
 	test_uids_across_snapshots();
 	test_removed_between_sessions();
 	test_missing();
