@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -745,37 +746,56 @@ static char *writer_room(struct list_writer *w, size_t n)
 	return w->buf + w->len;
 }
 
-/* Writes the list in its file format, checksum included (also in *checksum), to fd. */
-static bool write_list(int fd, const struct uidlist *l, uint64_t *checksum)
+/* Writes the list in its file format, checksum included (also in *checksum), through w. */
+static bool write_through(struct list_writer *w, const struct uidlist *l, uint64_t *checksum)
 {
-	static struct list_writer w;	/* a block too large for some stacks */
 	char line[ENTRY_LINE_MAX], *start, *to;
 	int n;
 
-	w.fd = fd;
-	w.sum = FNV1A64_INIT;
-	w.len = 0;
+	w->sum = FNV1A64_INIT;
 	/* The header: the magic and nine numbers of at most 20 digits. */
-	n = snprintf(w.buf, sizeof w.buf, MAGIC "%" PRIu64, l->next_uid);
+	n = snprintf(w->buf, sizeof w->buf, MAGIC "%" PRIu64, l->next_uid);
 	for (size_t k = 0; k < STAMPS; k++)
-		n += snprintf(w.buf + n, sizeof w.buf - (size_t)n, " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+		n += snprintf(w->buf + n, sizeof w->buf - (size_t)n, " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
 			      l->stamps[k].ino, l->stamps[k].size, l->stamps[k].sec, l->stamps[k].nsec);
-	w.buf[n++] = '\n';
-	w.len = (size_t)n;
+	w->buf[n++] = '\n';
+	w->len = (size_t)n;
 	for (size_t i = 0; i < l->count; i++) {
 		start = entry_line_before(line + sizeof line, l, &l->entries[i]);
-		to = writer_room(&w, (size_t)(line + sizeof line - start));
+		to = writer_room(w, (size_t)(line + sizeof line - start));
 		if (to == NULL)
 			return false;
 		memcpy(to, start, (size_t)(line + sizeof line - start));
-		w.len += (size_t)(line + sizeof line - start);
+		w->len += (size_t)(line + sizeof line - start);
 	}
-	to = writer_room(&w, END_LINE_MAX);
+	to = writer_room(w, END_LINE_MAX);
 	if (to == NULL)
 		return false;
-	*checksum = fnv1a64(w.sum, w.buf, w.len);
-	w.len += (size_t)snprintf(to, END_LINE_MAX, "END %zu %016" PRIx64 "\n", l->count, *checksum);
-	return writer_flush(&w);
+	*checksum = fnv1a64(w->sum, w->buf, w->len);
+	w->len += (size_t)snprintf(to, END_LINE_MAX, "END %zu %016" PRIx64 "\n", l->count, *checksum);
+	return writer_flush(w);
+}
+
+/* Writes the list in its file format, checksum included (also in *checksum), to fd; false with
+ * errno when it cannot. */
+static bool write_list(int fd, const struct uidlist *l, uint64_t *checksum)
+{
+	/* The block is mapped for this write alone: too large for some
+	 * stacks, and a static one would stay resident in every session that
+	 * wrote the list, idle for minutes after (64 KiB each). */
+	struct list_writer *w = mmap(NULL, sizeof *w, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bool ok;
+	int saved;
+
+	if (w == MAP_FAILED)
+		return false;
+	w->fd = fd;
+	ok = write_through(w, l, checksum);
+	saved = errno;
+	if (munmap(w, sizeof *w) != 0)
+		log_msg(LOG_ERR, "writing %s: munmap: %s", UIDLIST_TEMP, strerror(errno));
+	errno = saved;
+	return ok;
 }
 
 /* Links the temporary list under its checksum name (shared file systems only), where a session
