@@ -336,6 +336,8 @@ static bool restrict_calls(const struct confine_allow_list *list, int (*add_more
 	}
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
 	if (rc == 0)
+		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	if (rc == 0)
 		rc = add_allowed_calls(ctx, list);
 	if (rc == 0 && add_more != NULL)
 		rc = add_more(ctx);
