@@ -43,7 +43,7 @@ LIB_OBJS = parse.o base64.o encode.o textfile.o io.o log.o util.o netbios.o \
 OBJS = pop3-handler.o $(LIB_OBJS)
 # One program per module: tests/unit/test-<module>.c.
 UNIT_TESTS = tests/unit/test-parse tests/unit/test-base64 tests/unit/test-encode tests/unit/test-textfile \
-	tests/unit/test-uidl-formats \
+	tests/unit/test-uidl-formats tests/unit/test-util \
 	tests/unit/test-io tests/unit/test-uidlist tests/unit/test-maildir tests/unit/test-confine tests/unit/test-privsep \
 	tests/unit/test-ntlm tests/unit/test-config tests/unit/test-userdb tests/unit/test-auth tests/unit/test-gssapi-helper
 # Unit tests that need a Kerberos KDC: built with the others, run by the

@@ -21,8 +21,8 @@ enum uidl_migrate { UIDL_MIGRATE_AUTO, UIDL_MIGRATE_MAILDIR_NAME, UIDL_MIGRATE_N
 /* The strings that are paths take PATH_MAX; the names take what their form allows, so that the
  * whole (which every session keeps, and start-up zeroes) spans fewer pages. */
 struct config {
-	char passwd_file[PATH_MAX];	/* the account source: a path or a userdb keyword */
-	char maildir[PATH_MAX];		/* template: %u user, %h home, %% percent */
+	char passwd_file[CONFIG_PATH_MAX];	/* the account source: a path or a userdb keyword */
+	char maildir[CONFIG_PATH_MAX];		/* template: %u user, %h home, %% percent */
 	unsigned max_command_length;
 	unsigned timeout_unauth, timeout_auth;
 	unsigned max_auth_failures, auth_fail_delay;
@@ -34,11 +34,11 @@ struct config {
 	unsigned expire_days_unread;	/* yes/no: expire unread messages by age too */
 	unsigned confine;		/* yes/no: Landlock and seccomp after login */
 	char privsep_user[USER_NAME_MAX + 1];	/* started as root: the user before login */
-	char privsep_dir[PATH_MAX];	/* started as root: the empty directory before login */
+	char privsep_dir[CONFIG_PATH_MAX];	/* started as root: the empty directory before login */
 	unsigned ntlm;			/* yes/no: offer AUTH NTLM */
 	unsigned ntlm_plaintext;	/* yes/no: NTLM also on connections plaintext_auth deems unsafe */
 	char ntlm_domain[DOMAIN_NAME_MAX + 1];	/* NTLM's NetBIOS domain; "" for the host name */
-	char keytab[PATH_MAX];		/* GSSAPI: the keytab with the pop/<host> key */
+	char keytab[CONFIG_PATH_MAX];		/* GSSAPI: the keytab with the pop/<host> key */
 	char krb5_realm[DOMAIN_NAME_MAX + 1];	/* GSSAPI: the realm of our users; "" for the default realm */
 	char pam_service[USER_NAME_MAX + 1];	/* passwd_file = pam: the PAM service (/etc/pam.d/<name>) */
 	unsigned uidl_migrate;		/* enum uidl_migrate */

@@ -16,6 +16,7 @@
 #include "maildir-update.h"
 #include "params.h"
 #include "uidl-import.h"
+#include "util.h"
 
 /* Confines the session to the Maildir at path unless the configuration says confine = no;
  * false (logged) when a step the kernel supports failed.  Steps the kernel lacks are logged
@@ -65,10 +66,13 @@ static bool open_maildir(struct session *s, const struct account *a, struct repl
 		 * exact_size = no gives the files' sizes, as stored. */
 		if ((s->cfg->client_workarounds & WORKAROUND_OE_NS_EOH) && s->cfg->exact_size)
 			maildir_size_header_ends(&s->box.md);
-		/* The scan's buffers are free now: their pages go back to the
-		 * kernel rather than stay with a session that may idle for
-		 * half an hour (timeout_auth). */
+		/* The scan's buffers are free now, and the stack start-up and
+		 * the login ran deeper than the session will go: their pages go
+		 * back to the kernel rather than stay with a session that may
+		 * idle for half an hour (timeout_auth). */
 		malloc_trim(0);
+		if (!stack_trim(STACK_TRIM_SPAN))
+			log_msg(LOG_WARNING, "cannot give back the stack's unused pages: %s", strerror(errno));
 		return true;
 	}
 	r->close = true;

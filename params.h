@@ -238,6 +238,11 @@
  * NTLM domain travels in a target info AV pair as UTF-16LE. */
 #define DOMAIN_NAME_MAX 255
 
+/* Longest path a setting takes (passwd_file, the maildir template, privsep_dir, keytab): far
+ * longer than any real one, and every session keeps its configuration for its whole life: at
+ * PATH_MAX the four fields made it 17 KiB of each idle session's memory. */
+#define CONFIG_PATH_MAX 1024
+
 /* expire_days is at most a century: longer is "never", which says so. */
 #define EXPIRE_DAYS_MAX 36500
 
@@ -284,5 +289,18 @@
 /* After the inactivity timer fires, SIGALRM repeats at this interval so that
  * a signal landing just before a blocking call cannot be missed. */
 #define TIMER_REPEAT_SECONDS 1
+
+/* malloc serves blocks of this size and larger with mmap() of their own, given back to the
+ * kernel when freed: a session's large temporaries (the UID list read whole, the scan's arrays)
+ * then leave no pages in the heap of a session that idles for minutes.  16 KiB: the snapshot's
+ * arrays of a mailbox of a few hundred messages and more; smaller blocks stay in the heap, where
+ * malloc is faster. */
+#define MALLOC_MMAP_THRESHOLD (16 * 1024)
+
+/* Once its mailbox is open, a session gives back the pages of its stack this far below its frame
+ * (start-up read the configuration and the login ran deeper): far beyond the deepest start-up
+ * goes (some 40 KiB), and within the gap the kernel keeps free below every stack (1 MiB), so
+ * only the stack's own dead pages are touched. */
+#define STACK_TRIM_SPAN ((size_t)512 * 1024)
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -235,6 +236,8 @@ int main(int argc, char **argv)
 	struct config cfg;
 	int status, closing;
 
+	/* Before anything is allocated (params.h says why). */
+	mallopt(M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD);
 	/* Before anything else opens a descriptor of its own. */
 	closing = close_inherited_descriptors();
 	umask(077);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -115,6 +116,20 @@ bool write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return true;
+}
+
+bool stack_trim(size_t span)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	/* A page is left below this frame for madvise()'s own call. */
+	uintptr_t end = ((uintptr_t)__builtin_frame_address(0) - page) & ~(page - 1);
+
+	span &= ~(page - 1);
+	if (span > end)
+		span = end;
+	/* The stack's mapping ends above end - span: the kernel still gives
+	 * back what is mapped, and says ENOMEM for the rest. */
+	return madvise((void *)(end - span), span, MADV_DONTNEED) == 0 || errno == ENOMEM;
 }
 
 /* A function's address travels through dlsym()'s data pointer. */

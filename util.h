@@ -1,7 +1,7 @@
 /*
  * util.h - small helpers shared by the modules: growing arrays, bounded
- * string copies, decimal digits, a hash, whole writes, and loading a
- * library at run time.
+ * string copies, decimal digits, a hash, whole writes, a trim of the
+ * stack, and loading a library at run time.
  */
 #ifndef POP3_UTIL_H
 #define POP3_UTIL_H
@@ -40,6 +40,11 @@ bool read_all(int fd, void *buf, size_t size, size_t *len);
 /* Writes all of buf to fd, resuming after signals and short writes; false with errno on
  * failure. */
 bool write_all(int fd, const void *buf, size_t len);
+
+/* Gives the kernel back the pages of the main thread's stack below the caller's frame, down to
+ * span octets: they are dead, and a deeper call later gets them again, zeroed.  False with errno
+ * when madvise() fails otherwise than by the span reaching past the stack's mapping. */
+bool stack_trim(size_t span);
 
 /* A function or variable of a library loaded at run time, and where its address goes in the
  * caller's table of pointers. */

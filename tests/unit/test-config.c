@@ -206,7 +206,7 @@ static void test_set(void)
 {
 	for (size_t i = 0; i < sizeof set_cases / sizeof *set_cases; i++) {
 		const struct set_case *c = &set_cases[i];
-		char err[RESPONSE_MAX] = "", got[PATH_MAX + 8], key[64];
+		char err[RESPONSE_MAX] = "", got[CONFIG_PATH_MAX + 8], key[64];
 		struct config cfg;
 
 		config_defaults(&cfg);
@@ -256,22 +256,22 @@ static void test_workaround_bits(void)
 		"oe-ns-eoh is WORKAROUND_OE_NS_EOH");
 }
 
-/* A value of PATH_MAX octets or more is refused whole; one just below fits. */
+/* A value of CONFIG_PATH_MAX octets or more is refused whole; one just below fits. */
 static void test_long_values(void)
 {
-	static char value[PATH_MAX + 1];
+	static char value[CONFIG_PATH_MAX + 1];
 	char err[RESPONSE_MAX];
 	struct config cfg;
 
 	config_defaults(&cfg);
 	value[0] = '/';
-	memset(value + 1, 'a', PATH_MAX - 2);
-	value[PATH_MAX - 1] = '\0';
-	unit_ok(config_set(&cfg, "keytab", value, err, sizeof err) && strlen(cfg.keytab) == PATH_MAX - 1,
-		"a path of PATH_MAX - 1 octets is stored");
-	value[PATH_MAX - 1] = 'a';
-	value[PATH_MAX] = '\0';
-	unit_ok(!config_set(&cfg, "keytab", value, err, sizeof err), "a path of PATH_MAX octets is refused");
+	memset(value + 1, 'a', CONFIG_PATH_MAX - 2);
+	value[CONFIG_PATH_MAX - 1] = '\0';
+	unit_ok(config_set(&cfg, "keytab", value, err, sizeof err) && strlen(cfg.keytab) == CONFIG_PATH_MAX - 1,
+		"a path of CONFIG_PATH_MAX - 1 octets is stored");
+	value[CONFIG_PATH_MAX - 1] = 'a';
+	value[CONFIG_PATH_MAX] = '\0';
+	unit_ok(!config_set(&cfg, "keytab", value, err, sizeof err), "a path of CONFIG_PATH_MAX octets is refused");
 	unit_expect_str(err, "keytab: value too long", "the reason for a path too long");
 }
 
