@@ -18,8 +18,8 @@ enum log_target { LOG_TARGET_SYSLOG, LOG_TARGET_STDERR };
 /* Where a new UID list takes over a previous server's UIDLs from (uidl-import.h). */
 enum uidl_migrate { UIDL_MIGRATE_AUTO, UIDL_MIGRATE_MAILDIR_NAME, UIDL_MIGRATE_NO };
 
-/* The strings that are paths take PATH_MAX; the names take what their form allows, so that the
- * whole (which every session keeps, and start-up zeroes) spans fewer pages. */
+/* The strings that are paths take CONFIG_PATH_MAX; the names take what their form allows, so that
+ * the whole (which every session keeps, and start-up zeroes) spans few pages. */
 struct config {
 	char passwd_file[CONFIG_PATH_MAX];	/* the account source: a path or a userdb keyword */
 	char maildir[CONFIG_PATH_MAX];		/* template: %u user, %h home, %% percent */

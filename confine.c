@@ -177,8 +177,9 @@ static const int session_calls[] = {
 	SCMP_SYS(openat), SCMP_SYS(close), SCMP_SYS(newfstatat), SCMP_SYS(getdents64), SCMP_SYS(lseek),
 	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(linkat),
 	SCMP_SYS(unlinkat), SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(fstatfs), SCMP_SYS(ftruncate),
-	/* Memory: malloc, and realloc of the large snapshot arrays. */
-	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap),
+	/* Memory: malloc, and realloc of the large snapshot arrays; the
+	 * stack's dead pages found (mincore) and given back (madvise, below). */
+	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mincore),
 	/* The inactivity timer and its SIGALRM; the UID list lock's waits,
 	 * which the kernel resumes with restart_syscall after a stop. */
 	SCMP_SYS(setitimer), SCMP_SYS(rt_sigreturn), SCMP_SYS(clock_nanosleep), SCMP_SYS(restart_syscall),

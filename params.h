@@ -299,8 +299,9 @@
 
 /* Once its mailbox is open, a session gives back the pages of its stack this far below its frame
  * (start-up read the configuration and the login ran deeper): far beyond the deepest start-up
- * goes (some 40 KiB), and within the gap the kernel keeps free below every stack (1 MiB), so
- * only the stack's own dead pages are touched. */
-#define STACK_TRIM_SPAN ((size_t)512 * 1024)
+ * goes (some 40 KiB).  stack_trim() finds where the stack's mapping ends by halving, among at
+ * most STACK_TRIM_PAGES_MAX pages (the size of its buffer for mincore()). */
+#define STACK_TRIM_SPAN ((size_t)256 * 1024)
+#define STACK_TRIM_PAGES_MAX 64
 
 #endif

@@ -121,15 +121,29 @@ bool write_all(int fd, const void *buf, size_t len)
 bool stack_trim(size_t span)
 {
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	/* A page is left below this frame for madvise()'s own call. */
+	/* A page is left below this frame for the calls made from here. */
 	uintptr_t end = ((uintptr_t)__builtin_frame_address(0) - page) & ~(page - 1);
+	unsigned char resident[STACK_TRIM_PAGES_MAX];
+	size_t mapped = 0, most = span / page;
 
-	span &= ~(page - 1);
-	if (span > end)
-		span = end;
-	/* The stack's mapping ends above end - span: the kernel still gives
-	 * back what is mapped, and says ENOMEM for the rest. */
-	return madvise((void *)(end - span), span, MADV_DONTNEED) == 0 || errno == ENOMEM;
+	if (most > STACK_TRIM_PAGES_MAX)
+		most = STACK_TRIM_PAGES_MAX;
+	if (most > end / page)
+		most = end / page;
+	/* How far the stack's mapping reaches below end: mincore() fails
+	 * with ENOMEM on a span that reaches past it into the gap the kernel
+	 * keeps below every stack, so another mapping is never touched. */
+	while (mapped < most) {
+		size_t pages = (mapped + most + 1) / 2;
+
+		if (mincore((void *)(end - pages * page), pages * page, resident) == 0)
+			mapped = pages;
+		else if (errno == ENOMEM)
+			most = pages - 1;
+		else
+			return false;
+	}
+	return mapped == 0 || madvise((void *)(end - mapped * page), mapped * page, MADV_DONTNEED) == 0;
 }
 
 /* A function's address travels through dlsym()'s data pointer. */

@@ -1,12 +1,15 @@
 /*
  * test-util.c - tests of util.c's stack_trim: the pages of the stack below the caller's frame go
  * back to the kernel (mincore() says which are resident), the caller's own frame keeps its
- * contents, and a deeper call afterwards gets zeroed pages that work as before.
+ * contents, a deeper call afterwards gets zeroed pages that work as before, and a mapping
+ * below the stack is left alone.
  */
 #include "util.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -68,8 +71,45 @@ static void test_stack_trim(void)
 	unit_ok(again >= before - 1, "and they are resident again (%d pages)", again);
 }
 
+/* Where the stack's mapping starts, from /proc/self/maps; 0 when it is not found. */
+static uintptr_t stack_bottom(void)
+{
+	char line[512];
+	uintptr_t lo = 0, hi;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	while (f != NULL && fgets(line, sizeof line, f) != NULL)
+		if (strstr(line, "[stack]") != NULL && sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) == 2)
+			break;
+	if (f != NULL)
+		fclose(f);
+	return lo;
+}
+
+/* A mapping just below the stack, past the gap the kernel keeps (here made one page wide, as
+ * MAP_FIXED may): the trim stops at the end of the stack's own mapping. */
+static void test_stack_trim_stops_at_the_stack(void)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), bottom;
+	unsigned char *below;
+
+	dirty_stack();
+	bottom = stack_bottom();
+	if (bottom == 0)
+		unit_bail("no [stack] line in /proc/self/maps");
+	below = mmap((void *)(bottom - 2 * page), page, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (below == MAP_FAILED)
+		unit_bail("mmap below the stack: %s", strerror(errno));
+	memset(below, 'm', page);
+	unit_ok(stack_trim(1024 * 1024), "stack_trim with a mapping one page past the stack's end");
+	unit_ok(below[0] == 'm' && below[page - 1] == 'm', "the mapping below the stack keeps its contents");
+	munmap(below, page);
+}
+
 int main(void)
 {
 	test_stack_trim();
+	test_stack_trim_stops_at_the_stack();
 	return unit_done();
 }
