@@ -57,7 +57,9 @@ SETS = {
 
 TARGETS = {"first": 0.3, "repeat": 0.2, "retr": 1.3, "memory": 0.5,
            "migrate": 1.5,          # issue 17: first session taking over Dovecot's UIDLs / plain first session
-           "baseline": 1.1}         # this build's repeat session / BENCH_BASELINE's
+           "baseline": 1.1,         # this build's repeat session / BENCH_BASELINE's
+           # issue 21, BENCH_LARGE: the 1,000,000-message mailbox
+           "huge_first": 0.3, "huge_repeat": 0.1, "huge_bytes_per_msg": 64}
 
 
 class BenchError(Exception):
@@ -557,6 +559,34 @@ def verdict(ratio, limit):
     return "PASS" if ratio <= limit else "FAIL"
 
 
+def report_huge(sessions, n, empty_rss, H, D, checks):
+    """Issue 21's huge mailbox: first and repeat session beside Dovecot, and the peak RSS of the repeat
+    session, ours beside Dovecot's and ours per message above an (almost) empty mailbox's."""
+    first, repeat = sessions
+    say("")
+    say("Huge mailbox, %s messages (peak RSS: the repeat session's; the empty mailbox's: the tiny" % "{:,}".format(n))
+    say("session's, 3 messages, %.0f KiB):" % empty_rss)
+    widths = (32, 13, 13, 7, 18, 6)
+    say("  ".join(x.ljust(w) for x, w in zip(("measurement", "pop3-handler", "Dovecot", "ratio", "target", "result"),
+                                             widths)).rstrip())
+    say("  ".join("-" * w for w in widths))
+    per_msg = (repeat[H].m() - empty_rss) * 1024 / n
+    rows = []
+    for what, key, hv, dv in (("first session", "huge_first", first[H].t(), first[D].t()),
+                              ("repeat session", "huge_repeat", repeat[H].t(), repeat[D].t())):
+        res = verdict(hv / dv, TARGETS[key])
+        checks.append(("%s, %s msgs" % (what, "{:,}".format(n)), res))
+        rows.append((what, ms(hv), ms(dv), "%.3f" % (hv / dv), "<= %.1f x Dovecot" % TARGETS[key], res))
+    rows.append(("peak RSS", "%.0f KiB" % repeat[H].m(), "%.0f KiB" % repeat[D].m(),
+                 "%.3f" % (repeat[H].m() / repeat[D].m()), "(information)", ""))
+    res = "PASS" if per_msg <= TARGETS["huge_bytes_per_msg"] else "FAIL"
+    checks.append(("peak RSS per message, %s msgs" % "{:,}".format(n), res))
+    rows.append(("  above the empty mailbox's", "%.0f B/msg" % per_msg, "", "",
+                 "<= %d B/msg" % TARGETS["huge_bytes_per_msg"], res))
+    for r in rows:
+        say("  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip())
+
+
 def main():
     global HANDLER, SPAWN, WORK
     if len(sys.argv) != 2:
@@ -718,7 +748,9 @@ def main():
             "{:,}".format(a), "{:,}".format(b), label,
             (growth[b][1][who].t() - growth[a][1][who].t()) / (b - a) * 1e6,
             (growth[b][0][who].t() - growth[a][0][who].t()) / (b - a) * 1e6))
-    if not LARGE:
+    if LARGE:
+        report_huge(growth[SETS["small1m"][0]], SETS["small1m"][0], tiny[H].m(), H, D, checks)
+    else:
         say("(1,000,000 messages: BENCH_LARGE=1 make bench; generating it once takes minutes and ~5 GB.)")
     say("")
     say("Taking over Dovecot's UIDLs, %s messages: Dovecot served the Maildir once (its dovecot-uidlist" %
