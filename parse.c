@@ -180,6 +180,9 @@ static bool all_digits(const char *text, size_t len)
 	return true;
 }
 
+/* Decimal digits that cannot overflow 64 bits whatever they are: 10^19 - 1 < 2^64. */
+#define U64_SAFE_DIGITS 19
+
 bool parse_u64(const char *text, size_t len, uint64_t max, uint64_t *out)
 {
 	uint64_t value = 0;
@@ -189,12 +192,15 @@ bool parse_u64(const char *text, size_t len, uint64_t max, uint64_t *out)
 	for (size_t i = 0; i < len; i++) {
 		uint64_t digit = (uint64_t)(text[i] - '0');
 
-		/* value * 10 + digit <= max, without overflow (nor the
-		 * wrap-around of max - digit when digit > max). */
-		if (digit > max || value > (max - digit) / 10)
+		/* Only a 20th digit and beyond may overflow: the check (a
+		 * division) is left out of the common numbers, which a UID
+		 * list of a million messages holds millions of. */
+		if (i >= U64_SAFE_DIGITS && value > (UINT64_MAX - digit) / 10)
 			return false;
 		value = value * 10 + digit;
 	}
+	if (value > max)
+		return false;
 	*out = value;
 	return true;
 }

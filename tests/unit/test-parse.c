@@ -319,6 +319,9 @@ static const struct message_number_case message_number_cases[] = {
 	{ BYTES("4000001"), MESSAGES_MAX, "rejected" },
 	{ BYTES("18446744073709551615"), SIZE_MAX, "ok 18446744073709551615" },
 	{ BYTES("18446744073709551616"), SIZE_MAX, "rejected" },
+	{ BYTES("99999999999999999999"), SIZE_MAX, "rejected" },
+	{ BYTES("0000000000000000000000000007"), 10, "ok 7" },
+	{ BYTES("0000000000000000000000000011"), 10, "rejected" },
 	{ "12", 1, 10, "ok 1" },
 	/* Maildrops of fewer than 9 messages: max + 1 and beyond. */
 	{ BYTES("1"), 0, "rejected" },
