@@ -22,7 +22,7 @@ override ALL_CPPFLAGS = -D_GNU_SOURCE -I. $(CPPFLAGS)
 # reference values with nettle and play Kerberos clients.
 # libcrypt and libseccomp, which every session uses, are linked into the
 # binary: each session is a new process, and loading two more shared
-# libraries at every exec cost some 0.3 ms of CPU and 36 KiB of memory per
+# libraries at every exec cost some 0.3 ms of CPU and 10 KiB of memory per
 # session (make bench-load).  LINK_SHARED=yes links them as shared
 # libraries, for distributions whose security updates must reach them
 # without a rebuild (debian/rules does).
