@@ -291,8 +291,9 @@
 #define TIMER_REPEAT_SECONDS 1
 
 /* malloc serves blocks of this size and larger with mmap() of their own, given back to the
- * kernel when freed: a session's large temporaries (the UID list read whole, the scan's arrays)
- * then leave no pages in the heap of a session that idles for minutes.  16 KiB: the snapshot's
+ * kernel when freed: a session's large temporaries (the UID list read whole and its write block,
+ * the scan's arrays, crypt(3)'s data) then leave no pages in the heap of a session that idles
+ * for minutes.  16 KiB: the snapshot's
  * arrays of a mailbox of a few hundred messages and more; smaller blocks stay in the heap, where
  * malloc is faster. */
 #define MALLOC_MMAP_THRESHOLD (16 * 1024)

@@ -6,8 +6,8 @@
 
 #include <crypt.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "account.h"
 #include "hash-setting.h"
@@ -44,13 +44,14 @@ bool password_ok(const struct account *a, const char *password, const char *dumm
 	const char *hash = usable ? a->hash : dummy != NULL ? dummy : default_dummy();
 	const char *out;
 	bool ok;
-	/* Some 32 KiB, mapped for this check alone (zeroed, as crypt_rn
-	 * wants it) and given back after: the process that checked goes on
-	 * to serve the session, and would keep the pages for nothing. */
-	struct crypt_data *data = mmap(NULL, sizeof *data, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* Some 32 KiB for this check alone (zeroed, as crypt_rn wants it):
+	 * above MALLOC_MMAP_THRESHOLD, so malloc maps it apart and free()
+	 * gives it back; the process that checked goes on to serve the
+	 * session, and would keep the pages for nothing. */
+	struct crypt_data *data = calloc(1, sizeof *data);
 
-	if (data == MAP_FAILED) {
-		log_msg(LOG_ERR, "checking a password: mmap: %s", strerror(errno));
+	if (data == NULL) {
+		log_msg(LOG_ERR, "checking a password: %s", strerror(errno));
 		return false;
 	}
 	out = crypt_rn(password, hash, data, (int)sizeof *data);
@@ -58,8 +59,7 @@ bool password_ok(const struct account *a, const char *password, const char *dumm
 	 * setting it does not know. */
 	ok = usable && out != NULL && out[0] != '*' && same_string(out, hash);
 	explicit_bzero(data, sizeof *data);
-	if (munmap(data, sizeof *data) != 0)
-		log_msg(LOG_ERR, "checking a password: munmap: %s", strerror(errno));
+	free(data);
 	return ok;
 }
 

@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -780,21 +779,18 @@ static bool write_through(struct list_writer *w, const struct uidlist *l, uint64
  * errno when it cannot. */
 static bool write_list(int fd, const struct uidlist *l, uint64_t *checksum)
 {
-	/* The block is mapped for this write alone: too large for some
-	 * stacks, and a static one would stay resident in every session that
-	 * wrote the list, idle for minutes after (64 KiB each). */
-	struct list_writer *w = mmap(NULL, sizeof *w, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* The block is too large for some stacks, and a static one would
+	 * stay resident in every session that wrote the list, idle for
+	 * minutes after (64 KiB each): above MALLOC_MMAP_THRESHOLD, malloc
+	 * maps it apart and free() gives it back. */
+	struct list_writer *w = malloc(sizeof *w);
 	bool ok;
-	int saved;
 
-	if (w == MAP_FAILED)
+	if (w == NULL)
 		return false;
 	w->fd = fd;
 	ok = write_through(w, l, checksum);
-	saved = errno;
-	if (munmap(w, sizeof *w) != 0)
-		log_msg(LOG_ERR, "writing %s: munmap: %s", UIDLIST_TEMP, strerror(errno));
-	errno = saved;
+	free(w);	/* keeps errno (glibc 2.33 and later) */
 	return ok;
 }
 
