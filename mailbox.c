@@ -71,7 +71,7 @@ static bool open_maildir(struct session *s, const struct account *a, struct repl
 		 * back to the kernel rather than stay with a session that may
 		 * idle for half an hour (timeout_auth). */
 		malloc_trim(0);
-		if (!stack_trim(STACK_TRIM_SPAN))
+		if (!stack_trim())
 			log_msg(LOG_WARNING, "cannot give back the stack's unused pages: %s", strerror(errno));
 		return true;
 	}

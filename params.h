@@ -298,11 +298,10 @@
  * malloc is faster. */
 #define MALLOC_MMAP_THRESHOLD (16 * 1024)
 
-/* Once its mailbox is open, a session gives back the pages of its stack this far below its frame
- * (start-up read the configuration and the login ran deeper): far beyond the deepest start-up
- * goes (some 40 KiB).  stack_trim() finds where the stack's mapping ends by halving, among at
- * most STACK_TRIM_PAGES_MAX pages (the size of its buffer for mincore()). */
-#define STACK_TRIM_SPAN ((size_t)256 * 1024)
-#define STACK_TRIM_PAGES_MAX 64
+/* Once its mailbox is open, a session gives back at most this many pages of its stack below its
+ * frame (start-up read the configuration and the login ran deeper): 256 KiB of 4 KiB pages, far
+ * beyond the deepest start-up goes (some 40 KiB).  stack_trim() finds where the stack's mapping
+ * ends among them by halving, with a buffer of this many octets for mincore(). */
+#define STACK_TRIM_PAGES 64
 
 #endif

@@ -118,16 +118,14 @@ bool write_all(int fd, const void *buf, size_t len)
 	return true;
 }
 
-bool stack_trim(size_t span)
+bool stack_trim(void)
 {
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	/* A page is left below this frame for the calls made from here. */
 	uintptr_t end = ((uintptr_t)__builtin_frame_address(0) - page) & ~(page - 1);
-	unsigned char resident[STACK_TRIM_PAGES_MAX];
-	size_t mapped = 0, most = span / page;
+	unsigned char resident[STACK_TRIM_PAGES];
+	size_t mapped = 0, most = STACK_TRIM_PAGES;
 
-	if (most > STACK_TRIM_PAGES_MAX)
-		most = STACK_TRIM_PAGES_MAX;
 	if (most > end / page)
 		most = end / page;
 	/* How far the stack's mapping reaches below end: mincore() fails

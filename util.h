@@ -41,10 +41,10 @@ bool read_all(int fd, void *buf, size_t size, size_t *len);
  * failure. */
 bool write_all(int fd, const void *buf, size_t len);
 
-/* Gives the kernel back the pages of the stack below the caller's frame, down to span octets or
- * the end of the stack's mapping: they are dead, and a deeper call later gets them again,
- * zeroed.  False with errno when mincore() or madvise() fails. */
-bool stack_trim(size_t span);
+/* Gives the kernel back the pages of the stack below the caller's frame, down to STACK_TRIM_PAGES
+ * pages or the end of the stack's mapping: they are dead, and a deeper call later gets them
+ * again, zeroed.  False with errno when mincore() or madvise() fails. */
+bool stack_trim(void);
 
 /* A function or variable of a library loaded at run time, and where its address goes in the
  * caller's table of pointers. */
