@@ -307,6 +307,18 @@ int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpa
 	return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags);
 }
 
+/* Takes a snapshot of the current Maildir (false, checked by the caller, when it fails) with
+ * renameat2() behaving as mode says, as the kernel's again after. */
+static bool snapshot_in_mode(struct maildir *md, enum fs_mode mode)
+{
+	bool ok;
+
+	fs_mode = mode;
+	ok = snapshot(md);
+	fs_mode = FS_NATIVE;
+	return ok;
+}
+
 /* ---- the snapshot ---- */
 
 /* Delivery order is the leading timestamp, then the name; a message found in new/ and in cur/
@@ -345,10 +357,8 @@ static void test_new_to_cur(enum fs_mode mode)
 
 	make_maildir();
 	deliver((const char *const[]){ "new/1.a", "new/2.b:2,S", "cur/3.c:2,", NULL });
-	fs_mode = mode;
-	unit_ok(snapshot(&md), "maildir_snapshot with messages in new/%s",
+	unit_ok(snapshot_in_mode(&md, mode), "maildir_snapshot with messages in new/%s",
 		mode == FS_NATIVE ? "" : ", without RENAME_NOREPLACE");
-	fs_mode = FS_NATIVE;
 	render_snapshot(&got, &md);
 	unit_expect_str(got.data, "[cur/1.a:2, +0 3/2][cur/2.b:2,S +1 3/2][cur/3.c:2, +2 3/2]",
 			"the snapshot has the new/ messages under their cur/ names");
@@ -367,9 +377,8 @@ static void test_new_to_cur_target_appears(void)
 
 	make_maildir();
 	deliver((const char *const[]){ "cur/1.a:2,", "cur/2.b:2,", "new/3.c", NULL });
-	fs_mode = FS_TARGET_APPEARS;
-	unit_ok(snapshot(&md) && md.count == 3, "maildir_snapshot while another program creates the target");
-	fs_mode = FS_NATIVE;
+	unit_ok(snapshot_in_mode(&md, FS_TARGET_APPEARS) && md.count == 3,
+		"maildir_snapshot while another program creates the target");
 	render_snapshot(&got, &md);
 	unit_expect_str(got.data, "[cur/1.a:2, +0 3/2][cur/2.b:2, +1 3/2][new/3.c +2 3/2]",
 			"the message whose target appeared stays in new/");
