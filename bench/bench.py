@@ -70,6 +70,17 @@ def say(*args):
     print(*args, flush=True)
 
 
+def say_table(head, widths, rows):
+    """The head, a line of dashes and the rows, each cell padded to its column's width."""
+    for r in [head, ["-" * w for w in widths]] + list(rows):
+        say("  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip())
+
+
+# The columns of the tables that set a measurement beside Dovecot's, with its target.
+MEASUREMENT_HEAD = ("measurement", "pop3-handler", "Dovecot", "ratio", "target", "result")
+MEASUREMENT_WIDTHS = (32, 13, 13, 7, 18, 6)
+
+
 def note(text):
     print("  " + text, file=sys.stderr, flush=True)
 
@@ -566,10 +577,6 @@ def report_huge(sessions, n, empty_rss, H, D, checks):
     say("")
     say("Huge mailbox, %s messages (peak RSS: the repeat session's; the empty mailbox's: the tiny" % "{:,}".format(n))
     say("session's, 3 messages, %.0f KiB):" % empty_rss)
-    widths = (32, 13, 13, 7, 18, 6)
-    say("  ".join(x.ljust(w) for x, w in zip(("measurement", "pop3-handler", "Dovecot", "ratio", "target", "result"),
-                                             widths)).rstrip())
-    say("  ".join("-" * w for w in widths))
     per_msg = (repeat[H].m() - empty_rss) * 1024 / n
     rows = []
     for what, key, hv, dv in (("first session", "huge_first", first[H].t(), first[D].t()),
@@ -583,8 +590,7 @@ def report_huge(sessions, n, empty_rss, H, D, checks):
     checks.append(("peak RSS per message, %s msgs" % "{:,}".format(n), res))
     rows.append(("  above the empty mailbox's", "%.0f B/msg" % per_msg, "", "",
                  "<= %d B/msg" % TARGETS["huge_bytes_per_msg"], res))
-    for r in rows:
-        say("  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip())
+    say_table(MEASUREMENT_HEAD, MEASUREMENT_WIDTHS, rows)
 
 
 def main():
@@ -714,12 +720,7 @@ def main():
     say("%s; \"first\" = no UID list / no Dovecot index yet (page cache warm)." % WORK)
     say("Both agree on STAT for the 50,000: %d messages, %d octets." % totals[H])
     say("")
-    widths = (32, 13, 13, 7, 18, 6)
-    head = ("measurement", "pop3-handler", "Dovecot", "ratio", "target", "result")
-    say("  ".join(x.ljust(w) for x, w in zip(head, widths)).rstrip())
-    say("  ".join("-" * w for w in widths))
-    for r in rows:
-        say("  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip())
+    say_table(MEASUREMENT_HEAD, MEASUREMENT_WIDTHS, rows)
     say("")
     say("ratio = pop3-handler / Dovecot.  RETR sent %.1f MB of message data (files: %.1f MB)." % (
         body_octets / 1e6, raw / 1e6))
@@ -731,16 +732,14 @@ def main():
         ms(spawn_floor.t()), spawn_floor.m()))
     say("")
     say("How the cost grows (login, STAT, LIST, UIDL, QUIT; first = no caches; us/msg of the repeat):")
-    gw = (10, 13, 13, 7, 13, 13, 7, 6)
-    ghead = ("messages", "handler first", "handler rep.", "us/msg", "Dovecot first", "Dovecot rep.", "us/msg", "ratio")
-    say("  ".join(x.ljust(w) for x, w in zip(ghead, gw)).rstrip())
-    say("  ".join("-" * w for w in gw))
+    grows = []
     for n in sorted(growth):
         gf, gr = growth[n]
         hr, dr = gr[H].t(), gr[D].t()
-        say("  ".join(str(x).ljust(w) for x, w in zip((
-            "{:,}".format(n), ms(gf[H].t()), ms(hr), "%.2f" % (hr / n * 1e6),
-            ms(gf[D].t()), ms(dr), "%.2f" % (dr / n * 1e6), "%.3f" % (hr / dr)), gw)).rstrip())
+        grows.append(("{:,}".format(n), ms(gf[H].t()), ms(hr), "%.2f" % (hr / n * 1e6),
+                      ms(gf[D].t()), ms(dr), "%.2f" % (dr / n * 1e6), "%.3f" % (hr / dr)))
+    say_table(("messages", "handler first", "handler rep.", "us/msg", "Dovecot first", "Dovecot rep.", "us/msg",
+               "ratio"), (10, 13, 13, 7, 13, 13, 7, 6), grows)
     ns = sorted(growth)
     a, b = ns[0], ns[-1]
     for who, label in ((H, "pop3-handler"), (D, "Dovecot")):
@@ -757,10 +756,8 @@ def main():
         "{:,}".format(n100))
     say("names them all); then each row's first session (no UID list of ours yet) and the one after it")
     say("(which reads the directories again: the first moved new/ to cur/):")
-    mw = (34, 13, 13, 7, 18, 6)
-    say("  ".join(x.ljust(w) for x, w in zip(("server", "first", "second", "ratio", "target", "result"), mw)).rstrip())
-    say("  ".join("-" * w for w in mw))
     nm = no_migration.name
+    mrows = []
     for srv, label in [(h, "pop3-handler, taking them over"), (no_migration, "pop3-handler, uidl_migrate = no")] + \
             [(b, "baseline build (BENCH_BASELINE)") for b in baseline]:
         ratio, target, res = "", "", ""
@@ -769,8 +766,8 @@ def main():
             target = "<= 1.5 x no"
             res = verdict(mig_first[h.name].t() / mig_first[nm].t(), TARGETS["migrate"])
             checks.append(("first session taking over Dovecot's UIDLs", res))
-        say("  ".join(str(x).ljust(w) for x, w in zip(
-            (label, ms(mig_first[srv.name].t()), ms(mig_second[srv.name].t()), ratio, target, res), mw)).rstrip())
+        mrows.append((label, ms(mig_first[srv.name].t()), ms(mig_second[srv.name].t()), ratio, target, res))
+    say_table(("server", "first", "second", "ratio", "target", "result"), (34, 13, 13, 7, 18, 6), mrows)
     say("Every UIDL taken over was checked equal to Dovecot's own answer, on a message of the same size.")
     say("")
     failed = [w for w, r in checks if r != "PASS"]
