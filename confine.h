@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <seccomp.h>
+#include "seccomp-programs.h"
 
 /* Steps of confine_session that the running kernel lacks. */
 #define CONFINE_NO_LANDLOCK 1u	/* no Landlock, or (confine_session) only ABI 1 (Linux 5.13 to 5.18) */
@@ -19,7 +19,7 @@
 
 /* Sets no-new-privileges, restricts file access to reading, writing, creating, removing and
  * renaming regular files beneath maildir with Landlock (nothing at all when maildir cannot be
- * opened), and installs the seccomp allow-list whose default action is SCMP_ACT_KILL_PROCESS;
+ * opened), and installs the session's seccomp allow-list, any other call killing the process;
  * returns false with errno set when a step the kernel supports fails, and sets *missing to the
  * CONFINE_NO_* bits of the steps the kernel lacks.  Whatever the session needs from outside the
  * Maildir (the syslog connection, the time zone) must be loaded before. */
@@ -32,26 +32,10 @@ bool confine_session(const char *maildir, unsigned *missing);
  * sets *missing as confine_session does.  The syslog connection must be open before. */
 bool confine_prelogin(unsigned *missing);
 
-/* A system call allowed only with one argument in a given shape. */
-struct confine_narrow_call {
-	int call;
-	struct scmp_arg_cmp arg;
-};
-
-#define CONFINE_ARG(n, op, a, b) { (n), (op), (a), (b) }
-
-/* A process's seccomp allow-list: calls allowed whatever their arguments, and narrow ones. */
-struct confine_allow_list {
-	const int *calls;
-	size_t count;
-	const struct confine_narrow_call *narrow;
-	size_t narrow_count;
-};
-
-/* Installs list as this process's seccomp allow-list (with mmap of memory that is never
- * executable, and, in a sanitizer build, the calls AddressSanitizer's leak check makes), every
- * other call killing the whole process; no-new-privileges must be set first.  False with errno set on failure, true with CONFINE_NO_SECCOMP
- * added to *missing when the kernel lacks seccomp filters. */
-bool confine_system_calls(const struct confine_allow_list *list, unsigned *missing);
+/* Installs program (seccomp-programs.h) as this process's seccomp filter, every call it does
+ * not allow killing the whole process; no-new-privileges must be set first.  False with errno
+ * set on failure, true with CONFINE_NO_SECCOMP added to *missing when the kernel lacks seccomp
+ * filters. */
+bool confine_system_calls(const struct seccomp_program *program, unsigned *missing);
 
 #endif

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,54 +44,12 @@ void gssapi_helper_run_as(struct gssapi_helper *h, uid_t uid, gid_t gid)
 
 /* --- The helper --- */
 
-/* The system calls the helper makes once confined, whatever their arguments: what
- * gss_accept_sec_context, gss_wrap and gss_unwrap made with a MEMORY: keytab in the test
- * suite's exchanges (strace -f), and the channel.  MIT's replay cache (file2, the default:
- * KRB5RCACHEDIR or /var/tmp, krb5_<euid>.rcache2) is opened by name, locked, read and
- * appended to at every context accepted, so opening files stays allowed: opening it before
- * the filter would not do, as libkrb5 opens it anew each time.  What the helper can open is
- * bounded by its user (privsep_user, which owns nothing; the pre-login children that share it
- * are chrooted to an empty directory, and neither can ptrace the other: a process that
- * changed its ids is not dumpable).  krb5.conf was read before the filter; libkrb5 checks it
- * for changes (access, stat) and reads it again only when it changed. */
-static const int helper_allowed[] = {
-	/* The channel; logging (syslog's datagrams, or standard error in
-	 * tests, and the process id). */
-	SCMP_SYS(recvfrom), SCMP_SYS(sendmsg), SCMP_SYS(sendto), SCMP_SYS(connect), SCMP_SYS(write),
-	SCMP_SYS(getpid),
-	/* The replay cache and krb5.conf; the cache's name holds the euid. */
-	SCMP_SYS(openat), SCMP_SYS(close), SCMP_SYS(read), SCMP_SYS(lseek), SCMP_SYS(newfstatat),
-	SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(geteuid),
-	/* Memory; clocks where the vDSO cannot answer; random sequence
-	 * numbers and subkeys. */
-	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(clock_gettime), SCMP_SYS(getrandom),
-	SCMP_SYS(exit_group),
-};
-
-static const struct confine_narrow_call helper_narrow[] = {
-	/* syslog's reconnection: only local sockets. */
-	{ SCMP_SYS(socket), CONFINE_ARG(0, SCMP_CMP_EQ, AF_UNIX, 0) },
-	/* The replay cache's lock (k5_file_lock: open file description
-	 * locks, and process locks where the kernel lacks them) and its
-	 * close-on-exec. */
-	{ SCMP_SYS(fcntl), CONFINE_ARG(1, SCMP_CMP_EQ, F_OFD_SETLKW, 0) },
-	{ SCMP_SYS(fcntl), CONFINE_ARG(1, SCMP_CMP_EQ, F_OFD_SETLK, 0) },
-	{ SCMP_SYS(fcntl), CONFINE_ARG(1, SCMP_CMP_EQ, F_SETLKW, 0) },
-	{ SCMP_SYS(fcntl), CONFINE_ARG(1, SCMP_CMP_EQ, F_SETLK, 0) },
-	{ SCMP_SYS(fcntl), CONFINE_ARG(1, SCMP_CMP_EQ, F_SETFD, 0) },
-};
-
-static const struct confine_allow_list helper_calls = {
-	helper_allowed, sizeof helper_allowed / sizeof *helper_allowed,
-	helper_narrow, sizeof helper_narrow / sizeof *helper_narrow,
-};
-
 bool gssapi_helper_confine(unsigned *missing)
 {
 	*missing = 0;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		return false;
-	return confine_system_calls(&helper_calls, missing);
+	return confine_system_calls(&seccomp_gssapi_helper_program, missing);
 }
 
 /* In the helper: closes every descriptor it inherited but fd and 0 to 2 (/dev/null, or the
