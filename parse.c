@@ -11,6 +11,7 @@ void line_reader_init(struct line_reader *r, size_t max_line)
 	r->max_line = max_line;
 	r->start = 0;
 	r->end = 0;
+	r->used = 0;
 	r->discarding = false;
 }
 
@@ -82,6 +83,14 @@ char *line_room(struct line_reader *r, size_t *room)
 void line_commit(struct line_reader *r, size_t n)
 {
 	r->end += n;
+	if (r->end > r->used)
+		r->used = r->end;
+}
+
+void line_reader_wipe(struct line_reader *r)
+{
+	explicit_bzero(r->buf, r->used);
+	line_reader_init(r, r->max_line);
 }
 
 size_t line_feed(struct line_reader *r, const char *data, size_t len)

@@ -18,6 +18,7 @@
 struct line_reader {
 	size_t max_line;	/* longest line accepted, CRLF included */
 	size_t start, end;	/* unread bytes are buf[start..end) */
+	size_t used;		/* the most of buf input has ever filled: what a wipe covers */
 	bool discarding;	/* dropping the rest of an over-long line */
 	char buf[INPUT_BUFFER_SIZE];
 };
@@ -56,6 +57,11 @@ void line_commit(struct line_reader *r, size_t n);
 /* Appends bytes to the buffer as if they had arrived from the client, returning how many
  * fitted (for tests, fuzzing, and the input a separated session hands over). */
 size_t line_feed(struct line_reader *r, const char *data, size_t len);
+
+/* Wipes every octet input ever filled (it may have held a password) and empties the reader;
+ * the rest of the buffer, never written, is left untouched, so that its pages are never
+ * faulted in. */
+void line_reader_wipe(struct line_reader *r);
 
 /* Points *data at the bytes buffered but not yet taken as lines (at most INPUT_BUFFER_SIZE)
  * and returns their number. */

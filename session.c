@@ -294,6 +294,6 @@ int session_close(struct session *s)
 		log_msg(LOG_INFO, "client %s",
 			s->out.state == OUTPUT_TIMED_OUT ? "stopped reading: autologout" : "went away");
 	maildir_close(&s->box.md);
-	explicit_bzero(&s->in, sizeof s->in);
+	line_reader_wipe(&s->in);
 	return 0;
 }

@@ -184,6 +184,62 @@ static void test_line_reader(void)
 		check_limit_case(&limit_cases[i]);
 }
 
+/* ---- line_reader_wipe ---- */
+
+/* Input fed in pieces, each piece's complete lines taken before the next: the wipe must zero
+ * the octets input ever filled, used of them, and leave the rest of the buffer as it was. */
+struct wipe_case {
+	const char *what;
+	const char *pieces[3];	/* NULL-terminated */
+	size_t used;
+};
+
+static const struct wipe_case wipe_cases[] = {
+	{ "two lines fed at once: both lines' octets", { "USER a\r\nPASS secret\r\n", NULL }, 21 },
+	{ "a password in two reads: the whole line", { "PASS sec", "ret\r\n", NULL }, 13 },
+	{ "a short line taken, then a longer one at the buffer's start: the longer", { "NOOP\r\n", "PASS secret\r\n", NULL },
+	  13 },
+	{ "a line left unfinished: its octets too", { "STAT\r\nPASS secr", NULL }, 15 },
+	{ "nothing read: nothing written", { NULL }, 0 },
+};
+
+#define WIPE_SENTINEL 0xa5
+
+/* How many octets of buf from off on differ from value. */
+static size_t count_other(const char *buf, size_t off, size_t size, unsigned char value)
+{
+	size_t n = 0;
+
+	for (size_t i = off; i < size; i++)
+		n += (unsigned char)buf[i] != value;
+	return n;
+}
+
+static void check_wipe(const struct wipe_case *c)
+{
+	static struct line_reader r;
+	struct line line;
+
+	line_reader_init(&r, COMMAND_LENGTH_DEFAULT);
+	memset(r.buf, WIPE_SENTINEL, sizeof r.buf);
+	for (size_t i = 0; c->pieces[i] != NULL; i++) {
+		line_feed(&r, c->pieces[i], strlen(c->pieces[i]));
+		while (line_take(&r, &line) == LINE_OK)
+			;
+	}
+	line_reader_wipe(&r);
+	unit_ok(count_other(r.buf, 0, c->used, 0) == 0, "line_reader_wipe, %s: %zu octets zeroed", c->what, c->used);
+	unit_ok(count_other(r.buf, c->used, sizeof r.buf, WIPE_SENTINEL) == 0,
+		"line_reader_wipe, %s: the %zu octets never written left alone", c->what, sizeof r.buf - c->used);
+	unit_ok(line_pending(&r, &(const char *){ NULL }) == 0, "line_reader_wipe, %s: the reader is empty", c->what);
+}
+
+static void test_line_reader_wipe(void)
+{
+	for (size_t i = 0; i < sizeof wipe_cases / sizeof *wipe_cases; i++)
+		check_wipe(&wipe_cases[i]);
+}
+
 /* ---- command_parse ---- */
 
 static bool points_into(const char *line, size_t len, const char *p, size_t n)
@@ -633,6 +689,7 @@ static void test_trim_blanks(void)
 int main(void)
 {
 	test_line_reader();
+	test_line_reader_wipe();
 	test_command_parse();
 	test_message_number();
 	test_line_count();
