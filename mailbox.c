@@ -66,10 +66,11 @@ static bool open_maildir(struct session *s, const struct account *a, struct repl
 		 * exact_size = no gives the files' sizes, as stored. */
 		if ((s->cfg->client_workarounds & WORKAROUND_OE_NS_EOH) && s->cfg->exact_size)
 			maildir_size_header_ends(&s->box.md);
-		/* The scan's buffers are free now, and the stack start-up and
-		 * the login ran deeper than the session will go: their pages go
-		 * back to the kernel rather than stay with a session that may
-		 * idle for half an hour (timeout_auth). */
+		/* The scan's buffers, crypt(3)'s data and the UID list's write
+		 * block are free now, and the stack start-up and the login ran
+		 * deeper than the session will go: their pages go back to the
+		 * kernel rather than stay with a session that may idle for
+		 * half an hour (timeout_auth). */
 		malloc_trim(0);
 		if (!stack_trim())
 			log_msg(LOG_WARNING, "cannot give back the stack's unused pages: %s", strerror(errno));

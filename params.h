@@ -290,12 +290,13 @@
  * a signal landing just before a blocking call cannot be missed. */
 #define TIMER_REPEAT_SECONDS 1
 
-/* malloc serves blocks of this size and larger with mmap() of their own, given back to the
- * kernel when freed: a session's large temporaries (the UID list read whole and its write block,
- * the scan's arrays, crypt(3)'s data) then leave no pages in the heap of a session that idles
- * for minutes.  16 KiB: the snapshot's
- * arrays of a mailbox of a few hundred messages and more; smaller blocks stay in the heap, where
- * malloc is faster. */
+/* malloc serves blocks of this size and larger that the heap's free top cannot hold with mmap()
+ * of their own, given back to the kernel when freed: the scan's arrays, which grow with the
+ * mailbox, then leave no pages in the heap of a session that idles for minutes.  A block the
+ * heap's top can hold comes from the heap (crypt(3)'s data, often the UID list's write block):
+ * malloc_trim() once the mailbox is open gives those pages back (mailbox.c).  16 KiB: the
+ * snapshot's arrays of a mailbox of a few hundred messages and more; smaller blocks stay in the
+ * heap, where malloc is faster. */
 #define MALLOC_MMAP_THRESHOLD (16 * 1024)
 
 /* Once its mailbox is open, a session gives back at most this many pages of its stack below its

@@ -44,10 +44,12 @@ bool password_ok(const struct account *a, const char *password, const char *dumm
 	const char *hash = usable ? a->hash : dummy != NULL ? dummy : default_dummy();
 	const char *out;
 	bool ok;
-	/* Some 32 KiB for this check alone (zeroed, as crypt_rn wants it):
-	 * above MALLOC_MMAP_THRESHOLD, so malloc maps it apart and free()
-	 * gives it back; the process that checked goes on to serve the
-	 * session, and would keep the pages for nothing. */
+	/* Some 32 KiB for this check alone (zeroed, as crypt_rn wants it),
+	 * freed at once: the process that checked goes on to serve the
+	 * session, and would keep the pages for nothing.  Mapped apart when
+	 * the heap cannot hold it (MALLOC_MMAP_THRESHOLD), else from the
+	 * heap, whose pages malloc_trim() gives back once the mailbox is
+	 * open (mailbox.c). */
 	struct crypt_data *data = calloc(1, sizeof *data);
 
 	if (data == NULL) {

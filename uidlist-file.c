@@ -781,8 +781,10 @@ static bool write_list(int fd, const struct uidlist *l, uint64_t *checksum)
 {
 	/* The block is too large for some stacks, and a static one would
 	 * stay resident in every session that wrote the list, idle for
-	 * minutes after (64 KiB each): above MALLOC_MMAP_THRESHOLD, malloc
-	 * maps it apart and free() gives it back. */
+	 * minutes after (64 KiB each).  Freed after the write: mapped apart
+	 * when the heap cannot hold it (MALLOC_MMAP_THRESHOLD), else from
+	 * the heap, whose pages malloc_trim() gives back once the mailbox is
+	 * open (mailbox.c; the other write is at the session's end). */
 	struct list_writer *w = malloc(sizeof *w);
 	bool ok;
 
